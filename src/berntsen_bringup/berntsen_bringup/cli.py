@@ -1,0 +1,207 @@
+"""`berntsen`: run the Berntsen graph where ROS 2 launch is not installed.
+
+    berntsen sim                 the simulated morning session with a virtual patient
+    berntsen robot               the stack on robot hardware
+    berntsen replay VIDEO        perception and coaching on a recorded video
+    berntsen graph [PROFILE]     print the nodes of a profile
+
+One process per node (see README: measured against one composed process), each with its
+output in a log file of the run folder; this process prints a live transcript.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+from berntsen_bringup.graph import load_profile, profile_names
+from berntsen_bringup.processes import NodeProcess, NodeProcessSpec, stop_all
+
+EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+
+
+def default_run_dir() -> Path:
+    state = Path(os.environ.get('XDG_STATE_HOME') or Path.home() / '.local' / 'state')
+    return state / 'berntsen' / 'runs' / datetime.now().strftime('%Y%m%d-%H%M%S')
+
+
+def prepare_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault('MUJOCO_GL', 'osmesa')
+    env.setdefault('PYOPENGL_PLATFORM', env['MUJOCO_GL'])
+    env.setdefault('AMENT_PREFIX_PATH', sys.prefix)
+    env['PYTHONUNBUFFERED'] = '1'
+    return env
+
+
+def node_overrides(args, run_dir: Path) -> dict[str, dict[str, object]]:
+    """Per-node parameters the command line sets on top of the profile's parameter file."""
+    overrides: dict[str, dict[str, object]] = {
+        'speech': {'wav_dir': str(run_dir / 'speech')},
+    }
+    if getattr(args, 'patient_name', None):
+        overrides.setdefault('coach', {})['patient_name'] = args.patient_name
+    if getattr(args, 'language', None):
+        overrides.setdefault('coach', {})['language'] = args.language
+    if args.command == 'sim':
+        overrides.setdefault('coach', {})['exit_when_done'] = True
+        overrides.setdefault('sim', {})['persona'] = args.persona
+    if args.command == 'replay':
+        overrides['camera'] = {'source': str(Path(args.video).resolve()), 'loop': False}
+    if args.command == 'robot' and args.camera_source:
+        overrides['camera'] = {'source': args.camera_source}
+    return overrides
+
+
+def start_graph(profile, overrides, run_dir: Path, env) -> list[NodeProcess]:
+    processes = []
+    for node in profile.nodes:
+        spec = NodeProcessSpec(module=node.module, name=node.name,
+                               params_files=[str(profile.params_file)],
+                               params=overrides.get(node.name, {}),
+                               remappings=node.remappings)
+        log = open(run_dir / f'{node.name}.log', 'w', encoding='utf-8')
+        processes.append(NodeProcess(spec, env=env, stdout=log, stderr=log))
+    return processes
+
+
+def tail(path: Path, lines: int = 15) -> str:
+    try:
+        return '\n'.join(path.read_text(errors='replace').splitlines()[-lines:])
+    except OSError:
+        return ''
+
+
+def run_session(args) -> int:
+    profile = load_profile(args.command)
+    run_dir = Path(args.run_dir) if args.run_dir else default_run_dir()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    env = prepare_environment()
+    os.environ.update(env)  # the monitor node in this process joins the same graph
+
+    print(f'berntsen {profile.name}: {profile.description}')
+    print(f'  nodes: {", ".join(n.name for n in profile.nodes)}; '
+          f'ROS_DOMAIN_ID={env.get("ROS_DOMAIN_ID", "0")}; logs and audio in {run_dir}')
+
+    import rclpy
+    from rclpy.executors import SingleThreadedExecutor
+
+    from berntsen_bringup.monitor import SessionMonitor
+
+    stop_requested = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop_requested.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop_requested.set())
+
+    rclpy.init(args=[], signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
+    monitor = SessionMonitor(print_line=lambda line: print(line, flush=True))
+    executor = SingleThreadedExecutor()
+    executor.add_node(monitor)
+    spin_thread = threading.Thread(target=executor.spin, daemon=True)
+    spin_thread.start()
+
+    overrides = node_overrides(args, run_dir)
+    ends_when_coach_done = bool(overrides.get('coach', {}).get('exit_when_done'))
+    processes = start_graph(profile, overrides, run_dir, env)
+    by_name = {p.name: p for p in processes}
+    deadline = time.monotonic() + args.timeout if args.timeout else None
+    status, reason = EXIT_FAILED, ''
+    try:
+        while True:
+            if stop_requested.wait(0.2):
+                status, reason = EXIT_INTERRUPTED, 'stopped by the user'
+                break
+            coach = by_name.get('coach')
+            if ends_when_coach_done and coach is not None and coach.poll() == 0:
+                status, reason = EXIT_OK, 'session complete'
+                break
+            crashed = [p for p in processes if p.poll() is not None]
+            if crashed:
+                p = crashed[0]
+                reason = f'node "{p.name}" exited with status {p.poll()}; last lines of its log:\n' \
+                         + tail(run_dir / f'{p.name}.log')
+                break
+            if deadline and time.monotonic() > deadline:
+                reason = f'the session did not complete within {args.timeout:.0f} s ' \
+                         f'(coach step: {monitor.coach_step or "unknown"})'
+                break
+    finally:
+        t_stop = time.monotonic()
+        codes = stop_all(processes, timeout=3.0)
+        executor.shutdown()
+        monitor.destroy_node()
+        rclpy.try_shutdown()
+    print(f'All nodes stopped in {time.monotonic() - t_stop:.1f} s.')
+
+    for line in monitor.transcript.summary(time.monotonic()):
+        print(line)
+    if status == EXIT_OK and profile.name == 'sim' and not monitor.transcript.count_matches_truth():
+        status, reason = EXIT_FAILED, 'the count does not match what the virtual patient did'
+    print(f'{"OK" if status == EXIT_OK else "FAILED"}: {reason}. Logs: {run_dir}')
+    unclean = {n: c for n, c in codes.items() if c not in (0, -signal.SIGINT, None)}
+    if unclean and status == EXIT_INTERRUPTED:
+        print(f'  (nodes that did not stop cleanly: {unclean})')
+    return status
+
+
+def print_graph(args) -> int:
+    names = [args.profile] if args.profile else profile_names()
+    for name in names:
+        profile = load_profile(name)
+        print(f'{name}: {profile.description}\n  parameters: {profile.params_file}')
+        for node in profile.nodes:
+            remap = ''.join(f' {a}→{b}' for a, b in node.remappings.items())
+            print(f'  {node.name:<8} {node.module:<32} {node.description}{remap}')
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog='berntsen', description=__doc__.split('\n')[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest='command', required=True)
+
+    def session_options(p):
+        p.add_argument('--patient-name', help='name the robot greets the patient by')
+        p.add_argument('--language', choices=['nb', 'en'], help='language the robot speaks')
+        p.add_argument('--run-dir', help='folder for node logs and speech audio '
+                                         '(default: ~/.local/state/berntsen/runs/<time>)')
+        p.add_argument('--timeout', type=float, default=0,
+                       help='give up after this many seconds (default: never)')
+
+    p = sub.add_parser('sim', help='run the simulated morning session with a virtual patient')
+    session_options(p)
+    p.add_argument('--persona', default='cooperative', help='virtual patient persona')
+    p.set_defaults(func=run_session, timeout=300)
+
+    p = sub.add_parser('robot', help='run the stack on robot hardware')
+    session_options(p)
+    p.add_argument('--camera-source', help='V4L2 device path or index')
+    p.set_defaults(func=run_session)
+
+    p = sub.add_parser('replay', help='run perception and coaching on a recorded video')
+    p.add_argument('video', help='video file or image folder')
+    session_options(p)
+    p.set_defaults(func=run_session)
+
+    p = sub.add_parser('graph', help='print the nodes of the profiles')
+    p.add_argument('profile', nargs='?', choices=profile_names())
+    p.set_defaults(func=print_graph)
+    return parser
+
+
+def main(argv=None) -> int:
+    os.environ.setdefault('AMENT_PREFIX_PATH', sys.prefix)
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as exc:
+        print(f'berntsen: {exc}', file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == '__main__':
+    sys.exit(main())

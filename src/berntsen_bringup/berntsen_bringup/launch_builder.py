@@ -1,0 +1,66 @@
+"""Build a ROS 2 launch description from a profile of config/graph.yaml.
+
+Only the launch files import this module (it needs `launch` and `launch_ros`).
+"""
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument
+from launch.substitutions import LaunchConfiguration
+from launch_ros.actions import Node
+
+from berntsen_bringup.graph import load_profile
+
+
+def common_arguments(profile):
+    return [
+        DeclareLaunchArgument('namespace', default_value='',
+                              description='Namespace for every node (e.g. a robot name)'),
+        DeclareLaunchArgument('use_sim_time', default_value='false',
+                              description='Use /clock instead of the wall clock'),
+        DeclareLaunchArgument('params_file', default_value=str(profile.params_file),
+                              description='Parameter YAML for all nodes of this profile'),
+        DeclareLaunchArgument('log_level', default_value='info',
+                              choices=['debug', 'info', 'warn', 'error', 'fatal'],
+                              description='Log level of every node'),
+    ]
+
+
+def profile_nodes(profile, extra_parameters=None):
+    """One launch_ros Node per graph node; `extra_parameters` maps node name → dict."""
+    extra_parameters = extra_parameters or {}
+    return [
+        Node(
+            package=node.package,
+            executable=node.executable,
+            name=node.name,
+            namespace=LaunchConfiguration('namespace'),
+            parameters=[LaunchConfiguration('params_file'),
+                        {'use_sim_time': LaunchConfiguration('use_sim_time')},
+                        extra_parameters.get(node.name, {})],
+            remappings=list(node.remappings.items()),
+            arguments=['--ros-args', '--log-level', LaunchConfiguration('log_level')],
+            output='screen',
+            emulate_tty=True,
+        )
+        for node in profile.nodes
+    ]
+
+
+def profile_launch_description(profile_name, extra_arguments=(), extra_parameters=None):
+    profile = load_profile(profile_name)
+    return LaunchDescription(common_arguments(profile) + list(extra_arguments)
+                             + profile_nodes(profile, extra_parameters))
+
+
+def coach_arguments():
+    """Who the coach talks to and in which language; shared by the profiles with a patient."""
+    return [
+        DeclareLaunchArgument('patient_name', default_value='Kari',
+                              description='Name the robot greets the patient by'),
+        DeclareLaunchArgument('language', default_value='nb', choices=['nb', 'en'],
+                              description='Language the robot speaks'),
+    ]
+
+
+def coach_parameters():
+    return {'patient_name': LaunchConfiguration('patient_name'),
+            'language': LaunchConfiguration('language')}

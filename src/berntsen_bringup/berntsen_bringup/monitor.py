@@ -1,0 +1,65 @@
+"""A node that watches the session topics and feeds the transcript (used by `berntsen`)."""
+from __future__ import annotations
+
+import threading
+import time
+
+from berntsen_interfaces.msg import BodyPosture, CoachState, IdsList, SpeechStatus
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from std_msgs.msg import String, UInt32
+
+from berntsen_bringup.transcript import Transcript
+
+# Same QoS as the publishers of coach/state and speech/status: late joiners get the last value.
+LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                     durability=DurabilityPolicy.TRANSIENT_LOCAL)
+EVENTS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+
+
+class SessionMonitor(Node):
+    def __init__(self, print_line=print):
+        super().__init__('session_monitor')
+        self.transcript = Transcript(time.monotonic())
+        self._print = print_line
+        self._lock = threading.Lock()
+        self._posture_subs = {}
+        self.coach_step = ''
+        self.create_subscription(SpeechStatus, 'speech/status', self._on_speech, LATCHED)
+        self.create_subscription(CoachState, 'coach/state', self._on_coach, LATCHED)
+        self.create_subscription(IdsList, '/humans/bodies/tracked', self._on_tracked, EVENTS)
+        self.create_subscription(String, 'sim/truth/posture', self._on_truth_posture, EVENTS)
+        self.create_subscription(UInt32, 'sim/truth/repetitions', self._on_truth_reps, EVENTS)
+
+    def _emit(self, *lines):
+        with self._lock:
+            for line in lines:
+                if line:
+                    self._print(line)
+
+    def _on_speech(self, msg: SpeechStatus):
+        self._emit(self.transcript.speech(time.monotonic(), msg.speaking, msg.text))
+
+    def _on_coach(self, msg: CoachState):
+        self.coach_step = msg.step
+        self._emit(*self.transcript.coach_state(time.monotonic(), msg.step, msg.exercise,
+                                                msg.count, msg.target))
+
+    def _on_tracked(self, msg: IdsList):
+        ids = set(msg.ids)
+        for body_id in ids - set(self._posture_subs):
+            self._posture_subs[body_id] = self.create_subscription(
+                BodyPosture, f'/humans/bodies/{body_id}/posture', self._on_posture, EVENTS)
+        for body_id in set(self._posture_subs) - ids:
+            self.destroy_subscription(self._posture_subs.pop(body_id))
+            self._emit(self.transcript.body_lost(time.monotonic(), body_id))
+
+    def _on_posture(self, msg: BodyPosture):
+        self._emit(self.transcript.posture(time.monotonic(), msg.body_id, msg.posture,
+                                           msg.confidence))
+
+    def _on_truth_posture(self, msg: String):
+        self.transcript.truth(time.monotonic(), posture=msg.data)
+
+    def _on_truth_reps(self, msg: UInt32):
+        self.transcript.truth(time.monotonic(), repetitions=msg.data)

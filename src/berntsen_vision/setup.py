@@ -1,0 +1,36 @@
+from glob import glob
+
+from setuptools import find_packages, setup
+
+package_name = 'berntsen_vision'
+
+
+def share(subdir):
+    return (f'share/{package_name}/{subdir}', glob(f'{subdir}/*.*'))
+
+
+setup(
+    name=package_name,
+    version='0.1.0',
+    packages=find_packages(exclude=['test']),
+    include_package_data=True,
+    package_data={package_name: ['assets/*', 'assets/**/*']},
+    data_files=[
+        ('share/ament_index/resource_index/packages', [f'resource/{package_name}']),
+        (f'share/{package_name}', ['package.xml']),
+        share('config'),
+        share('launch'),
+    ],
+    install_requires=['setuptools'],
+    zip_safe=False,
+    maintainer='Berntsen developers',
+    maintainer_email='dev@berntsen.invalid',
+    description='Camera source, MediaPipe BlazePose body tracking and posture classification for the Berntsen robot.',
+    license='Apache-2.0',
+    entry_points={
+        'console_scripts': [
+            'camera_node = berntsen_vision.camera_node:main',
+            'pose_node = berntsen_vision.pose_node:main',
+        ],
+    },
+)
