@@ -1,0 +1,1 @@
+"""Headless MuJoCo simulation of the Berntsen robot, a bedroom and a scripted virtual patient."""

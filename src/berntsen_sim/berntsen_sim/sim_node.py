@@ -1,0 +1,377 @@
+"""ROS 2 adapter of the headless MuJoCo bedroom: robot physics, head camera, virtual patient.
+
+Physics runs in real time on a timer in fixed chunks; the head camera is rendered in a
+worker thread from position snapshots, so a slow render drops camera frames instead of
+slowing the physics. The virtual patient (berntsen_sim.patient) follows the coach's state.
+
+The OpenGL backend comes from the MUJOCO_GL environment variable: osmesa when unset; egl
+works too (on a machine without a GPU both render in software, at the same speed here;
+with a GPU, egl is the faster choice).
+"""
+import array
+import math
+import os
+import threading
+import time
+
+os.environ.setdefault('MUJOCO_GL', 'osmesa')
+os.environ.setdefault('PYOPENGL_PLATFORM', os.environ['MUJOCO_GL'])
+
+import mujoco  # noqa: E402  (after choosing the OpenGL backend)
+import rclpy  # noqa: E402
+from berntsen_interfaces.msg import CoachState  # noqa: E402
+from nav_msgs.msg import Odometry  # noqa: E402
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor  # noqa: E402
+from rclpy.executors import ExternalShutdownException  # noqa: E402
+from rclpy.node import Node  # noqa: E402
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
+from sensor_msgs.msg import CameraInfo, Image, JointState  # noqa: E402
+from std_msgs.msg import Float64MultiArray, String, UInt32  # noqa: E402
+
+from berntsen_sim.patient import PERSONAS, VirtualPatient  # noqa: E402
+from berntsen_sim.world import WHEEL_NAMES, BedroomWorld, HeadCameraRenderer  # noqa: E402
+
+CAMERA_FRAME = 'camera_optical_frame'
+ODOM_FRAME = 'odom'
+BASE_FRAME = 'base_link'
+PHYSICS_TICK = 0.01        # s between physics timer callbacks (steps run in chunks)
+MAX_CATCH_UP = 0.1         # s of physics one tick may run; beyond, the sim falls behind
+WARN_PERIOD = 5.0          # s between repeated warnings of one kind
+
+# Images: reliable keep-last 2 (best-effort lost ~9 of 10 VGA frames between processes here).
+IMAGE_QOS = QoSProfile(reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST,
+                       depth=2)
+# Wheel and odometry state: the REP 2003 driver default (reliable, volatile, depth 10).
+STATE_QOS = QoSProfile(reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST,
+                       depth=10)
+# Commands: only the newest matters.
+COMMAND_QOS = QoSProfile(reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST,
+                         depth=1)
+# Latched state (coach state in, ground truth out): late joiners get the current value.
+LATCHED_QOS = QoSProfile(reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST,
+                         depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+
+def _int_param(value, description, low, high):
+    return value, ParameterDescriptor(
+        description=f'{description} [{low}, {high}]', read_only=True,
+        integer_range=[IntegerRange(from_value=low, to_value=high, step=1)])
+
+
+def _float_param(value, description, low, high):
+    return value, ParameterDescriptor(
+        description=f'{description} [{low}, {high}]', read_only=True,
+        floating_point_range=[FloatingPointRange(from_value=low, to_value=high, step=0.0)])
+
+
+PARAMETERS = {
+    'camera_fps': _int_param(15, 'Head-camera frames per second', 1, 30),
+    'image_width': _int_param(640, 'Rendered image width in pixels', 64, 1280),
+    'image_height': _int_param(480, 'Rendered image height in pixels', 48, 960),
+    'physics_rate': _int_param(500, 'Physics steps per simulated second (Hz)', 100, 2000),
+    'state_rate': _float_param(50.0, 'Rate of sim/wheel_states and sim/truth/odom (Hz)',
+                               1.0, 200.0),
+    'wheel_command_timeout': _float_param(
+        0.5, 'Seconds without sim/wheel_commands after which the wheels stop', 0.05, 10.0),
+    'persona': ('cooperative', ParameterDescriptor(
+        description=f'Virtual patient behaviour, one of {sorted(PERSONAS)}', read_only=True)),
+    'seed': _int_param(0, 'Seed of the patient\'s timing variations', 0, 2**31 - 1),
+}
+
+
+def _in_range(name, value, descriptor):
+    for r in descriptor.integer_range or descriptor.floating_point_range:
+        if not r.from_value <= value <= r.to_value:
+            raise ValueError(f'parameter {name}={value} out of range '
+                             f'[{r.from_value}, {r.to_value}]')
+
+
+class SimNode(Node):
+    """Simulated robot, room and patient, publishing what the real robot's drivers would."""
+
+    def __init__(self):
+        super().__init__('sim')
+        self.params = {}
+        for name, (default, descriptor) in PARAMETERS.items():
+            value = self.declare_parameter(name, default, descriptor).value
+            _in_range(name, value, descriptor)
+            self.params[name] = value
+        if self.params['persona'] not in PERSONAS:
+            raise ValueError(f'parameter persona={self.params["persona"]!r} unknown; '
+                             f'one of {sorted(PERSONAS)}')
+
+        self.world = BedroomWorld()
+        self.world.model.opt.timestep = 1.0 / self.params['physics_rate']
+        self.patient = VirtualPatient(self.params['persona'], seed=self.params['seed'])
+        self._start_pos, self._start_quat = self.world.base_pose()
+        self._last_warning = {}
+        self._last_command_time = None
+        self._posture = None
+        self._repetitions = None
+        self._steps_behind = 0
+
+        self.image_pub = self.create_publisher(Image, 'camera/image_raw', IMAGE_QOS)
+        self.info_pub = self.create_publisher(CameraInfo, 'camera/camera_info', IMAGE_QOS)
+        self.wheel_pub = self.create_publisher(JointState, 'sim/wheel_states', STATE_QOS)
+        self.odom_pub = self.create_publisher(Odometry, 'sim/truth/odom', STATE_QOS)
+        self.posture_pub = self.create_publisher(String, 'sim/truth/posture', LATCHED_QOS)
+        self.reps_pub = self.create_publisher(UInt32, 'sim/truth/repetitions', LATCHED_QOS)
+        self.create_subscription(Float64MultiArray, 'sim/wheel_commands', self.on_wheel_command,
+                                 COMMAND_QOS)
+        self.create_subscription(CoachState, 'coach/state', self.on_coach_state, LATCHED_QOS)
+
+        self.camera = CameraWorker(self, self.world.model, self.params['image_width'],
+                                   self.params['image_height'])
+        self._camera_period = 1.0 / self.params['camera_fps']
+        self._next_frame_time = 0.0
+        self._state_period = 1.0 / self.params['state_rate']
+        self._next_state_time = 0.0
+        self._wall_start = None    # set on the first tick, so start-up time is not 'behind'
+        self._sim_start = self.world.time
+        self.create_timer(PHYSICS_TICK, self.on_physics_tick)
+        self.get_logger().info(
+            f'sim started: persona {self.params["persona"]}, camera '
+            f'{self.params["image_width"]}x{self.params["image_height"]} at '
+            f'{self.params["camera_fps"]} fps, physics {self.params["physics_rate"]} Hz, '
+            f'MUJOCO_GL={os.environ["MUJOCO_GL"]}')
+
+    def warn(self, kind, text):
+        """Warning rate-limited per kind."""
+        now = time.monotonic()
+        if now - self._last_warning.get(kind, -math.inf) >= WARN_PERIOD:
+            self._last_warning[kind] = now
+            self.get_logger().warning(text)
+
+    def on_wheel_command(self, msg):
+        values = list(msg.data)
+        if len(values) != 2 or not all(math.isfinite(v) for v in values):
+            self.warn('bad_command', f'ignoring sim/wheel_commands {values}: expected 2 finite '
+                      'wheel velocities [left, right] in rad/s; wheels stopped')
+            self.world.set_wheel_velocities(0.0, 0.0)
+            self._last_command_time = None
+            return
+        limit = self.world.wheel_limit
+        if any(abs(v) > limit for v in values):
+            self.warn('clipped_command', f'sim/wheel_commands {values} beyond +-{limit} rad/s; '
+                      'clipped')
+        self.world.set_wheel_velocities(*values)
+        self._last_command_time = time.monotonic()
+
+    def on_coach_state(self, msg):
+        try:
+            self.patient.observe_coach(self.world.time, msg.step, msg.exercise, int(msg.target))
+        except (TypeError, ValueError) as exc:
+            self.warn('bad_coach_state', f'ignoring coach/state: {exc}')
+
+    def on_physics_tick(self):
+        if not self.camera.started.is_set():
+            return   # creating the GL context holds the interpreter; start the clock after it
+        if (self._last_command_time is not None
+                and time.monotonic() - self._last_command_time
+                > self.params['wheel_command_timeout']):
+            self.world.set_wheel_velocities(0.0, 0.0)
+            self._last_command_time = None
+        rate = self.params['physics_rate']
+        if self._wall_start is None:
+            self._wall_start = time.monotonic()
+        due = round((time.monotonic() - self._wall_start) * rate)
+        done = round((self.world.time - self._sim_start) * rate)
+        steps = due - done
+        if steps <= 0:
+            return
+        max_steps = round(MAX_CATCH_UP * rate)
+        if steps > max_steps:
+            # Physics cannot keep up: run what fits and let simulated time fall behind.
+            self._wall_start += (steps - max_steps) / rate
+            self._steps_behind += steps - max_steps
+            self.warn('behind', f'physics behind real time, {self._steps_behind} steps '
+                      'dropped so far')
+            steps = max_steps
+        truth = self.patient.state(self.world.time)
+        self.world.set_patient_joints(truth.joints)
+        self.world.step(steps)
+        self.publish_truth(truth)
+        now = self.world.time
+        if now >= self._next_state_time:
+            self._next_state_time = max(self._next_state_time + self._state_period, now)
+            stamp = self.get_clock().now().to_msg()
+            self.publish_wheel_states(stamp)
+            self.publish_odom(stamp)
+        if now >= self._next_frame_time:
+            self._next_frame_time = max(self._next_frame_time + self._camera_period, now)
+            self.camera.request(self.world.snapshot(), self.get_clock().now().to_msg())
+
+    def publish_truth(self, truth):
+        if truth.posture != self._posture:
+            self._posture = truth.posture
+            self.posture_pub.publish(String(data=truth.posture))
+        if truth.repetitions != self._repetitions:
+            self._repetitions = truth.repetitions
+            self.reps_pub.publish(UInt32(data=truth.repetitions))
+
+    def publish_wheel_states(self, stamp):
+        position, velocity = self.world.wheel_states()
+        msg = JointState()
+        msg.header.stamp = stamp
+        msg.name = list(WHEEL_NAMES)
+        msg.position = position.tolist()
+        msg.velocity = velocity.tolist()
+        self.wheel_pub.publish(msg)
+
+    def publish_odom(self, stamp):
+        """True base pose relative to where the robot started (REP 105 odom -> base_link)."""
+        pos, quat = self.world.base_pose()
+        start_inv = mujoco_quat_inverse(self._start_quat)
+        rel_pos = rotate(start_inv, pos - self._start_pos)
+        rel_quat = quat_multiply(start_inv, quat)
+        linear, angular = self.world.base_twist()
+        msg = Odometry()
+        msg.header.stamp = stamp
+        msg.header.frame_id = ODOM_FRAME
+        msg.child_frame_id = BASE_FRAME
+        p = msg.pose.pose
+        p.position.x, p.position.y, p.position.z = (float(v) for v in rel_pos)
+        (p.orientation.w, p.orientation.x, p.orientation.y,
+         p.orientation.z) = (float(v) for v in rel_quat)
+        t = msg.twist.twist
+        t.linear.x, t.linear.y, t.linear.z = (float(v) for v in linear)
+        t.angular.x, t.angular.y, t.angular.z = (float(v) for v in angular)
+        self.odom_pub.publish(msg)
+
+    def camera_info(self, stamp):
+        width, height = self.params['image_width'], self.params['image_height']
+        fx, fy, cx, cy = self.world.camera_intrinsics(width, height)
+        msg = CameraInfo()
+        msg.header.stamp = stamp
+        msg.header.frame_id = CAMERA_FRAME
+        msg.width, msg.height = width, height
+        msg.distortion_model = 'plumb_bob'
+        msg.d = [0.0] * 5
+        msg.k = [fx, 0.0, cx, 0.0, fy, cy, 0.0, 0.0, 1.0]
+        msg.r = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+        msg.p = [fx, 0.0, cx, 0.0, 0.0, fy, cy, 0.0, 0.0, 0.0, 1.0, 0.0]
+        return msg
+
+    def publish_frame(self, pixels, stamp):
+        """Called from the camera worker thread (rclpy publishers are thread-safe)."""
+        msg = Image()
+        msg.header.stamp = stamp
+        msg.header.frame_id = CAMERA_FRAME
+        msg.height, msg.width = pixels.shape[:2]
+        msg.encoding = 'rgb8'
+        msg.is_bigendian = 0
+        msg.step = msg.width * 3
+        msg.data = array.array('B', pixels.tobytes())   # the fast path of the setter
+        self.image_pub.publish(msg)
+        self.info_pub.publish(self.camera_info(stamp))
+
+    def destroy_node(self):
+        camera = getattr(self, 'camera', None)   # absent when the constructor failed
+        if camera is not None:
+            camera.stop()
+        super().destroy_node()
+
+
+def mujoco_quat_inverse(q):
+    out = q.copy()
+    mujoco.mju_negQuat(out, q)
+    return out
+
+
+def quat_multiply(a, b):
+    out = a.copy()
+    mujoco.mju_mulQuat(out, a, b)
+    return out
+
+
+def rotate(q, v):
+    out = v.copy()
+    mujoco.mju_rotVecQuat(out, v, q)
+    return out
+
+
+class CameraWorker:
+    """Renders the newest requested snapshot in its own thread.
+
+    A request that arrives while a frame is rendering waits as the single pending one; a
+    newer request replaces it (counted as skipped), so the physics never waits for the
+    camera and frames are dropped, not queued. The OpenGL context belongs to the thread
+    that creates it, so the renderer is created and used only inside the worker thread.
+    """
+
+    def __init__(self, node, model, width, height):
+        self.node = node
+        self._model, self._size = model, (width, height)
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._pending = None
+        self._running = True
+        self.started = threading.Event()   # set once the renderer exists (or failed)
+        self.rendered = 0
+        self.skipped = 0
+        self._thread = threading.Thread(target=self._run, name='sim_camera', daemon=True)
+        self._thread.start()
+
+    def request(self, qpos, stamp):
+        """Ask for a frame of this snapshot; replaces a request not yet started."""
+        with self._lock:
+            if self._pending is not None:
+                self.skipped += 1
+                if self.rendered > 0:   # not while the renderer is still starting
+                    self.node.warn('frames_skipped', f'rendering slower than camera_fps: '
+                                   f'{self.skipped} frames skipped, {self.rendered} rendered')
+            self._pending = (qpos, stamp)
+        self._wake.set()
+
+    def _run(self):
+        try:
+            renderer = HeadCameraRenderer(self._model, *self._size)
+        except Exception as exc:  # noqa: BLE001 - any GL failure leaves the sim without images
+            self.node.get_logger().error(
+                f'cannot render the head camera ({exc}); check MUJOCO_GL (egl or osmesa) and '
+                'its libraries; the simulation runs on without images')
+            return
+        finally:
+            self.started.set()
+        try:
+            while True:
+                self._wake.wait()
+                self._wake.clear()
+                if not self._running:
+                    break
+                with self._lock:
+                    request, self._pending = self._pending, None
+                if request is None:
+                    continue
+                pixels = renderer.render(request[0])
+                try:
+                    self.node.publish_frame(pixels, request[1])
+                except Exception as exc:  # noqa: BLE001 - e.g. the context shut down meanwhile
+                    if self._running:
+                        self.node.warn('publish_failed', f'cannot publish a camera frame: {exc}')
+                self.rendered += 1
+        finally:
+            renderer.close()
+
+    def stop(self):
+        self._running = False
+        self._wake.set()
+        self._thread.join(timeout=5.0)
+
+
+def main(args=None):
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = SimNode()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    main()
