@@ -1,0 +1,179 @@
+"""Camera node process -> pose node process over DDS: delivery, skipping and latency.
+
+    .venv/bin/python bench/camera_to_pose.py [--duration 60] [--fps 30]
+        [--reliability reliable|best_effort] [--camera-depth 2] [--pose-depth 1]
+
+The camera node replays a 640x480 frame of matplotlib's grace_hopper.jpg (an image folder,
+looped) at --fps; the pose node runs BlazePose on it. Both are real node processes started
+like the `berntsen` command starts them; this process only listens to /diagnostics and the
+small body topics (it does not subscribe to the images, so it adds no image traffic).
+
+Figures, over the measuring window after --warmup seconds:
+- delivered: images the pose node received / images the camera published (rates from
+  the nodes' own counters in /diagnostics);
+- processed / skipped: share of received images that ran through BlazePose / were
+  replaced in the one-slot buffer by a newer image before the worker took them;
+- latency: camera stamp -> skeleton2d received here (same machine clock), median / p95.
+"""
+import argparse
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC_PATHS = [str(p) for p in sorted((ROOT / 'src').glob('berntsen_*')) if (p / 'setup.py').exists()]
+sys.path[:0] = SRC_PATHS
+os.environ.setdefault('ROS_DOMAIN_ID', str(random.randint(101, 200)))  # private: no other graph hears it
+os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
+inherited = [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]
+os.environ['PYTHONPATH'] = os.pathsep.join(SRC_PATHS + inherited)  # the node processes import the sources
+
+import cv2  # noqa: E402
+import rclpy  # noqa: E402
+from rclpy.executors import SingleThreadedExecutor  # noqa: E402
+from berntsen_bringup.processes import NodeProcess, NodeProcessSpec, stop_all  # noqa: E402
+from berntsen_interfaces.msg import IdsList, Skeleton2D  # noqa: E402
+from berntsen_vision.sample_images import grace_hopper_frame  # noqa: E402
+from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+class Probe:
+    """Collects node counters from /diagnostics and skeleton latencies."""
+
+    def __init__(self, node):
+        self.node = node
+        self.lock = threading.Lock()
+        self.counters = {'camera': [], 'pose': []}  # (time, {key: value})
+        self.latencies = []  # (receive time, latency s)
+        self.body_ids = set()
+        self._skeleton_subs = {}
+        node.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics, 50)
+        node.create_subscription(IdsList, '/humans/bodies/tracked', self._on_tracked, 10)
+
+    def _on_diagnostics(self, msg):
+        now = time.time()
+        for status in msg.status:
+            kind = status.name.rsplit(': ', 1)[-1]
+            if kind in self.counters:
+                stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+                with self.lock:
+                    self.counters[kind].append((stamp, {kv.key: kv.value for kv in status.values}, now))
+
+    def _on_tracked(self, msg):
+        for body_id in msg.ids:
+            if body_id not in self._skeleton_subs:
+                self.body_ids.add(body_id)
+                self._skeleton_subs[body_id] = self.node.create_subscription(
+                    Skeleton2D, f'/humans/bodies/{body_id}/skeleton2d', self._on_skeleton, 10)
+
+    def _on_skeleton(self, msg):
+        now = time.time()
+        stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+        with self.lock:
+            self.latencies.append((now, now - stamp))
+
+
+def window(samples, start, end):
+    inside = [s for s in samples if start <= s[2] <= end]
+    if len(inside) < 2:
+        raise SystemExit('too few diagnostics in the measuring window; is a node failing?')
+    return inside[0], inside[-1]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--duration', type=float, default=60.0, help='measuring window, seconds')
+    parser.add_argument('--warmup', type=float, default=5.0, help='seconds after the first skeleton before measuring')
+    parser.add_argument('--fps', type=float, default=30.0)
+    parser.add_argument('--reliability', choices=('reliable', 'best_effort'), default='reliable')
+    parser.add_argument('--camera-depth', type=int, default=2)
+    parser.add_argument('--pose-depth', type=int, default=1)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix='camera_to_pose_'))
+    frames = workdir / 'frames'
+    frames.mkdir()
+    cv2.imwrite(str(frames / 'grace_hopper_640x480.png'), cv2.cvtColor(grace_hopper_frame(), cv2.COLOR_RGB2BGR))
+
+    rclpy.init()
+    node = rclpy.create_node('camera_to_pose_probe')
+    probe = Probe(node)
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    spinner = threading.Thread(target=executor.spin, daemon=True)
+    spinner.start()
+
+    logs, processes = [], []
+
+    def start(spec):
+        log = open(workdir / f'{spec.name}.log', 'w')
+        logs.append(workdir / f'{spec.name}.log')
+        processes.append(NodeProcess(spec, env=os.environ, stdout=log, stderr=log))
+
+    try:
+        start(NodeProcessSpec(module='berntsen_vision.pose_node', name='pose', params={
+            'qos_reliability': args.reliability, 'qos_depth': args.pose_depth}))
+        deadline = time.time() + 60
+        while not probe.counters['pose'] and time.time() < deadline:
+            time.sleep(0.1)
+        start(NodeProcessSpec(module='berntsen_vision.camera_node', name='camera', params={
+            'source': str(frames), 'fps': args.fps, 'width': 640, 'height': 480,
+            'qos_reliability': args.reliability, 'qos_depth': args.camera_depth}))
+        deadline = time.time() + 60
+        while not probe.latencies and time.time() < deadline:
+            time.sleep(0.1)
+        if not probe.latencies:
+            raise SystemExit(f'no skeleton arrived within 60 s; node logs: {", ".join(map(str, logs))}')
+        began = time.time() + args.warmup
+        time.sleep(args.warmup + args.duration)
+        ended = time.time()
+    finally:
+        stop_all(processes)
+        executor.shutdown()
+        spinner.join(timeout=2.0)
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+    with probe.lock:
+        cam_first, cam_last = window(probe.counters['camera'], began, ended)
+        pose_first, pose_last = window(probe.counters['pose'], began, ended)
+        latencies = [1000.0 * lat for t, lat in probe.latencies if began <= t <= ended]
+
+    def rate(first, last, key):
+        return (float(last[1][key]) - float(first[1][key])) / (last[0] - first[0])
+
+    def delta(first, last, key):
+        return int(last[1][key]) - int(first[1][key])
+
+    published_rate = rate(cam_first, cam_last, 'frames_published')
+    received_rate = rate(pose_first, pose_last, 'images_received')
+    received = delta(pose_first, pose_last, 'images_received')
+    processed = delta(pose_first, pose_last, 'images_processed')
+    skipped = delta(pose_first, pose_last, 'images_skipped')
+    print(f'camera -> pose, 640x480 rgb8 at {args.fps:g} fps, {args.reliability}, '
+          f'camera depth {args.camera_depth}, pose depth {args.pose_depth}, {args.duration:g} s window')
+    print(f'  camera published: {published_rate:.2f} frames/s')
+    delivered = 100.0 * received_rate / published_rate
+    print(f'  pose received:    {received_rate:.2f} frames/s -> delivered {delivered:.1f} %')
+    print(f'  of received:      processed {100.0 * processed / max(received, 1):.1f} %, '
+          f'skipped {100.0 * skipped / max(received, 1):.1f} % ({received} received)')
+    print(f'  skeletons:        {len(latencies) / (ended - began):.2f} /s, body ids seen: {sorted(probe.body_ids)}')
+    if latencies:
+        print(f'  latency camera stamp -> skeleton received: median {statistics.median(latencies):.1f} ms, '
+              f'p95 {percentile(latencies, 0.95):.1f} ms, max {max(latencies):.1f} ms')
+    shutil.rmtree(workdir)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,1 @@
+"""Camera source, MediaPipe BlazePose body tracking and posture classification for the Berntsen robot."""

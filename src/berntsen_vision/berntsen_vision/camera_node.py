@@ -1,0 +1,214 @@
+"""Camera node: publish frames of a V4L2 device, a video file or an image folder.
+
+Publishes `camera/image_raw` (rgb8) and `camera/camera_info` (a pinhole model from the
+image size and a horizontal field of view), and `/diagnostics`. Frames are read in a
+capture thread (a device read blocks until the next frame), never on the executor. A
+missing or failing source puts the node in an error state that it reports and leaves by
+retrying with back-off, so a camera plugged in later, or a folder that appears, is picked up.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from sensor_msgs.msg import CameraInfo, Image
+
+from .qos import image_qos
+from .sources import Pacer, SourceError, open_source
+
+STATE_STARTING, STATE_STREAMING, STATE_ERROR, STATE_FINISHED = 'starting', 'streaming', 'error', 'finished'
+
+
+def pinhole_camera_info(width: int, height: int, horizontal_fov_deg: float, frame_id: str) -> CameraInfo:
+    """An ideal pinhole camera (no distortion, square pixels, centred principal point)."""
+    fx = (width / 2.0) / math.tan(math.radians(horizontal_fov_deg) / 2.0)
+    cx, cy = width / 2.0, height / 2.0
+    info = CameraInfo()
+    info.header.frame_id = frame_id
+    info.width, info.height = width, height
+    info.distortion_model = 'plumb_bob'
+    info.d = [0.0] * 5
+    info.k = [fx, 0.0, cx, 0.0, fx, cy, 0.0, 0.0, 1.0]
+    info.r = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+    info.p = [fx, 0.0, cx, 0.0, 0.0, fx, cy, 0.0, 0.0, 0.0, 1.0, 0.0]
+    return info
+
+
+class CameraNode(Node):
+
+    def __init__(self):
+        super().__init__('camera')
+        # set first: rclpy may call destroy_node() on a node whose constructor failed
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        # dynamic typing so that `-p source:=0` (an integer) names device 0 too
+        self.source_spec = str(self.declare_parameter('source', '/dev/video0', ParameterDescriptor(
+            description='Camera device (index or /dev/videoN), video file or image folder',
+            dynamic_typing=True)).value)
+        self.fps = self._declare(
+            'fps', 30.0, 'Frame rate for files and folders, asked of devices; 0 = the video file\'s own rate',
+            float_range=(0.0, 240.0))
+        self.loop = self._declare('loop', True, 'Start a video file or image folder again at its end')
+        self.frame_id = self._declare('frame_id', 'camera_optical_frame', 'frame_id of images and camera info')
+        self.width = self._declare('width', 640, 'Image width in pixels; 0 with height 0 = native size',
+                                   int_range=(0, 7680))
+        self.height = self._declare('height', 480, 'Image height in pixels; 0 with width 0 = native size',
+                                    int_range=(0, 4320))
+        self.horizontal_fov_deg = self._declare(
+            'horizontal_fov_deg', 60.0, 'Horizontal field of view for the default pinhole camera info',
+            float_range=(1.0, 179.0))
+        self.retry_initial_s = self._declare('retry_initial_s', 0.5, 'First wait before reopening a failed source',
+                                             float_range=(0.01, 60.0))
+        self.retry_max_s = self._declare('retry_max_s', 5.0, 'Longest wait between reopening attempts (back-off cap)',
+                                         float_range=(0.01, 600.0))
+        reliability = self._declare('qos_reliability', 'reliable',
+                                    'Image and camera_info reliability (choices: reliable, best_effort)')
+        depth = self._declare('qos_depth', 2, 'Image and camera_info keep-last queue depth', int_range=(1, 100))
+        qos = image_qos(reliability, depth)
+        if (self.width == 0) != (self.height == 0):
+            raise ValueError(f'width and height must both be positive or both 0, got {self.width}x{self.height}')
+        if self.retry_max_s < self.retry_initial_s:
+            raise ValueError('retry_max_s must not be smaller than retry_initial_s')
+
+        self.image_pub = self.create_publisher(Image, 'camera/image_raw', qos)
+        self.info_pub = self.create_publisher(CameraInfo, 'camera/camera_info', qos)
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+
+        self._lock = threading.Lock()
+        self.state = STATE_STARTING
+        self.last_error = ''
+        self.frames_published = 0
+        self.open_attempts = 0
+        self._frames_at_last_report = 0
+        self._last_report = time.monotonic()
+        self._camera_info: CameraInfo | None = None
+
+        self._thread = threading.Thread(target=self._capture_loop, name='camera_capture', daemon=True)
+        self._thread.start()
+        self.create_timer(1.0, self._publish_diagnostics)
+
+    def _declare(self, name, default, description, float_range=None, int_range=None):
+        descriptor = ParameterDescriptor(description=description)
+        if float_range is not None:
+            descriptor.floating_point_range = [FloatingPointRange(from_value=float_range[0], to_value=float_range[1])]
+        if int_range is not None:
+            descriptor.integer_range = [IntegerRange(from_value=int_range[0], to_value=int_range[1], step=1)]
+        value = self.declare_parameter(name, default, descriptor).value
+        bounds = float_range or int_range
+        if bounds is not None and not bounds[0] <= value <= bounds[1]:
+            raise ValueError(f'parameter {name}={value} is outside [{bounds[0]}, {bounds[1]}]')
+        return value
+
+    def _set_state(self, state: str, error: str = '') -> None:
+        with self._lock:
+            self.state, self.last_error = state, error
+
+    def _capture_loop(self) -> None:
+        delay = self.retry_initial_s
+        while not self._stop.is_set():
+            self.open_attempts += 1
+            try:
+                with open_source(self.source_spec, fps=self.fps, loop=self.loop,
+                                 width=self.width, height=self.height) as source:
+                    self.get_logger().info(f'streaming {source.description} at {source.fps:.1f} fps')
+                    self._set_state(STATE_STREAMING)
+                    delay = self.retry_initial_s
+                    self._stream(source)
+                if not self._stop.is_set():
+                    self._set_state(STATE_FINISHED)
+                    self.get_logger().info(f'{self.source_spec} finished (loop is off); no more frames')
+                    self._stop.wait()
+                return
+            except (SourceError, ValueError, OSError) as error:
+                message = str(error)
+            except Exception as error:  # cv2.error and decoder failures: report and retry like a lost source
+                message = f'{type(error).__name__}: {error}'
+            self._set_state(STATE_ERROR, message)
+            self.get_logger().error(f'camera source failed: {message}; retrying in {delay:.1f} s')
+            self._publish_diagnostics()
+            self._stop.wait(delay)
+            delay = min(delay * 2.0, self.retry_max_s)
+
+    def _stream(self, source) -> None:
+        pacer = None if source.paced else Pacer(source.fps)
+        while not self._stop.is_set():
+            if pacer is not None and not pacer.wait(self._stop):
+                return
+            frame = source.read()
+            if frame is None:
+                return
+            self._publish_frame(frame)
+
+    def _publish_frame(self, frame) -> None:
+        height, width = frame.shape[:2]
+        msg = Image()
+        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.header.frame_id = self.frame_id
+        msg.height, msg.width = height, width
+        msg.encoding = 'rgb8'
+        msg.is_bigendian = 0
+        msg.step = width * 3
+        msg.data = frame.tobytes()
+        info = self._camera_info
+        if info is None or info.width != width or info.height != height:
+            info = self._camera_info = pinhole_camera_info(width, height, self.horizontal_fov_deg, self.frame_id)
+        info.header.stamp = msg.header.stamp
+        self.image_pub.publish(msg)
+        self.info_pub.publish(info)
+        with self._lock:
+            self.frames_published += 1
+
+    def _publish_diagnostics(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            state, error, published = self.state, self.last_error, self.frames_published
+            fps = (published - self._frames_at_last_report) / max(now - self._last_report, 1e-6)
+            self._frames_at_last_report, self._last_report = published, now
+        status = DiagnosticStatus()
+        status.name = f'{self.get_name()}: camera'
+        status.hardware_id = self.source_spec
+        if state == STATE_ERROR:
+            status.level, status.message = DiagnosticStatus.ERROR, f'source failed: {error}'
+        elif state == STATE_FINISHED:
+            status.level, status.message = DiagnosticStatus.WARN, 'source finished, no more frames'
+        elif state == STATE_STARTING:
+            status.level, status.message = DiagnosticStatus.WARN, 'opening source'
+        else:
+            status.level, status.message = DiagnosticStatus.OK, f'streaming at {fps:.1f} fps'
+        status.values = [KeyValue(key=k, value=str(v)) for k, v in (
+            ('state', state), ('fps', f'{fps:.2f}'), ('frames_published', published),
+            ('open_attempts', self.open_attempts), ('last_error', error))]
+        array = DiagnosticArray()
+        array.header.stamp = self.get_clock().now().to_msg()
+        array.status = [status]
+        self.diagnostics_pub.publish(array)
+
+    def destroy_node(self):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+        super().destroy_node()
+
+
+def main(args=None):
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = CameraNode()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    main()

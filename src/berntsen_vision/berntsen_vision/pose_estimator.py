@@ -1,0 +1,71 @@
+"""MediaPipe BlazePose (mediapipe 0.10.14, bundled full model) on RGB frames, no rclpy.
+
+Only `model_complexity=1` works offline: the 0.10.14 wheel bundles `pose_landmark_full`
+and `pose_detection`; other complexities would download a model, which is not allowed.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+NUM_LANDMARKS = 33
+# columns of the landmark array returned by PoseEstimator.process
+X, Y, Z, VISIBILITY = range(4)
+
+
+class PoseEstimator:
+    """Track the most prominent person in a video stream with BlazePose.
+
+    `process(rgb, timestamp_s)` returns a float32 array (33, 4) of normalised landmarks
+    (x, y, z, visibility) in BlazePose order, or None when no person is found. Frames are
+    treated as a video: the landmarks of one frame seed the search in the next, and the
+    landmark smoothing filters use the given timestamps.
+    """
+
+    def __init__(self, min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5,
+                 smooth_landmarks: bool = True):
+        for name, value in (('min_detection_confidence', min_detection_confidence),
+                            ('min_tracking_confidence', min_tracking_confidence)):
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f'{name} must be within [0, 1], got {value}')
+        # imported here so the pure modules that only need the constants stay light
+        import mediapipe as mp
+
+        self._pose = mp.solutions.pose.Pose(
+            static_image_mode=False, model_complexity=1, smooth_landmarks=smooth_landmarks,
+            enable_segmentation=False, min_detection_confidence=min_detection_confidence,
+            min_tracking_confidence=min_tracking_confidence)
+        self._last_timestamp_us: int | None = None
+
+    def process(self, rgb: np.ndarray, timestamp_s: float) -> np.ndarray | None:
+        """Landmarks (33, 4) of the person in `rgb` (H, W, 3 uint8), or None."""
+        if self._pose is None:
+            raise RuntimeError('PoseEstimator is closed')
+        if not isinstance(rgb, np.ndarray):
+            raise TypeError(f'expected a numpy array, got {type(rgb).__name__}')
+        if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.shape[0] == 0 or rgb.shape[1] == 0:
+            raise ValueError(f'expected an RGB uint8 array (H, W, 3), got {rgb.dtype} {rgb.shape}')
+        timestamp_us = int(round(timestamp_s * 1e6))
+        if self._last_timestamp_us is not None and timestamp_us <= self._last_timestamp_us:
+            # time went backwards (a replay restarted): start tracking afresh
+            self._pose.reset()
+        self._last_timestamp_us = timestamp_us
+        # The legacy solution API stamps frames itself (+33.333 ms each, before use); setting
+        # its counter makes the graph see the real frame time, so smoothing follows real
+        # motion at any frame rate. Checked against mediapipe 0.10.14 (pinned).
+        self._pose._simulated_timestamp = timestamp_us - 33333
+        results = self._pose.process(np.ascontiguousarray(rgb))
+        if results.pose_landmarks is None:
+            return None
+        return np.array([(lm.x, lm.y, lm.z, lm.visibility) for lm in results.pose_landmarks.landmark],
+                        dtype=np.float32)
+
+    def close(self) -> None:
+        if self._pose is not None:
+            self._pose.close()
+            self._pose = None
+
+    def __enter__(self) -> PoseEstimator:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,255 @@
+"""Pose node: BlazePose on camera images, published as REP 155 bodies.
+
+Subscribes `camera/image_raw`; publishes `/humans/bodies/tracked` (IdsList),
+`/humans/bodies/<id>/skeleton2d` (Skeleton2D, stamped with the image's stamp),
+`/humans/bodies/<id>/posture` (BodyPosture, debounced) and `/diagnostics`.
+
+Inference runs in a worker thread on the newest image only: the subscription callback puts
+the image into a one-slot buffer (replacing, and counting as skipped, one not yet taken),
+so a slow frame never builds a queue. All tracking state lives in that worker thread.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+import rclpy
+from berntsen_interfaces.msg import BodyPosture, IdsList, Landmark2D, Skeleton2D
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from sensor_msgs.msg import Image
+
+from .body_tracking import BodyTracker
+from .image_conversion import image_to_rgb
+from .pose_estimator import PoseEstimator
+from .posture import PostureDebouncer, PostureThresholds, classify_posture
+from .qos import image_qos
+
+# Bodies and postures: small messages every processed frame; system default (reliable,
+# depth 10) as REP 2003 asks of producers.
+BODY_QOS = 10
+# How often the worker wakes without images, to drop a body whose grace period ran out.
+IDLE_CHECK_S = 0.1
+# Diagnostics report "no images" after this long without one.
+STALE_IMAGES_S = 2.0
+
+
+class PoseNode(Node):
+
+    def __init__(self):
+        super().__init__('pose')
+        # set first: rclpy may call destroy_node() on a node whose constructor failed
+        self._stop = threading.Event()
+        self._worker: threading.Thread | None = None
+        self.estimator: PoseEstimator | None = None
+        min_detection = self._declare('min_detection_confidence', 0.5,
+                                      'BlazePose minimum person-detection confidence', (0.0, 1.0))
+        min_tracking = self._declare('min_tracking_confidence', 0.5,
+                                     'BlazePose minimum landmark-tracking confidence before re-detecting', (0.0, 1.0))
+        smooth = self._declare('smooth_landmarks', True, 'Filter landmarks across frames to reduce jitter')
+        grace_s = self._declare('grace_period_s', 0.5,
+                                'Keep a body id through misses up to this long; after, the next person gets a new id',
+                                (0.0, 60.0))
+        min_visibility = self._declare('min_visibility', 0.5,
+                                       'Landmark visibility needed for the posture classifier to use it', (0.0, 1.0))
+        confirm_s = self._declare('posture_confirm_s', 0.5,
+                                  'A new posture must hold this long before it is reported', (0.0, 10.0))
+        confirm_frames = self._declare('posture_confirm_frames', 3,
+                                       'A new posture must hold for this many frames before it is reported',
+                                       int_range=(1, 100))
+        self.warning_period_s = self._declare('warning_period_s', 5.0,
+                                              'Repeat warnings about bad images at most this often', (0.1, 3600.0))
+
+        # Image QoS default: reliable to match the camera (best-effort VGA frames are mostly
+        # lost between processes); depth 1 because only the newest frame is worth processing.
+        reliability = self._declare('qos_reliability', 'reliable',
+                                    'Image subscription reliability (choices: reliable, best_effort)')
+        depth = self._declare('qos_depth', 1, 'Image subscription keep-last queue depth', int_range=(1, 100))
+        qos = image_qos(reliability, depth)
+
+        self.estimator = PoseEstimator(min_detection, min_tracking, smooth)
+        self.thresholds = PostureThresholds(min_visibility=min_visibility)
+        self.tracker = BodyTracker(grace_s)
+        self.debouncer = PostureDebouncer(confirm_s, confirm_frames)
+        self._body_pubs: tuple | None = None  # (body_id, skeleton publisher, posture publisher)
+
+        self.tracked_pub = self.create_publisher(IdsList, '/humans/bodies/tracked', BODY_QOS)
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.create_subscription(Image, 'camera/image_raw', self._on_image, qos)
+
+        self._lock = threading.Condition()
+        self._pending: Image | None = None
+        self.received = self.processed = self.skipped = self.corrupt = self.failed = 0
+        self._last_image_time: float | None = None
+        self._processing_times: list[float] = []
+        self._processed_at_last_report = 0
+        self._last_report = time.monotonic()
+
+        self._worker = threading.Thread(target=self._work, name='pose_inference', daemon=True)
+        self._worker.start()
+        self.create_timer(1.0, self._publish_diagnostics)
+
+    def _declare(self, name, default, description, float_range=None, int_range=None):
+        descriptor = ParameterDescriptor(description=description)
+        if float_range is not None:
+            descriptor.floating_point_range = [FloatingPointRange(from_value=float_range[0], to_value=float_range[1])]
+        if int_range is not None:
+            descriptor.integer_range = [IntegerRange(from_value=int_range[0], to_value=int_range[1], step=1)]
+        value = self.declare_parameter(name, default, descriptor).value
+        bounds = float_range or int_range
+        if bounds is not None and not bounds[0] <= value <= bounds[1]:
+            raise ValueError(f'parameter {name}={value} is outside [{bounds[0]}, {bounds[1]}]')
+        return value
+
+    def _on_image(self, msg: Image) -> None:
+        with self._lock:
+            if self._pending is not None:
+                self.skipped += 1
+            self._pending = msg
+            self.received += 1
+            self._last_image_time = time.monotonic()
+            self._lock.notify()
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            with self._lock:
+                if self._pending is None:
+                    self._lock.wait(IDLE_CHECK_S)
+                msg, self._pending = self._pending, None
+            if msg is None:
+                if self.tracker.expire(time.monotonic()):
+                    self._on_body_lost()
+                    self._publish_tracked(self.get_clock().now().to_msg())
+                continue
+            try:
+                self._process(msg)
+            except Exception as error:  # keep the worker alive whatever one frame does
+                with self._lock:
+                    self.failed += 1
+                self.get_logger().error(f'pose processing failed: {type(error).__name__}: {error}',
+                                        throttle_duration_sec=self.warning_period_s)
+
+    def _process(self, msg: Image) -> None:
+        started = time.monotonic()
+        try:
+            rgb = image_to_rgb(msg.encoding, msg.height, msg.width, msg.step, msg.data)
+        except ValueError as error:
+            with self._lock:
+                self.corrupt += 1
+            self.get_logger().warning(f'ignoring bad image on {self._image_topic()}: {error}',
+                                      throttle_duration_sec=self.warning_period_s)
+            return
+        stamp_s = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+        landmarks = self.estimator.process(rgb, stamp_s)
+        now = time.monotonic()
+        previous_id = self.tracker.body_id
+        body_id = self.tracker.update(landmarks is not None, now)
+        if previous_id is not None and body_id != previous_id:
+            self._on_body_lost()
+        if landmarks is not None:
+            estimate = classify_posture(landmarks, msg.width / msg.height, self.thresholds)
+            posture = self.debouncer.update(estimate, now)
+            self._publish_body(msg, body_id, landmarks, posture)
+        self._publish_tracked(msg.header.stamp)
+        with self._lock:
+            self.processed += 1
+            self._processing_times.append(time.monotonic() - started)
+
+    def _image_topic(self) -> str:
+        return self.resolve_topic_name('camera/image_raw')
+
+    def _on_body_lost(self) -> None:
+        self.debouncer.reset()
+        if self._body_pubs is not None:
+            _, skeleton_pub, posture_pub = self._body_pubs
+            self.destroy_publisher(skeleton_pub)
+            self.destroy_publisher(posture_pub)
+            self._body_pubs = None
+
+    def _publish_body(self, msg: Image, body_id: str, landmarks, posture) -> None:
+        if self._body_pubs is None:
+            self._body_pubs = (
+                body_id,
+                self.create_publisher(Skeleton2D, f'/humans/bodies/{body_id}/skeleton2d', BODY_QOS),
+                self.create_publisher(BodyPosture, f'/humans/bodies/{body_id}/posture', BODY_QOS))
+            self.get_logger().info(f'tracking body {body_id}')
+        _, skeleton_pub, posture_pub = self._body_pubs
+        skeleton = Skeleton2D()
+        skeleton.header = msg.header
+        skeleton.body_id = body_id
+        skeleton.image_width, skeleton.image_height = msg.width, msg.height
+        skeleton.landmarks = [Landmark2D(x=float(x), y=float(y), z=float(z), visibility=float(v))
+                              for x, y, z, v in landmarks]
+        skeleton_pub.publish(skeleton)
+        posture_msg = BodyPosture()
+        posture_msg.header = msg.header
+        posture_msg.body_id = body_id
+        posture_msg.posture = int(posture.posture)
+        posture_msg.confidence = float(posture.confidence)
+        posture_pub.publish(posture_msg)
+
+    def _publish_tracked(self, stamp) -> None:
+        tracked = IdsList()
+        tracked.header.stamp = stamp
+        tracked.ids = [self.tracker.body_id] if self.tracker.body_id is not None else []
+        self.tracked_pub.publish(tracked)
+
+    def _publish_diagnostics(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            times, self._processing_times = self._processing_times, []
+            received, processed, skipped = self.received, self.processed, self.skipped
+            corrupt, failed, last_image = self.corrupt, self.failed, self._last_image_time
+            fps = (processed - self._processed_at_last_report) / max(now - self._last_report, 1e-6)
+            self._processed_at_last_report, self._last_report = processed, now
+        body_id = self.tracker.body_id
+        status = DiagnosticStatus()
+        status.name = f'{self.get_name()}: pose'
+        status.hardware_id = 'mediapipe_blazepose_full'
+        if last_image is None or now - last_image > STALE_IMAGES_S:
+            status.level, status.message = DiagnosticStatus.WARN, f'no images on {self._image_topic()}'
+        elif body_id is None:
+            status.level, status.message = DiagnosticStatus.WARN, 'no person in view'
+        else:
+            status.level, status.message = DiagnosticStatus.OK, f'tracking body {body_id} at {fps:.1f} fps'
+        mean_ms = 1000.0 * sum(times) / len(times) if times else 0.0
+        max_ms = 1000.0 * max(times) if times else 0.0
+        status.values = [KeyValue(key=k, value=str(v)) for k, v in (
+            ('processing_ms_mean', f'{mean_ms:.1f}'), ('processing_ms_max', f'{max_ms:.1f}'),
+            ('processed_fps', f'{fps:.2f}'), ('images_received', received), ('images_processed', processed),
+            ('images_skipped', skipped), ('images_corrupt', corrupt), ('processing_failures', failed),
+            ('tracked_body', body_id or ''))]
+        array = DiagnosticArray()
+        array.header.stamp = self.get_clock().now().to_msg()
+        array.status = [status]
+        self.diagnostics_pub.publish(array)
+
+    def destroy_node(self):
+        self._stop.set()
+        if self._worker is not None:
+            with self._lock:
+                self._lock.notify()
+            self._worker.join(timeout=5.0)
+        if self.estimator is not None:
+            self.estimator.close()
+        super().destroy_node()
+
+
+def main(args=None):
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = PoseNode()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,190 @@
+"""Classify a body's posture (standing, sitting, lying) from 33 BlazePose landmarks; no rclpy.
+
+Landmarks are a (33, 4) array of normalised image coordinates (x right, y down, z, visibility),
+as PoseEstimator returns. Three cues, each measured only on the sides whose landmarks are
+visible enough:
+- torso angle from vertical (hip midpoint -> shoulder midpoint): far from vertical is lying;
+- thigh angle from vertical in 3D (hip -> knee, with BlazePose's relative depth z): a
+  horizontal thigh is sitting, also when it points at the camera and looks short and
+  vertical in the image (a patient on the bed edge facing the robot);
+- knee angle (hip-knee-ankle) in the image, only where the thigh is not foreshortened
+  (a bent knee seen end-on looks straight): a bent knee is sitting, a straight one standing.
+The cues vote; a tie is UNKNOWN rather than a guess.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+
+from .pose_estimator import NUM_LANDMARKS, VISIBILITY
+
+LEFT_SHOULDER, RIGHT_SHOULDER = 11, 12
+LEFT_HIP, RIGHT_HIP = 23, 24
+LEFT_KNEE, RIGHT_KNEE = 25, 26
+LEFT_ANKLE, RIGHT_ANKLE = 27, 28
+SIDES = ((LEFT_SHOULDER, LEFT_HIP, LEFT_KNEE, LEFT_ANKLE), (RIGHT_SHOULDER, RIGHT_HIP, RIGHT_KNEE, RIGHT_ANKLE))
+
+
+class Posture(IntEnum):
+    """Values match berntsen_interfaces/BodyPosture."""
+
+    UNKNOWN = 0
+    STANDING = 1
+    SITTING = 2
+    LYING = 3
+
+
+@dataclass(frozen=True)
+class PostureThresholds:
+    """Angles in degrees; ratios relative to the torso length in the image."""
+
+    min_visibility: float = 0.5
+    lying_torso_deg: float = 60.0      # torso further than this from vertical: lying
+    standing_thigh_deg: float = 30.0   # thigh (3D) closer than this to vertical votes standing
+    sitting_thigh_deg: float = 50.0    # thigh (3D) further than this from vertical votes sitting
+    standing_thigh_ratio: float = 0.6  # thigh at least this long in the image: knee angle is usable
+    sitting_thigh_ratio: float = 0.4   # thigh shorter than this (pointing at the camera) votes sitting
+    standing_knee_deg: float = 150.0   # knee straighter than this votes standing
+    sitting_knee_deg: float = 120.0    # knee more bent than this votes sitting
+
+    def __post_init__(self):
+        if not 0.0 <= self.min_visibility <= 1.0:
+            raise ValueError(f'min_visibility must be within [0, 1], got {self.min_visibility}')
+        if not 0.0 < self.lying_torso_deg < 90.0:
+            raise ValueError(f'lying_torso_deg must be within (0, 90), got {self.lying_torso_deg}')
+        if not self.standing_thigh_deg <= self.sitting_thigh_deg:
+            raise ValueError('standing_thigh_deg must not exceed sitting_thigh_deg')
+        if not self.sitting_thigh_ratio <= self.standing_thigh_ratio:
+            raise ValueError('sitting_thigh_ratio must not exceed standing_thigh_ratio')
+        if not self.sitting_knee_deg <= self.standing_knee_deg:
+            raise ValueError('sitting_knee_deg must not exceed standing_knee_deg')
+
+
+@dataclass(frozen=True)
+class PostureEstimate:
+    posture: Posture
+    confidence: float  # 0..1
+
+
+UNKNOWN_ESTIMATE = PostureEstimate(Posture.UNKNOWN, 0.0)
+
+
+def _angle_from_vertical(vector: np.ndarray) -> float:
+    """Degrees between a 2D image vector and the image vertical (0..90, direction-free)."""
+    return math.degrees(math.atan2(abs(vector[0]), abs(vector[1])))
+
+
+def _angle_from_vertical_3d(vector: np.ndarray) -> float:
+    """Degrees between a 3D vector (x, y down, z depth) and the vertical (0..90)."""
+    return math.degrees(math.atan2(math.hypot(vector[0], vector[2]), abs(vector[1])))
+
+
+def _joint_angle(a: np.ndarray, joint: np.ndarray, b: np.ndarray) -> float:
+    """Degrees at `joint` between the segments to a and b (180 = straight)."""
+    u, v = a - joint, b - joint
+    norm = np.linalg.norm(u) * np.linalg.norm(v)
+    if norm == 0.0:
+        return float('nan')
+    return math.degrees(math.acos(float(np.clip(np.dot(u, v) / norm, -1.0, 1.0))))
+
+
+def classify_posture(landmarks: np.ndarray, aspect_ratio: float = 1.0,
+                     thresholds: PostureThresholds = PostureThresholds()) -> PostureEstimate:
+    """Posture of one body from landmarks (33, 4); `aspect_ratio` is image width / height.
+
+    UNKNOWN (confidence 0) when the torso or both legs are not visible enough.
+    """
+    landmarks = np.asarray(landmarks, dtype=np.float64)
+    if landmarks.shape != (NUM_LANDMARKS, 4):
+        raise ValueError(f'expected landmarks of shape ({NUM_LANDMARKS}, 4), got {landmarks.shape}')
+    if not aspect_ratio > 0.0:
+        raise ValueError(f'aspect_ratio must be positive, got {aspect_ratio}')
+    # x and z are normalised by the width, y by the height: scale x and z to y's unit
+    points3d = landmarks[:, :3] * np.array([aspect_ratio, 1.0, aspect_ratio])
+    points = points3d[:, :2]
+    visible = landmarks[:, VISIBILITY] >= thresholds.min_visibility
+
+    shoulders = [s for s in (LEFT_SHOULDER, RIGHT_SHOULDER) if visible[s]]
+    hips = [h for h in (LEFT_HIP, RIGHT_HIP) if visible[h]]
+    if not shoulders or not hips:
+        return UNKNOWN_ESTIMATE
+    torso = points[shoulders].mean(axis=0) - points[hips].mean(axis=0)
+    torso_length = float(np.linalg.norm(torso))
+    if torso_length == 0.0:
+        return UNKNOWN_ESTIMATE
+    used = shoulders + hips
+    if _angle_from_vertical(torso) > thresholds.lying_torso_deg:
+        return PostureEstimate(Posture.LYING, float(landmarks[used, VISIBILITY].mean()))
+
+    standing_votes = sitting_votes = 0
+    for _, hip, knee, ankle in SIDES:
+        if not (visible[hip] and visible[knee]):
+            continue
+        used += [hip, knee]
+        thigh = points[knee] - points[hip]
+        thigh_ratio = float(np.linalg.norm(thigh)) / torso_length
+        if thigh_ratio < thresholds.sitting_thigh_ratio:
+            # so short in the image that it can only point at the camera, whatever z says
+            sitting_votes += 1
+            continue
+        thigh_angle = _angle_from_vertical_3d(points3d[knee] - points3d[hip])
+        standing_votes += thigh_angle < thresholds.standing_thigh_deg
+        sitting_votes += thigh_angle > thresholds.sitting_thigh_deg
+        if thigh_ratio >= thresholds.standing_thigh_ratio and visible[ankle]:
+            used.append(ankle)
+            knee_angle = _joint_angle(points[hip], points[knee], points[ankle])
+            standing_votes += knee_angle > thresholds.standing_knee_deg
+            sitting_votes += knee_angle < thresholds.sitting_knee_deg
+    if standing_votes == sitting_votes:
+        return UNKNOWN_ESTIMATE
+    posture = Posture.STANDING if standing_votes > sitting_votes else Posture.SITTING
+    agreement = max(standing_votes, sitting_votes) / (standing_votes + sitting_votes)
+    return PostureEstimate(posture, float(agreement * landmarks[used, VISIBILITY].mean()))
+
+
+class PostureDebouncer:
+    """Report a posture only after it has held for `confirm_s` seconds and `confirm_frames` frames.
+
+    Single-frame flips (a bad detection, a person mid-motion) do not change the reported
+    posture; a real change shows after the confirmation time. Until a first posture is
+    confirmed the reported posture is UNKNOWN.
+    """
+
+    def __init__(self, confirm_s: float = 0.5, confirm_frames: int = 3):
+        if confirm_s < 0.0:
+            raise ValueError(f'confirm_s must not be negative, got {confirm_s}')
+        if confirm_frames < 1:
+            raise ValueError(f'confirm_frames must be at least 1, got {confirm_frames}')
+        self.confirm_s = confirm_s
+        self.confirm_frames = confirm_frames
+        self.reset()
+
+    def reset(self) -> None:
+        self._stable = UNKNOWN_ESTIMATE
+        self._candidate: Posture | None = None
+        self._candidate_since = 0.0
+        self._candidate_frames = 0
+
+    @property
+    def stable(self) -> PostureEstimate:
+        return self._stable
+
+    def update(self, estimate: PostureEstimate, stamp_s: float) -> PostureEstimate:
+        """Feed one frame's estimate; returns the debounced posture with its latest confidence."""
+        if estimate.posture == self._stable.posture:
+            self._candidate = None
+            self._stable = estimate
+            return self._stable
+        if estimate.posture != self._candidate:
+            self._candidate = estimate.posture
+            self._candidate_since = stamp_s
+            self._candidate_frames = 0
+        self._candidate_frames += 1
+        if (self._candidate_frames >= self.confirm_frames
+                and stamp_s - self._candidate_since >= self.confirm_s):
+            self._stable = estimate
+            self._candidate = None
+        return self._stable

@@ -1,0 +1,171 @@
+"""Camera and pose nodes as separate processes over DDS."""
+import threading
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from berntsen_bringup.processes import NodeProcessSpec
+from berntsen_vision.sample_images import grace_hopper_frame
+
+pytestmark = [pytest.mark.ros, pytest.mark.slow]
+
+IMAGE_QOS_DEPTH = 2
+
+
+def _wait_for(predicate, timeout, message):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(message)
+
+
+def _image_qos():
+    from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+    return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=IMAGE_QOS_DEPTH,
+                      reliability=ReliabilityPolicy.RELIABLE)
+
+
+class Inbox:
+    """Messages received by a probe subscription, thread-safe."""
+
+    def __init__(self, node, msg_type, topic, qos=10):
+        self.messages = []
+        self._lock = threading.Lock()
+        self.subscription = node.create_subscription(msg_type, topic, self._on_msg, qos)
+
+    def _on_msg(self, msg):
+        with self._lock:
+            self.messages.append(msg)
+
+    def __len__(self):
+        with self._lock:
+            return len(self.messages)
+
+    def last(self):
+        with self._lock:
+            return self.messages[-1]
+
+
+def _write_frames(folder, frame, count=3):
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        cv2.imwrite(str(folder / f'frame_{i:03d}.png'), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+
+
+def _camera(folder, fps=15.0):
+    return NodeProcessSpec(module='berntsen_vision.camera_node', name='camera',
+                           params={'source': str(folder), 'fps': fps, 'retry_initial_s': 0.2,
+                                   'retry_max_s': 0.5})
+
+
+def _pose():
+    return NodeProcessSpec(module='berntsen_vision.pose_node', name='pose', params={'grace_period_s': 1.0})
+
+
+def test_camera_node_publishes_an_image_folder(tmp_path, ros_nodes, rclpy_node):
+    from sensor_msgs.msg import CameraInfo, Image
+    frame = np.zeros((240, 320, 3), np.uint8)
+    frame[..., 0] = 200
+    _write_frames(tmp_path / 'frames', frame)
+    images = Inbox(rclpy_node, Image, 'camera/image_raw', _image_qos())
+    infos = Inbox(rclpy_node, CameraInfo, 'camera/camera_info', _image_qos())
+    camera = ros_nodes(_camera(tmp_path / 'frames'))
+    _wait_for(lambda: len(images) >= 5 and len(infos) >= 1, 20, 'no frames from the camera node')
+    image = images.last()
+    assert (image.encoding, image.width, image.height, image.step) == ('rgb8', 640, 480, 640 * 3)
+    assert image.header.frame_id == 'camera_optical_frame'
+    pixels = np.frombuffer(image.data, np.uint8).reshape(480, 640, 3)
+    assert pixels[240, 320].tolist() == [200, 0, 0]
+    info = infos.last()
+    assert (info.width, info.height) == (640, 480)
+    assert info.k[2] == 320.0 and info.k[5] == 240.0 and info.k[0] > 0
+    assert camera.poll() is None
+
+
+def test_camera_waits_for_a_missing_source_and_then_streams(tmp_path, ros_nodes, rclpy_node):
+    from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+    from sensor_msgs.msg import Image
+    folder = tmp_path / 'later'
+    images = Inbox(rclpy_node, Image, 'camera/image_raw', _image_qos())
+    diagnostics = Inbox(rclpy_node, DiagnosticArray, '/diagnostics')
+    camera = ros_nodes(_camera(folder))
+
+    def camera_error():
+        return any(s.level == DiagnosticStatus.ERROR and 'does not exist' in s.message
+                   for d in list(diagnostics.messages) for s in d.status)
+    _wait_for(camera_error, 20, 'no ERROR diagnostic for the missing source')
+    time.sleep(1.0)
+    assert camera.poll() is None and len(images) == 0
+    _write_frames(folder, np.full((48, 64, 3), 80, np.uint8))
+    _wait_for(lambda: len(images) >= 3, 10, 'the camera did not start streaming when the folder appeared')
+    assert camera.poll() is None
+
+
+def test_camera_and_pose_track_a_person(tmp_path, ros_nodes, rclpy_node):
+    from berntsen_interfaces.msg import BodyPosture, IdsList, Skeleton2D
+    from sensor_msgs.msg import Image
+    _write_frames(tmp_path / 'grace', grace_hopper_frame())
+    tracked = Inbox(rclpy_node, IdsList, '/humans/bodies/tracked')
+    images = Inbox(rclpy_node, Image, 'camera/image_raw', _image_qos())
+    pose = ros_nodes(_pose())
+    ros_nodes(_camera(tmp_path / 'grace'))
+    _wait_for(lambda: any(m.ids for m in list(tracked.messages)), 40, 'no body on /humans/bodies/tracked')
+    body_id = next(m.ids[0] for m in list(tracked.messages) if m.ids)
+    skeletons = Inbox(rclpy_node, Skeleton2D, f'/humans/bodies/{body_id}/skeleton2d')
+    postures = Inbox(rclpy_node, BodyPosture, f'/humans/bodies/{body_id}/posture')
+    _wait_for(lambda: len(skeletons) >= 3 and len(postures) >= 1, 20, f'no skeleton2d for body {body_id}')
+    skeleton = skeletons.last()
+    assert skeleton.body_id == body_id and len(skeleton.landmarks) == 33
+    assert (skeleton.image_width, skeleton.image_height) == (640, 480)
+    assert skeleton.landmarks[0].visibility > 0.9  # her nose
+    image_stamps = {(m.header.stamp.sec, m.header.stamp.nanosec) for m in list(images.messages)}
+    assert (skeleton.header.stamp.sec, skeleton.header.stamp.nanosec) in image_stamps
+    assert postures.last().body_id == body_id
+    # the same person stays the same body
+    assert {m.ids[0] for m in list(tracked.messages)[-5:] if m.ids} == {body_id}
+    assert pose.poll() is None
+
+
+def test_pose_node_survives_corrupt_images(tmp_path, ros_nodes, rclpy_node):
+    from berntsen_interfaces.msg import IdsList
+    from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+    from sensor_msgs.msg import Image
+    tracked = Inbox(rclpy_node, IdsList, '/humans/bodies/tracked')
+    diagnostics = Inbox(rclpy_node, DiagnosticArray, '/diagnostics')
+
+    def values(status):
+        return {kv.key: kv.value for kv in status.values}
+    publisher = rclpy_node.create_publisher(Image, 'camera/image_raw', _image_qos())
+    pose = ros_nodes(_pose())
+    _wait_for(lambda: publisher.get_subscription_count() > 0, 30, 'the pose node did not subscribe')
+
+    def image(encoding, width, height, step, data):
+        msg = Image()
+        msg.header.stamp = rclpy_node.get_clock().now().to_msg()
+        msg.encoding, msg.width, msg.height, msg.step, msg.data = encoding, width, height, step, data
+        return msg
+    good = grace_hopper_frame()
+    for bad in (image('rgb8', 640, 480, 640 * 3, b''), image('rgb8', 640, 480, 100, good.tobytes()),
+                image('yuv422', 640, 480, 640 * 2, good.tobytes()[:640 * 480 * 2]),
+                image('rgb8', 640, 480, 640 * 3, good.tobytes()[:1000])):
+        publisher.publish(bad)
+        time.sleep(0.2)  # one at a time: the node keeps only the newest image
+    publisher.publish(image('rgb8', 640, 480, 640 * 3, bytes(640 * 480 * 3)))  # valid, but nobody in it
+
+    def warns_no_person_after_four_corrupt():
+        return any(s.level == DiagnosticStatus.WARN and s.message == 'no person in view'
+                   and values(s)['images_corrupt'] == '4' and values(s)['images_processed'] == '1'
+                   for d in list(diagnostics.messages) for s in d.status if s.name.endswith(': pose'))
+    _wait_for(warns_no_person_after_four_corrupt, 10, 'pose diagnostics did not count 4 corrupt images')
+    assert pose.poll() is None
+    assert 'ignoring bad image' in pose.log_path.read_text()
+
+    def published_good_frames():
+        publisher.publish(image('rgb8', 640, 480, 640 * 3, good.tobytes()))
+        return any(m.ids for m in list(tracked.messages))
+    _wait_for(published_good_frames, 20, 'the pose node did not process a good frame after bad ones')
+    assert pose.poll() is None

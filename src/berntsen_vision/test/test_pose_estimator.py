@@ -1,0 +1,53 @@
+"""BlazePose finds the person in grace_hopper.jpg and nobody in a blank image."""
+import cv2
+import numpy as np
+import pytest
+from matplotlib import cbook
+
+from berntsen_vision.pose_estimator import NUM_LANDMARKS, VISIBILITY, PoseEstimator
+
+NOSE, LEFT_SHOULDER, RIGHT_SHOULDER = 0, 11, 12
+
+
+@pytest.fixture(scope='module')
+def estimator():
+    with PoseEstimator() as pose:
+        yield pose
+
+
+@pytest.fixture(scope='module')
+def grace_hopper():
+    path = cbook.get_sample_data('grace_hopper.jpg', asfileobj=False)
+    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+
+
+def test_finds_grace_hopper(estimator, grace_hopper):
+    landmarks = estimator.process(grace_hopper, 1.0)
+    assert landmarks.shape == (NUM_LANDMARKS, 4) and landmarks.dtype == np.float32
+    # a head-and-shoulders portrait: nose above the shoulders, shoulders either side of it
+    assert landmarks[[NOSE, LEFT_SHOULDER, RIGHT_SHOULDER], VISIBILITY].min() > 0.9
+    assert 0.3 < landmarks[NOSE, 0] < 0.7
+    assert landmarks[NOSE, 1] < landmarks[LEFT_SHOULDER, 1]
+    assert landmarks[RIGHT_SHOULDER, 0] < landmarks[NOSE, 0] < landmarks[LEFT_SHOULDER, 0]
+    # tracking across frames of a video keeps finding her
+    assert estimator.process(grace_hopper, 1.033) is not None
+
+
+def test_nobody_in_a_blank_image(estimator):
+    assert estimator.process(np.zeros((480, 640, 3), np.uint8), 2.0) is None
+
+
+def test_time_going_backwards_restarts_tracking(estimator, grace_hopper):
+    estimator.process(grace_hopper, 3.0)
+    assert estimator.process(grace_hopper, 0.5) is not None
+
+
+def test_rejects_non_rgb_input(estimator):
+    with pytest.raises(ValueError, match='RGB'):
+        estimator.process(np.zeros((10, 10), np.uint8), 4.0)
+    with pytest.raises(ValueError, match='RGB'):
+        estimator.process(np.zeros((10, 10, 3), np.float32), 4.1)
+    with pytest.raises(TypeError):
+        estimator.process([[0]], 4.2)
+    with pytest.raises(ValueError):
+        PoseEstimator(min_detection_confidence=2.0)

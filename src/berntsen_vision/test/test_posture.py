@@ -1,0 +1,116 @@
+"""Posture rules on synthetic skeletons, and the debouncer against flicker."""
+import numpy as np
+import pytest
+
+from berntsen_vision.posture import (Posture, PostureDebouncer, PostureEstimate, PostureThresholds,
+                                     classify_posture)
+
+L_SH, R_SH, L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANK, R_ANK = 11, 12, 23, 24, 25, 26, 27, 28
+
+
+def skeleton(points, visibility=0.95):
+    """33 landmarks, all at the image centre except those given as {index: (x, y[, z])}
+    (square image; z is BlazePose's depth relative to the hips, negative towards the camera)."""
+    landmarks = np.zeros((33, 4), np.float32)
+    landmarks[:, :2] = 0.5
+    landmarks[:, 3] = visibility
+    for index, point in points.items():
+        landmarks[index, :len(point)] = point
+    return landmarks
+
+
+STANDING = skeleton({L_SH: (0.45, 0.25), R_SH: (0.55, 0.25), L_HIP: (0.46, 0.5), R_HIP: (0.54, 0.5),
+                     L_KNEE: (0.46, 0.7), R_KNEE: (0.54, 0.7), L_ANK: (0.46, 0.9), R_ANK: (0.54, 0.9)})
+# side view on a chair: thighs horizontal, shins vertical
+SITTING_SIDE = skeleton({L_SH: (0.5, 0.2), R_SH: (0.5, 0.2), L_HIP: (0.5, 0.45), R_HIP: (0.5, 0.45),
+                         L_KNEE: (0.7, 0.46), R_KNEE: (0.7, 0.46), L_ANK: (0.7, 0.7), R_ANK: (0.7, 0.7)})
+# facing the camera on a bed edge: thighs point at the camera, so they look short
+SITTING_FRONT = skeleton({L_SH: (0.42, 0.2), R_SH: (0.58, 0.2), L_HIP: (0.45, 0.5), R_HIP: (0.55, 0.5),
+                          L_KNEE: (0.44, 0.58), R_KNEE: (0.56, 0.58), L_ANK: (0.44, 0.85), R_ANK: (0.56, 0.85)})
+# the same, as BlazePose saw the simulated patient: thighs only a little shorter than a
+# standing person's in the image, straight in 2D, but the knees are well in front of the hips
+SITTING_FRONT_DEPTH = skeleton({
+    L_SH: (0.42, 0.3), R_SH: (0.58, 0.3), L_HIP: (0.45, 0.55), R_HIP: (0.55, 0.55),
+    L_KNEE: (0.45, 0.68, -0.38), R_KNEE: (0.55, 0.68, -0.36),
+    L_ANK: (0.45, 0.95, -0.2), R_ANK: (0.55, 0.95, -0.2)})
+LYING = skeleton({L_SH: (0.2, 0.6), R_SH: (0.2, 0.65), L_HIP: (0.5, 0.6), R_HIP: (0.5, 0.65),
+                  L_KNEE: (0.7, 0.6), R_KNEE: (0.7, 0.65), L_ANK: (0.9, 0.6), R_ANK: (0.9, 0.65)})
+
+
+@pytest.mark.parametrize('landmarks, expected', [
+    (STANDING, Posture.STANDING), (SITTING_SIDE, Posture.SITTING),
+    (SITTING_FRONT, Posture.SITTING), (SITTING_FRONT_DEPTH, Posture.SITTING),
+    (LYING, Posture.LYING)])
+def test_classifies_synthetic_postures(landmarks, expected):
+    estimate = classify_posture(landmarks)
+    assert estimate.posture == expected
+    assert 0.5 < estimate.confidence <= 1.0
+
+
+def test_standing_without_visible_ankles_still_classified_from_thighs():
+    landmarks = STANDING.copy()
+    landmarks[[L_ANK, R_ANK], 3] = 0.1
+    assert classify_posture(landmarks).posture == Posture.STANDING
+
+
+def test_low_visibility_is_unknown():
+    assert classify_posture(skeleton({}, visibility=0.2)) == PostureEstimate(Posture.UNKNOWN, 0.0)
+    hips_hidden = STANDING.copy()
+    hips_hidden[[L_HIP, R_HIP], 3] = 0.1
+    assert classify_posture(hips_hidden).posture == Posture.UNKNOWN
+    legs_hidden = STANDING.copy()
+    legs_hidden[[L_KNEE, R_KNEE, L_ANK, R_ANK], 3] = 0.1
+    assert classify_posture(legs_hidden).posture == Posture.UNKNOWN
+
+
+def test_aspect_ratio_is_taken_into_account():
+    # a torso 40 degrees from vertical in a square image is upright-ish, but in a very wide
+    # image the same normalised coordinates are far from vertical
+    leaning = STANDING.copy()
+    leaning[[L_SH, R_SH], 0] += 0.2
+    assert classify_posture(leaning, aspect_ratio=1.0).posture != Posture.LYING
+    assert classify_posture(leaning, aspect_ratio=4.0).posture == Posture.LYING
+
+
+def test_rejects_wrong_shapes_and_thresholds():
+    with pytest.raises(ValueError, match='shape'):
+        classify_posture(np.zeros((17, 4)))
+    with pytest.raises(ValueError, match='aspect_ratio'):
+        classify_posture(STANDING, aspect_ratio=0.0)
+    with pytest.raises(ValueError):
+        PostureThresholds(min_visibility=1.5)
+    with pytest.raises(ValueError):
+        PostureThresholds(standing_thigh_deg=60.0, sitting_thigh_deg=50.0)
+
+
+def _feed(debouncer, postures, dt=0.125):  # exact in binary: no rounding at the edge
+    reported = []
+    for i, posture in enumerate(postures):
+        reported.append(debouncer.update(PostureEstimate(posture, 0.9), i * dt).posture)
+    return reported
+
+
+def test_debouncer_ignores_flicker():
+    debouncer = PostureDebouncer(confirm_s=0.375, confirm_frames=3)
+    S, T, U = Posture.SITTING, Posture.STANDING, Posture.UNKNOWN
+    reported = _feed(debouncer, [S] * 6 + [T, S, T, S, U, S, T, T, S] + [S] * 3)
+    assert reported[:3] == [U, U, U]  # nothing confirmed yet
+    assert set(reported[5:]) == {S}
+
+
+def test_debouncer_follows_a_real_change_after_the_confirmation_time():
+    debouncer = PostureDebouncer(confirm_s=0.375, confirm_frames=3)
+    S, T = Posture.SITTING, Posture.STANDING
+    reported = _feed(debouncer, [S] * 6 + [T] * 6)
+    assert reported[5] == S
+    assert reported[6:9] == [S, S, S]  # 0, 0.125, 0.25 s into the change
+    assert reported[9:] == [T, T, T]
+    debouncer.reset()
+    assert debouncer.stable.posture == Posture.UNKNOWN
+
+
+def test_debouncer_rejects_bad_settings():
+    with pytest.raises(ValueError):
+        PostureDebouncer(confirm_s=-1.0)
+    with pytest.raises(ValueError):
+        PostureDebouncer(confirm_frames=0)
