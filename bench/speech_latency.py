@@ -1,0 +1,132 @@
+"""Speech latency: Speak goal accepted -> rendering started, and render vs. audio time.
+
+Usage: .venv/bin/python bench/speech_latency.py [--goals 20]
+(from /work/main; starts its own speech node with output=wav into a temporary folder).
+
+1. Over DDS: a client sends goals one after another (each waits for the previous result);
+   for each, the time from the goal being accepted (client side) to the first "speaking"
+   feedback, i.e. the worker has taken the utterance and started rendering.
+2. In this process: how long pyttsx3/espeak-ng takes to render a 10-word Norwegian
+   sentence, and how long the audio plays (WAV duration).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = [str(p) for p in sorted((ROOT / 'src').glob('berntsen_*')) if (p / 'setup.py').exists()]
+sys.path[:0] = SRC
+os.environ['PYTHONPATH'] = os.pathsep.join(SRC + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p])
+os.environ.setdefault('ROS_DOMAIN_ID', str(random.randint(101, 200)))
+os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
+os.environ.setdefault('AMENT_PREFIX_PATH', sys.prefix)
+
+SENTENCE = 'God morgen, nå er det tid for å stå opp og trene.'  # 10 words
+PHRASES = ['God morgen!', 'Nå skal vi stå opp.', 'Løft armene over hodet.', 'Bra jobbet, en gang til.',
+           'Ta en liten pause.']
+
+
+def percentile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def bench_node(goals: int, pace: bool) -> list[float]:
+    import rclpy
+    from rclpy.action import ActionClient
+    from rclpy.executors import SingleThreadedExecutor
+
+    from berntsen_bringup.processes import NodeProcess, NodeProcessSpec, stop_all
+    from berntsen_interfaces.action import Speak
+
+    tmp_dir = tempfile.TemporaryDirectory(prefix='speech-bench-')
+    tmp = Path(tmp_dir.name)
+    log = open(tmp / 'speech.log', 'w')
+    proc = NodeProcess(NodeProcessSpec(module='berntsen_drivers.speech_node', name='speech',
+                                       params={'output': 'wav', 'wav_dir': str(tmp / 'wav'), 'pace': pace}),
+                       env=os.environ, stdout=log, stderr=log)
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    node = rclpy.create_node('speech_bench', context=context)
+    executor = SingleThreadedExecutor(context=context)
+    executor.add_node(node)
+    threading.Thread(target=executor.spin, daemon=True).start()
+    latencies = []
+    try:
+        client = ActionClient(node, Speak, 'speak')
+        if not client.wait_for_server(timeout_sec=30):
+            log.flush()
+            raise SystemExit('speech node did not start:\n' + (tmp / 'speech.log').read_text())
+        for i in range(goals):
+            speaking = threading.Event()
+            stamps = {}
+
+            def on_feedback(msg, stamps=stamps, speaking=speaking):
+                if msg.feedback.state == 'speaking' and not speaking.is_set():
+                    stamps['speaking'] = time.monotonic()
+                    speaking.set()
+
+            done = threading.Event()
+            sent = client.send_goal_async(Speak.Goal(text=PHRASES[i % len(PHRASES)]), feedback_callback=on_feedback)
+            sent.add_done_callback(lambda f: stamps.setdefault('accepted', time.monotonic()))
+            while not sent.done():
+                time.sleep(0.001)
+            result = sent.result().get_result_async()
+            result.add_done_callback(lambda f: done.set())
+            if not done.wait(30) or not speaking.wait(1):
+                raise SystemExit(f'goal {i} did not finish')
+            if i > 0:  # the first goal also starts espeak-ng
+                latencies.append(stamps['speaking'] - stamps['accepted'])
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.shutdown(context=context)
+        stop_all([proc])
+        log.close()
+        tmp_dir.cleanup()
+    return latencies
+
+
+def bench_render(repeats: int) -> tuple[list[float], float]:
+    from berntsen_drivers.tts import Pyttsx3Engine, wav_duration
+
+    engine = Pyttsx3Engine()
+    times = []
+    with tempfile.TemporaryDirectory(prefix='speech-bench-') as tmp:
+        for i in range(repeats + 1):
+            path = Path(tmp) / f'{i}.wav'
+            start = time.perf_counter()
+            engine.render(SENTENCE, 'nb', 170, 1.0, path)
+            if i > 0:  # the first render also initialises espeak-ng
+                times.append(time.perf_counter() - start)
+        return times, wav_duration(path)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--goals', type=int, default=20)
+    parser.add_argument('--renders', type=int, default=20)
+    args = parser.parse_args()
+
+    latencies = bench_node(args.goals, pace=False)
+    print(f'goal accepted -> rendering started ({len(latencies)} goals, over DDS): '
+          f'median {statistics.median(latencies) * 1000:.1f} ms, p95 {percentile(latencies, 0.95) * 1000:.1f} ms, '
+          f'max {max(latencies) * 1000:.1f} ms')
+    times, duration = bench_render(args.renders)
+    print(f'10-word Norwegian sentence ({SENTENCE!r}), rate 170 wpm:')
+    print(f'  render (pyttsx3 + espeak-ng, {len(times)} runs): median {statistics.median(times) * 1000:.1f} ms, '
+          f'p95 {percentile(times, 0.95) * 1000:.1f} ms')
+    print(f'  audio duration (time to play): {duration:.2f} s; real-time factor of rendering '
+          f'{statistics.median(times) / duration:.4f}')
+
+
+if __name__ == '__main__':
+    main()

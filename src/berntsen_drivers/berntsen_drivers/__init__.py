@@ -1,0 +1,1 @@
+"""Speech (pyttsx3 over espeak-ng) and differential-drive motor drivers of the Berntsen robot."""

@@ -1,0 +1,248 @@
+"""Speech node: the `speak` action server and `speech/status`, over `SpeechWorker`.
+
+Goal states follow the speech queue: an accepted goal waits (feedback "queued") until the
+worker starts its utterance; only then does it start executing (feedback "speaking"). So
+the one blocking execute callback is the utterance being spoken, and goals play in the
+order they were accepted. The executor must be multi-threaded (see `main`).
+
+Not yet: `urgent` goals pre-empting the current utterance (a later issue; the worker's
+`cancel` plus a queue jump). Until then an urgent goal queues like any other.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import rclpy
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
+from rclpy.action import ActionServer, CancelResponse, GoalResponse
+from rclpy.callback_groups import ReentrantCallbackGroup
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+
+from berntsen_interfaces.action import Speak
+from berntsen_interfaces.msg import SpeechStatus
+from berntsen_drivers.speech_worker import OUTPUTS, QueueFull, SpeechWorker, Spoken, make_sink
+from berntsen_drivers.tts import (DEFAULT_LANGUAGE, DEFAULT_RATE, DEFAULT_VOLUME, RATE_RANGE, VOICES,
+                                  Pyttsx3Engine, check_rate, check_volume)
+
+FEEDBACK_PERIOD = 0.2  # seconds between "speaking" feedback messages
+
+
+@dataclass(eq=False)
+class _Job:
+    """One goal on its way through the speech queue; filled in by the worker thread."""
+
+    goal_handle: object
+    utterance: object = None
+    started: float | None = None
+    spoken: Spoken | None = None
+    error: str = ''
+    cancelled: bool = False
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class SpeechNode(Node):
+    def __init__(self, **kwargs):
+        self._worker = None  # destroy_node may run on a half-built node (bad parameter)
+        super().__init__('speech', **kwargs)
+        self.declare_parameter('language', DEFAULT_LANGUAGE, ParameterDescriptor(
+            description=f'Language when a goal gives none; choices: {", ".join(VOICES)} (espeak-ng voices)'))
+        self.declare_parameter('rate', DEFAULT_RATE, ParameterDescriptor(
+            description='Speaking rate in words per minute',
+            integer_range=[IntegerRange(from_value=RATE_RANGE[0], to_value=RATE_RANGE[1], step=1)]))
+        self.declare_parameter('volume', DEFAULT_VOLUME, ParameterDescriptor(
+            description='Volume, 0.0 (silent) to 1.0 (full)',
+            floating_point_range=[FloatingPointRange(from_value=0.0, to_value=1.0, step=0.0)]))
+        self.declare_parameter('output', 'device', ParameterDescriptor(
+            description='Where speech goes; choices: device (audio device; WAV files when there is none), '
+                        'wav (one WAV file per utterance in wav_dir), log (log the text only)',
+            read_only=True))
+        self.declare_parameter('wav_dir', '~/.local/share/berntsen/speech', ParameterDescriptor(
+            description='Folder for WAV files (output wav, or device without an audio device)', read_only=True))
+        self.declare_parameter('pace', True, ParameterDescriptor(
+            description='With wav/log output, stay "speaking" for the duration of the audio, as a loudspeaker would',
+            read_only=True))
+        self.declare_parameter('max_queue', 10, ParameterDescriptor(
+            description='Utterances that may wait behind the one being spoken; more goals are rejected',
+            integer_range=[IntegerRange(from_value=1, to_value=100, step=1)], read_only=True))
+
+        language = self._checked('language', self.get_parameter('language').value)
+        rate = self._checked('rate', self.get_parameter('rate').value)
+        volume = self._checked('volume', self.get_parameter('volume').value)
+        output = self._checked('output', self.get_parameter('output').value)
+        wav_dir = Path(self.get_parameter('wav_dir').value).expanduser()
+        max_queue = self.get_parameter('max_queue').value
+
+        # Reliable + transient-local depth 1: the coach (or a screen) joining late still gets
+        # the current state, and no speaking->idle edge is lost.
+        status_qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                                durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        self._status_pub = self.create_publisher(SpeechStatus, 'speech/status', status_qos)
+
+        log = self.get_logger()
+        sink = make_sink(output, wav_dir, log, pace=self.get_parameter('pace').value)
+        self._closing = False  # set on shutdown: goal handles and publishers are going away
+        self._jobs: dict[bytes, _Job] = {}
+        self._jobs_lock = threading.Lock()
+        self._worker = SpeechWorker(Pyttsx3Engine(), sink, log, default_language=language, rate=rate,
+                                    volume=volume, max_queue=max_queue, on_state=self._publish_status)
+        self._publish_status(self._worker.state())
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+
+        # Reentrant: cancel requests and new goals are served while one execute callback waits.
+        self._action_server = ActionServer(
+            self, Speak, 'speak', execute_callback=self._execute, goal_callback=self._on_goal,
+            handle_accepted_callback=self._on_accepted, cancel_callback=self._on_cancel,
+            callback_group=ReentrantCallbackGroup())
+        self.get_logger().info(f'speaking {language} at {rate} wpm, volume {volume:.2f}, output {sink.name}'
+                               + (f' ({wav_dir})' if sink.name == 'wav' else ''))
+
+    # ------------------------------------------------------------ parameters
+
+    def _checked(self, name, value):
+        try:
+            if name == 'language':
+                if value not in VOICES:
+                    raise ValueError(f'{value!r} is not one of {", ".join(VOICES)}')
+            elif name == 'rate':
+                check_rate(value)
+            elif name == 'volume':
+                check_volume(value)
+            elif name == 'output':
+                if value not in OUTPUTS:
+                    raise ValueError(f'{value!r} is not one of {", ".join(OUTPUTS)}')
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f'parameter {name}: {exc}') from exc
+        return value
+
+    def _on_set_parameters(self, params):
+        try:
+            for param in params:
+                self._checked(param.name, param.value)
+        except ValueError as exc:
+            return SetParametersResult(successful=False, reason=str(exc))
+        for param in params:  # the worker reads these for each new utterance
+            if param.name == 'language':
+                self._worker.default_language = param.value
+            elif param.name == 'rate':
+                self._worker.rate = param.value
+            elif param.name == 'volume':
+                self._worker.volume = float(param.value)
+        return SetParametersResult(successful=True)
+
+    # ------------------------------------------------------------ status
+
+    def _publish_status(self, state) -> None:
+        if self._closing:
+            return
+        msg = SpeechStatus(speaking=state.speaking, text=state.text, language=state.language, queued=state.queued)
+        msg.header.stamp = self.get_clock().now().to_msg()
+        self._status_pub.publish(msg)
+
+    # ------------------------------------------------------------ action
+
+    def _on_goal(self, goal: Speak.Goal) -> GoalResponse:
+        if not goal.text.strip():
+            self.get_logger().warning('rejected a Speak goal with empty text')
+            return GoalResponse.REJECT
+        if self._worker.state().queued >= self._worker.max_queue:
+            self.get_logger().warning(f'speech queue full, rejected: {goal.text!r}')
+            return GoalResponse.REJECT
+        return GoalResponse.ACCEPT
+
+    def _on_accepted(self, goal_handle) -> None:
+        job = _Job(goal_handle)
+        with self._jobs_lock:
+            self._jobs[bytes(goal_handle.goal_id.uuid)] = job
+        goal = goal_handle.request
+        # before submitting: the worker may start it (feedback "speaking") at once
+        goal_handle.publish_feedback(Speak.Feedback(state='queued', elapsed=0.0))
+        try:
+            job.utterance = self._worker.submit(
+                goal.text, goal.language,
+                on_started=lambda _u: self._on_started(job), on_finished=lambda _u, spoken: self._on_done(job, spoken),
+                on_failed=lambda _u, error: self._on_done(job, error=error),
+                on_cancelled=lambda _u: self._on_done(job, cancelled=True))
+        except (QueueFull, ValueError, RuntimeError) as exc:  # the queue filled up since _on_goal
+            self._on_done(job, error=str(exc))
+
+    def _on_started(self, job: _Job) -> None:
+        job.started = time.monotonic()
+        if not self._closing:
+            job.goal_handle.execute()
+
+    def _on_done(self, job: _Job, spoken: Spoken | None = None, error: str = '', cancelled: bool = False) -> None:
+        job.spoken, job.error, job.cancelled = spoken, error, cancelled
+        never_started = job.started is None
+        job.done.set()
+        # a queued goal cancelled or refused: its result comes from the execute callback too
+        if never_started and not self._closing:
+            job.goal_handle.execute()
+
+    def _on_cancel(self, goal_handle) -> CancelResponse:
+        with self._jobs_lock:
+            job = self._jobs.get(bytes(goal_handle.goal_id.uuid))
+        if job is None or job.utterance is None:
+            return CancelResponse.REJECT
+        return CancelResponse.ACCEPT if self._worker.cancel(job.utterance) else CancelResponse.REJECT
+
+    def _execute(self, goal_handle) -> Speak.Result:
+        with self._jobs_lock:
+            job = self._jobs[bytes(goal_handle.goal_id.uuid)]
+        # Blocks this executor thread while speaking; only the utterance being spoken gets here.
+        if job.started is not None:
+            while True:
+                goal_handle.publish_feedback(Speak.Feedback(state='speaking', elapsed=time.monotonic() - job.started))
+                if job.done.wait(FEEDBACK_PERIOD):
+                    break
+        with self._jobs_lock:
+            del self._jobs[bytes(goal_handle.goal_id.uuid)]
+        result = Speak.Result()
+        if self._closing:  # the action server is being destroyed: no more state changes
+            result.error = 'speech node shut down'
+            return result
+        if job.spoken is not None:
+            result.success, result.duration, result.output = True, job.spoken.duration, job.spoken.output
+            goal_handle.succeed()
+            return result
+        result.error = job.error or 'cancelled'
+        if job.cancelled:
+            # The server marks the goal CANCELING just after our cancel callback returns.
+            deadline = time.monotonic() + 1.0
+            while not goal_handle.is_cancel_requested and time.monotonic() < deadline:
+                time.sleep(0.005)
+            if goal_handle.is_cancel_requested:
+                goal_handle.canceled()
+                return result
+        goal_handle.abort()
+        return result
+
+    def destroy_node(self):
+        self._closing = True
+        if self._worker is not None:
+            self._worker.shutdown()
+        super().destroy_node()
+
+
+def main(args=None):
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = SpeechNode()
+        # Multi-threaded: the execute callback of the utterance being spoken waits on the
+        # worker while other threads take new goals and cancel requests.
+        rclpy.spin(node, executor=MultiThreadedExecutor(num_threads=3))
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    main()

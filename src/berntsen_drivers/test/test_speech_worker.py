@@ -1,0 +1,275 @@
+"""Speech queue and TTS helpers with a fake engine (no espeak, no ROS)."""
+import logging
+import threading
+import time
+import wave
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from berntsen_drivers.speech_worker import LogSink, QueueFull, SpeechWorker, WavSink, make_sink
+from berntsen_drivers.tts import (check_rate, check_volume, resolve_language, slugify, utterance_filename,
+                                  wav_duration)
+
+log = logging.getLogger('test_speech')
+
+
+class FakeEngine:
+    """Writes a silent WAV whose length is 0.1 s per word; can be told to fail or to block."""
+
+    def __init__(self):
+        self.calls = []
+        self.active = 0
+        self.max_active = 0
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def render(self, text, language, rate, volume, path):
+        self.active += 1
+        self.max_active = max(self.max_active, self.active)
+        self.calls.append((text, language, rate, volume))
+        self.gate.wait(5)
+        if text == 'fail':
+            self.active -= 1
+            raise RuntimeError('engine broke')
+        with wave.open(str(path), 'wb') as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(16000)
+            wav.writeframes(b'\0\0' * 1600 * len(text.split()))
+        time.sleep(0.01)
+        self.active -= 1
+
+
+class Recorder:
+    def __init__(self):
+        self.events = []
+        self.done = threading.Event()
+        self.expected = 0
+
+    def callbacks(self):
+        def add(kind, utterance, *rest):
+            self.events.append((kind, utterance.text, *rest))
+            if kind != 'started' and sum(1 for e in self.events if e[0] != 'started') >= self.expected:
+                self.done.set()
+        return dict(on_started=lambda u: add('started', u), on_finished=lambda u, s: add('finished', u, s),
+                    on_failed=lambda u, e: add('failed', u, e), on_cancelled=lambda u: add('cancelled', u))
+
+
+def make_worker(tmp_path, engine=None, **kwargs):
+    engine = engine or FakeEngine()
+    kwargs.setdefault('sink', WavSink(tmp_path, pace=False))
+    return SpeechWorker(engine, log=log, **kwargs), engine
+
+
+def test_utterances_are_spoken_in_order_one_at_a_time(tmp_path):
+    worker, engine = make_worker(tmp_path)
+    rec = Recorder()
+    rec.expected = 4
+    texts = ['en', 'to tre', 'fire fem seks', 'sju']
+    for text in texts:
+        worker.submit(text, **rec.callbacks())
+    assert rec.done.wait(5)
+    worker.shutdown()
+    assert [e[1] for e in rec.events if e[0] == 'finished'] == texts
+    kinds = [e[0] for e in rec.events]
+    assert kinds == ['started', 'finished'] * 4  # never two at once
+    assert engine.max_active == 1
+    durations = [e[2].duration for e in rec.events if e[0] == 'finished']
+    assert durations == pytest.approx([0.1, 0.2, 0.3, 0.1])
+    outputs = [Path(e[2].output) for e in rec.events if e[0] == 'finished']
+    assert all(p.parent == tmp_path and p.is_file() for p in outputs)
+    assert sorted(outputs) == outputs  # the timestamped names sort in speaking order
+
+
+def test_unknown_language_falls_back_to_default_with_warning(tmp_path, caplog):
+    worker, engine = make_worker(tmp_path, default_language='en')
+    rec = Recorder()
+    rec.expected = 3
+    with caplog.at_level(logging.WARNING, logger='test_speech'):
+        worker.submit('hallo', 'de', **rec.callbacks())
+        worker.submit('hei', 'NB', **rec.callbacks())
+        worker.submit('hello', '', **rec.callbacks())
+        assert rec.done.wait(5)
+    worker.shutdown()
+    assert [c[1] for c in engine.calls] == ['en', 'nb', 'en']
+    assert "unknown language 'de'" in caplog.text
+    assert caplog.text.count('unknown language') == 1
+
+
+def test_failure_is_reported_and_the_worker_keeps_going(tmp_path):
+    worker, _ = make_worker(tmp_path)
+    rec = Recorder()
+    rec.expected = 2
+    worker.submit('fail', **rec.callbacks())
+    worker.submit('etter feilen', **rec.callbacks())
+    assert rec.done.wait(5)
+    worker.shutdown()
+    assert [e[:2] for e in rec.events if e[0] != 'started'] == [('failed', 'fail'), ('finished', 'etter feilen')]
+
+
+def test_cancel_queued_and_speaking(tmp_path):
+    worker, engine = make_worker(tmp_path, sink=WavSink(tmp_path, pace=True))
+    rec = Recorder()
+    rec.expected = 3
+    engine.gate.clear()  # hold the first utterance in rendering
+    first = worker.submit('en to tre fire fem seks sju åtte ni ti', **rec.callbacks())
+    second = worker.submit('andre', **rec.callbacks())
+    third = worker.submit('tredje', **rec.callbacks())
+    deadline = time.monotonic() + 2
+    while worker.position(first) != 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert worker.position(second) == 1 and worker.position(third) == 2
+    assert worker.state().queued == 2
+    assert worker.cancel(second)
+    engine.gate.set()
+    time.sleep(0.1)  # first is now pacing its 1.0 s of audio
+    started = time.monotonic()
+    assert worker.cancel(first)
+    assert rec.done.wait(5)
+    assert time.monotonic() - started < 0.5
+    worker.shutdown()
+    assert [e[:2] for e in rec.events if e[0] != 'started'] == [
+        ('cancelled', 'andre'), ('cancelled', first.text), ('finished', 'tredje')]
+    assert not worker.cancel(third)  # already done
+
+
+def test_queue_is_bounded_and_empty_text_refused(tmp_path):
+    worker, engine = make_worker(tmp_path, max_queue=2)
+    engine.gate.clear()
+    worker.submit('holder')
+    deadline = time.monotonic() + 2
+    while not worker.state().speaking and time.monotonic() < deadline:
+        time.sleep(0.01)
+    worker.submit('a')
+    worker.submit('b')
+    with pytest.raises(QueueFull):
+        worker.submit('c')
+    with pytest.raises(ValueError):
+        worker.submit('   ')
+    engine.gate.set()
+    worker.shutdown()
+
+
+def test_state_listener_sees_speaking_then_idle(tmp_path):
+    states = []
+    worker, _ = make_worker(tmp_path, on_state=states.append)
+    rec = Recorder()
+    rec.expected = 1
+    worker.submit('hei', 'en', **rec.callbacks())
+    assert rec.done.wait(5)
+    deadline = time.monotonic() + 2
+    while (not states or states[-1].speaking) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    worker.shutdown()
+    assert any(s.speaking and s.text == 'hei' and s.language == 'en' for s in states)
+    assert not states[-1].speaking and states[-1].text == ''
+
+
+def test_log_sink_keeps_no_file_and_logs_the_text(tmp_path, caplog):
+    sink = LogSink(log, pace=False)
+    worker, _ = make_worker(tmp_path, sink=sink)
+    rec = Recorder()
+    rec.expected = 1
+    with caplog.at_level(logging.INFO, logger='test_speech'):
+        utterance = worker.submit('bare logg', **rec.callbacks())
+        assert rec.done.wait(5)
+    worker.shutdown()
+    spoken = rec.events[-1][2]
+    assert spoken.output == 'log' and spoken.duration == pytest.approx(0.2)
+    assert 'bare logg' in caplog.text
+    assert not list(tmp_path.iterdir()) and not sink.wav_path(utterance, datetime.now()).exists()
+
+
+def test_device_without_audio_device_warns_and_writes_wav(tmp_path, caplog):
+    with caplog.at_level(logging.WARNING, logger='test_speech'):
+        sink = make_sink('device', tmp_path, log, find_player=lambda: None)
+    assert sink.name == 'wav' and sink.folder == tmp_path
+    assert 'no audio device' in caplog.text
+    assert make_sink('log', tmp_path, log).name == 'log'
+    with pytest.raises(ValueError):
+        make_sink('speaker', tmp_path, log)
+
+
+def test_slug_and_filename():
+    assert slugify('Gå til sengen, Øystein!') == 'ga-til-sengen-oystein'
+    assert slugify('Blåbærsyltetøy') == 'blabaersyltetoy'
+    assert slugify('¿¡!') == 'utterance'
+    assert len(slugify('ord ' * 40)) <= 40 and not slugify('ord ' * 40).endswith('-')
+    when = datetime(2026, 11, 27, 8, 5, 3, 42_999)
+    assert utterance_filename(when, 'God morgen!') == '20261127-080503-042-god-morgen.wav'
+
+
+def test_language_rate_volume_validation():
+    assert resolve_language('', 'nb') == ('nb', None)
+    assert resolve_language(' EN ', 'nb') == ('en', None)
+    code, warning = resolve_language('sv', 'nb')
+    assert code == 'nb' and 'sv' in warning
+    with pytest.raises(ValueError):
+        resolve_language('en', 'xx')
+    assert check_rate(170) == 170
+    for bad in (79, 451):
+        with pytest.raises(ValueError):
+            check_rate(bad)
+    with pytest.raises(TypeError):
+        check_rate(170.0)
+    for bad in (-0.1, 1.1, float('nan')):
+        with pytest.raises(ValueError):
+            check_volume(bad)
+
+
+def test_wav_duration(tmp_path):
+    path = tmp_path / 'x.wav'
+    with wave.open(str(path), 'wb') as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(22050)
+        wav.writeframes(b'\0\0' * 33075)
+    assert wav_duration(path) == pytest.approx(1.5)
+
+
+def fake_player(tmp_path, seconds, exit_code=0):
+    """A 'player' that takes `seconds` and records which file it was given."""
+    script = (f'import sys, time; open({str(tmp_path / "played")!r}, "w").write(sys.argv[1]); '
+              f'time.sleep({seconds}); sys.exit({exit_code})')
+    import sys
+    return [sys.executable, '-c', script]
+
+
+def write_wav(path, seconds=1.0):
+    with wave.open(str(path), 'wb') as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(16000)
+        wav.writeframes(b'\0\0' * int(16000 * seconds))
+
+
+def test_device_sink_plays_and_deletes_the_wav(tmp_path):
+    from berntsen_drivers.speech_worker import DeviceSink, Utterance
+
+    sink = make_sink('device', tmp_path, log, find_player=lambda: fake_player(tmp_path, 0.1))
+    assert isinstance(sink, DeviceSink)
+    utterance = Utterance('hei', 'nb')
+    wav = sink.wav_path(utterance, datetime.now())
+    write_wav(wav)
+    assert sink.deliver(utterance, wav, 1.0, threading.Event()) == 'device'
+    assert (tmp_path / 'played').read_text() == str(wav) and not wav.exists()
+
+
+def test_device_sink_stops_on_cancel_and_reports_player_failure(tmp_path):
+    from berntsen_drivers.speech_worker import DeviceSink, Utterance
+
+    utterance = Utterance('hei', 'nb')
+    sink = DeviceSink(fake_player(tmp_path, 10))
+    wav = sink.wav_path(utterance, datetime.now())
+    write_wav(wav)
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    started = time.monotonic()
+    sink.deliver(utterance, wav, 10.0, stop)
+    assert time.monotonic() - started < 2.0 and not wav.exists()
+    broken = DeviceSink(fake_player(tmp_path, 0, exit_code=3))
+    write_wav(wav)
+    with pytest.raises(RuntimeError, match='failed'):
+        broken.deliver(utterance, wav, 1.0, threading.Event())
