@@ -1,0 +1,1 @@
+"""Coaching routines, exercise programmes, repetition counting and the session log of the Berntsen robot."""

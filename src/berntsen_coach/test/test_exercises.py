@@ -1,0 +1,96 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from berntsen_coach.exercises import (LANDMARK_NAMES, ExerciseFileError, exercise_signal,
+                                      load_exercises)
+from coach_synthetic import HEIGHT, WIDTH, arm_skeleton
+
+SHIPPED = Path(__file__).resolve().parent.parent / 'config' / 'exercises.yaml'
+
+
+@pytest.fixture
+def arm_raise():
+    return load_exercises(SHIPPED)['arm_raise']
+
+
+def test_shipped_file_defines_arm_raise(arm_raise):
+    assert arm_raise.up_threshold == 110.0
+    assert arm_raise.down_threshold == 50.0
+    assert arm_raise.min_rep_duration == 0.8
+    assert 0 < arm_raise.min_visibility < 1
+    assert [s.name for s in arm_raise.sides] == ['left', 'right']
+    assert [LANDMARK_NAMES[i] for i in arm_raise.sides[0].landmarks] == [
+        'left_hip', 'left_shoulder', 'left_elbow']
+
+
+@pytest.mark.parametrize('angle', [15.0, 50.0, 90.0, 110.0, 160.0])
+def test_signal_is_the_shoulder_abduction_angle(arm_raise, angle):
+    assert exercise_signal(arm_raise, arm_skeleton(angle), WIDTH, HEIGHT) == pytest.approx(angle)
+
+
+def test_signal_averages_sides_and_falls_back_to_the_visible_one(arm_raise):
+    both = arm_skeleton(100.0, right_angle_deg=140.0)
+    assert exercise_signal(arm_raise, both, WIDTH, HEIGHT) == pytest.approx(120.0)
+    right_hidden = arm_skeleton(100.0, right_angle_deg=140.0, right_visibility=0.1)
+    assert exercise_signal(arm_raise, right_hidden, WIDTH, HEIGHT) == pytest.approx(100.0)
+    assert exercise_signal(arm_raise, arm_skeleton(100.0, visibility=0.2), WIDTH, HEIGHT) is None
+
+
+def test_signal_skips_a_degenerate_side(arm_raise):
+    landmarks = arm_skeleton(90.0)
+    landmarks[13] = landmarks[11]   # left elbow on the left shoulder: no angle
+    assert exercise_signal(arm_raise, landmarks, WIDTH, HEIGHT) == pytest.approx(90.0)
+
+
+def test_signal_rejects_a_short_landmark_list(arm_raise):
+    with pytest.raises(ValueError, match='landmark'):
+        exercise_signal(arm_raise, arm_skeleton(90.0)[:20], WIDTH, HEIGHT)
+
+
+def _write(tmp_path, data):
+    path = tmp_path / 'exercises.yaml'
+    path.write_text(data if isinstance(data, str) else yaml.safe_dump(data))
+    return path
+
+
+def _valid():
+    return yaml.safe_load(SHIPPED.read_text())
+
+
+@pytest.mark.parametrize('mutate,field,problem', [
+    (lambda d: d['exercises']['arm_raise'].pop('up_threshold'), 'arm_raise.up_threshold', 'missing'),
+    (lambda d: d['exercises']['arm_raise'].update(down_threshold='low'),
+     'arm_raise.down_threshold', 'expected a number'),
+    (lambda d: d['exercises']['arm_raise'].update(min_visibility=1.5),
+     'arm_raise.min_visibility', 'outside'),
+    (lambda d: d['exercises']['arm_raise'].update(down_threshold=120.0),
+     'arm_raise.down_threshold', 'must be below up_threshold'),
+    (lambda d: d['exercises']['arm_raise'].update(speed=3), 'arm_raise.speed', 'unknown field'),
+    (lambda d: d['exercises']['arm_raise']['signal']['sides'].update(left=['left_hip', 'left_knuckle', 'left_elbow']),
+     'arm_raise.signal.sides.left', "unknown landmark 'left_knuckle'"),
+    (lambda d: d['exercises']['arm_raise']['signal']['sides'].update(right=['right_hip']),
+     'arm_raise.signal.sides.right', 'list of 3'),
+    (lambda d: d['exercises']['arm_raise'].pop('signal'), 'arm_raise.signal', 'missing'),
+    (lambda d: d.update(exercises=[]), 'exercises', 'non-empty mapping'),
+    (lambda d: d.update(exercises={'arm_raise': 5}), 'exercises.arm_raise', 'expected a mapping'),
+])
+def test_invalid_file_names_file_field_and_problem(tmp_path, mutate, field, problem):
+    data = _valid()
+    mutate(data)
+    path = _write(tmp_path, data)
+    with pytest.raises(ExerciseFileError) as info:
+        load_exercises(path)
+    message = str(info.value)
+    assert str(path) in message and field in message and problem in message
+
+
+def test_unreadable_and_malformed_files(tmp_path):
+    with pytest.raises(ExerciseFileError, match='cannot read'):
+        load_exercises(tmp_path / 'absent.yaml')
+    with pytest.raises(ExerciseFileError, match='not valid YAML'):
+        load_exercises(_write(tmp_path, 'exercises: [unclosed'))
+    with pytest.raises(ExerciseFileError, match="key 'exercises'"):
+        load_exercises(_write(tmp_path, 'just text'))
+    assert issubclass(ExerciseFileError, ValueError)
