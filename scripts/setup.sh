@@ -13,16 +13,18 @@ say() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
 
 # --- prerequisites ---------------------------------------------------------------
+is_python311() { "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' >/dev/null 2>&1; }
 PYTHON="${BERNTSEN_PYTHON:-}"
-if [[ -z "$PYTHON" ]]; then
+if [[ -n "$PYTHON" ]]; then
+  is_python311 "$PYTHON" || die "BERNTSEN_PYTHON=$PYTHON is not a working Python 3.11: point it at one, or unset it to search PATH."
+else
   for candidate in python3.11 python3; do
-    if command -v "$candidate" >/dev/null 2>&1 \
-       && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+    if command -v "$candidate" >/dev/null 2>&1 && is_python311 "$candidate"; then
       PYTHON="$(command -v "$candidate")"; break
     fi
   done
+  [[ -n "$PYTHON" ]] || die "Python 3.11 was not found on PATH: install it (Debian 12: 'apt-get install python3 python3-venv python3-dev') or set BERNTSEN_PYTHON to a Python 3.11 interpreter."
 fi
-[[ -n "$PYTHON" ]] || die "Python 3.11 was not found: install it (Debian 12: 'apt-get install python3 python3-venv python3-dev') or set BERNTSEN_PYTHON to a Python 3.11 interpreter."
 
 SUDO=""
 if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
@@ -94,12 +96,15 @@ fi
 
 # --- Python packages (a normal install, so ament finds their share/ data) ----------
 PY_PACKAGES=(berntsen_vision berntsen_coach berntsen_drivers berntsen_sim berntsen_bringup)
-src_hash="$(cd "$ROOT/src" && find "${PY_PACKAGES[@]}" -type f -not -path '*/__pycache__/*' -not -path '*.egg-info*' -not -path '*/build/*' | sort | xargs cat | sha256sum | cut -c1-16)-$req_hash"
+src_hash="$(cd "$ROOT/src" && find "${PY_PACKAGES[@]}" -type f -not -path '*/__pycache__/*' -not -path '*.egg-info*' -not -path '*/build/*' -not -path '*/test/*' | sort | xargs cat | sha256sum | cut -c1-16)-$req_hash"
 if ! stamp_ok packages "$src_hash"; then
   say "installing the Berntsen Python packages"
   args=()
   for p in "${PY_PACKAGES[@]}"; do args+=("$ROOT/src/$p"); done
-  "${PIP[@]}" install --no-deps --no-build-isolation --force-reinstall "${args[@]}"
+  mkdir -p "$BUILD"
+  "${PIP[@]}" install --no-deps --no-build-isolation --force-reinstall "${args[@]}" \
+    >"$BUILD/packages-install.log" 2>&1 \
+    || { tail -30 "$BUILD/packages-install.log"; die "installing the Python packages failed; see $BUILD/packages-install.log"; }
   # build/ dirs that setuptools leaves next to the sources would go stale
   for p in "${PY_PACKAGES[@]}"; do rm -rf "$ROOT/src/$p/build" "$ROOT/src/$p/"*.egg-info; done
   stamp_set packages "$src_hash"

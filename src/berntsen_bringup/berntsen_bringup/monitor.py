@@ -28,8 +28,8 @@ class SessionMonitor(Node):
         self.create_subscription(SpeechStatus, 'speech/status', self._on_speech, LATCHED)
         self.create_subscription(CoachState, 'coach/state', self._on_coach, LATCHED)
         self.create_subscription(IdsList, '/humans/bodies/tracked', self._on_tracked, EVENTS)
-        self.create_subscription(String, 'sim/truth/posture', self._on_truth_posture, EVENTS)
-        self.create_subscription(UInt32, 'sim/truth/repetitions', self._on_truth_reps, EVENTS)
+        self.create_subscription(String, 'sim/truth/posture', self._on_truth_posture, LATCHED)
+        self.create_subscription(UInt32, 'sim/truth/repetitions', self._on_truth_reps, LATCHED)
 
     def _emit(self, *lines):
         with self._lock:
@@ -59,7 +59,7 @@ class SessionMonitor(Node):
                                            msg.confidence))
 
     def _on_truth_posture(self, msg: String):
-        self.transcript.truth(time.monotonic(), posture=msg.data)
+        self._emit(self.transcript.truth(time.monotonic(), posture=msg.data))
 
     def _on_truth_reps(self, msg: UInt32):
-        self.transcript.truth(time.monotonic(), repetitions=msg.data)
+        self._emit(self.transcript.truth(time.monotonic(), repetitions=msg.data))

@@ -65,15 +65,21 @@ class Transcript:
             f.target = target
             if count != f.counted:
                 f.counted = count
-                truth = '' if f.truth_repetitions is None else f'   (patient truth: {f.truth_repetitions})'
-                lines.append(self._line(t, 'robot counts', f'{count}/{target}{truth}'))
+                lines.append(self._line(t, 'robot counts', f'{count}/{target}'))
         return lines
 
-    def truth(self, t: float, posture: str | None = None, repetitions: int | None = None) -> None:
-        if posture is not None:
-            self.figures.truth_posture = posture
-        if repetitions is not None:
-            self.figures.truth_repetitions = repetitions
+    def truth(self, t: float, posture: str | None = None,
+              repetitions: int | None = None) -> str | None:
+        """What the virtual patient really did (simulation only); a line when it changed."""
+        f = self.figures
+        if posture is not None and posture != f.truth_posture:
+            f.truth_posture = posture
+            return self._line(t, 'patient', f'is {posture} (simulator truth)')
+        if repetitions is not None and repetitions != f.truth_repetitions:
+            f.truth_repetitions = repetitions
+            if repetitions:
+                return self._line(t, 'patient', f'completed repetition {repetitions} (simulator truth)')
+        return None
 
     def summary(self, t: float) -> list[str]:
         f = self.figures

@@ -11,18 +11,22 @@ def test_speech_line_once_per_utterance():
     assert t.figures.said == ['God morgen, Kari!'] * 2
 
 
-def test_counts_and_steps_are_reported_with_truth():
+def test_counts_steps_and_truth_are_reported():
     t = Transcript(start_time=0.0)
     assert t.coach_state(1.0, 'greet', '', 0, 0) == ['[   1.0 s] coach        step greet']
     lines = t.coach_state(2.0, 'exercise', 'arm_raise', 0, 5)
     assert lines == ['[   2.0 s] coach        step exercise (arm_raise, 5 repetitions)']
-    t.truth(2.5, repetitions=1)
-    assert t.coach_state(3.0, 'exercise', 'arm_raise', 1, 5) == \
-        ['[   3.0 s] robot counts 1/5   (patient truth: 1)']
+    assert t.truth(2.1, repetitions=0) is None
+    assert t.truth(2.5, repetitions=1) == \
+        '[   2.5 s] patient      completed repetition 1 (simulator truth)'
+    assert t.truth(2.6, repetitions=1) is None
+    assert t.coach_state(3.0, 'exercise', 'arm_raise', 1, 5) == ['[   3.0 s] robot counts 1/5']
     assert t.coach_state(3.1, 'exercise', 'arm_raise', 1, 5) == []
     assert t.count_matches_truth()
     t.truth(4.0, repetitions=2)
     assert not t.count_matches_truth()
+    assert t.truth(4.5, posture='standing') == '[   4.5 s] patient      is standing (simulator truth)'
+
 
 
 def test_posture_changes_only():

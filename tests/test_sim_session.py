@@ -1,0 +1,91 @@
+"""The README's first command end to end: `berntsen sim` runs the whole graph over DDS
+against the MuJoCo patient, and the session completes with the count matching the truth."""
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+import wave
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.ros]
+
+
+def _berntsen(args, run_dir, marker):
+    env = dict(os.environ, BERNTSEN_TEST_MARKER=marker)
+    return subprocess.Popen(
+        [sys.executable, '-m', 'berntsen_bringup.cli', *args, '--run-dir', str(run_dir)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True)
+
+
+def _processes_with_marker(marker):
+    found = []
+    for proc in Path('/proc').iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            environ = (proc / 'environ').read_bytes()
+            state = (proc / 'stat').read_text().split()[2]
+        except OSError:
+            continue
+        if f'BERNTSEN_TEST_MARKER={marker}'.encode() in environ and state != 'Z':
+            found.append(int(proc.name))
+    return found
+
+
+def test_morning_session_completes_with_the_true_count(tmp_path):
+    marker = uuid.uuid4().hex
+    proc = _berntsen(['sim', '--timeout', '240'], tmp_path, marker)
+    try:
+        output, _ = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    print(output)
+    assert proc.returncode == 0, output[-3000:]
+
+    said = re.findall(r'robot says +"(.*)"', output)
+    assert said and 'Kari' in said[0], 'the robot greets the patient by name first'
+    counts = re.findall(r'robot counts (\d+)/5', output)
+    assert counts == ['1', '2', '3', '4', '5']
+    assert 'arm_raise: counted 5 of 5; the virtual patient did 5.' in output
+    steps = re.search(r'steps: (.*)\.', output).group(1).split(' → ')
+    assert steps[-2:] == ['goodbye', 'done']
+
+    wavs = sorted((tmp_path / 'speech').glob('*.wav'))
+    assert len(wavs) >= len(said), 'every utterance was rendered to a WAV file'
+    with wave.open(str(wavs[0])) as w:
+        assert w.getnframes() / w.getframerate() > 0.5, 'the greeting holds real audio'
+    assert _processes_with_marker(marker) == []
+
+
+def test_ctrl_c_stops_every_node_within_5_s(tmp_path):
+    marker = uuid.uuid4().hex
+    proc = _berntsen(['sim'], tmp_path, marker)
+    try:
+        # wait until the graph is up and talking
+        deadline = time.monotonic() + 120
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if 'robot says' in line or time.monotonic() > deadline:
+                break
+        assert any('robot says' in line for line in lines), ''.join(lines)
+        assert len(_processes_with_marker(marker)) >= 6  # berntsen + five nodes
+        start = time.monotonic()
+        os.kill(proc.pid, signal.SIGINT)
+        rest, _ = proc.communicate(timeout=10)
+        elapsed = time.monotonic() - start
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert elapsed < 5.0, rest
+    assert proc.returncode == 130
+    assert 'stopped by the user' in rest
+    time.sleep(0.3)
+    assert _processes_with_marker(marker) == []
