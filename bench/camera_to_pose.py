@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SRC_PATHS = [str(p) for p in sorted((ROOT / 'src').glob('berntsen_*')) if (p / 'setup.py').exists()]
 sys.path[:0] = SRC_PATHS
-os.environ.setdefault('ROS_DOMAIN_ID', str(random.randint(101, 200)))  # private: no other graph hears it
+os.environ.setdefault('ROS_DOMAIN_ID', str(random.randint(1, 100)))  # private: no other graph hears it
 os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
 inherited = [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]
 os.environ['PYTHONPATH'] = os.pathsep.join(SRC_PATHS + inherited)  # the node processes import the sources

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SRC = [str(p) for p in sorted((ROOT / 'src').glob('berntsen_*')) if (p / 'setup.py').exists()]
 sys.path[:0] = SRC
 os.environ['PYTHONPATH'] = os.pathsep.join(SRC + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p])
-os.environ.setdefault('ROS_DOMAIN_ID', str(random.randint(101, 200)))
+os.environ.setdefault('ROS_DOMAIN_ID', str(random.randint(1, 100)))
 os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 os.environ.setdefault('AMENT_PREFIX_PATH', sys.prefix)
 

@@ -23,15 +23,16 @@ else
       PYTHON="$(command -v "$candidate")"; break
     fi
   done
-  [[ -n "$PYTHON" ]] || die "Python 3.11 was not found on PATH: install it (Debian 12: 'apt-get install python3 python3-venv python3-dev') or set BERNTSEN_PYTHON to a Python 3.11 interpreter."
+  [[ -n "$PYTHON" ]] || die "Python 3.11 was not found on PATH: install it (Debian 12: 'apt-get install python3.11 python3.11-venv python3.11-dev') or set BERNTSEN_PYTHON to a Python 3.11 interpreter."
 fi
 
 SUDO=""
 if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
 
 DEB_PACKAGES=(espeak-ng libespeak-ng1 libosmesa6 libegl1 cmake g++ make sox)
-# Debian's own Python needs venv and headers as packages; a pyenv/python.org build has both.
-if [[ "$PYTHON" == /usr/bin/* ]]; then DEB_PACKAGES+=(python3-venv python3-dev); fi
+# A distribution's Python needs venv and headers as packages (named for 3.11 on Debian 12
+# and on Ubuntu, where python3-venv would be the default Python's); pyenv builds have both.
+if [[ "$PYTHON" == /usr/bin/* ]]; then DEB_PACKAGES+=(python3.11-venv python3.11-dev); fi
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -74,7 +75,7 @@ if ! stamp_ok interfaces "$iface_hash"; then
   # The wheels' exported cmake targets name the wheel builder's Python include dirs.
   py_include="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
   np_include="$("$VENV/bin/python" -c 'import numpy; print(numpy.get_include())')"
-  [[ -f "$py_include/Python.h" ]] || die "Python headers are missing ($py_include/Python.h): install python3-dev (Debian) or a Python 3.11 build that ships its headers."
+  [[ -f "$py_include/Python.h" ]] || die "Python headers are missing ($py_include/Python.h): install python3.11-dev (Debian, Ubuntu) or a Python 3.11 build that ships its headers."
   grep -rl --include='*.cmake' '/opt/python/cp311-cp311' "$VENV/share" "$VENV/lib" 2>/dev/null | while read -r f; do
     sed -i -e "s#/opt/python/cp311-cp311/include/python3.11#$py_include#g" \
            -e "s#/opt/python/cp311-cp311/lib/python3.11/site-packages/numpy/_core/include#$np_include#g" "$f"

@@ -5,8 +5,9 @@
     berntsen replay VIDEO        perception and coaching on a recorded video
     berntsen graph [PROFILE]     print the nodes of a profile
 
-One process per node (see README: measured against one composed process), each with its
-output in a log file of the run folder; this process prints a live transcript.
+One process per node, each with its output in a log file of the run folder, so that
+BlazePose, rendering and TTS run on both cores without sharing one GIL; this process
+prints a live transcript.
 """
 from __future__ import annotations
 
@@ -99,14 +100,14 @@ def run_session(args) -> int:
 
     rclpy.init(args=[], signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
     monitor = SessionMonitor(print_line=lambda line: print(line, flush=True))
+    overrides = node_overrides(args, run_dir)
+    ends_when_coach_done = bool(overrides.get('coach', {}).get('exit_when_done'))
+    # nodes first: no other thread may run while a child is forked
+    processes = start_graph(profile, overrides, run_dir, env)
     executor = SingleThreadedExecutor()
     executor.add_node(monitor)
     spin_thread = threading.Thread(target=executor.spin, daemon=True)
     spin_thread.start()
-
-    overrides = node_overrides(args, run_dir)
-    ends_when_coach_done = bool(overrides.get('coach', {}).get('exit_when_done'))
-    processes = start_graph(profile, overrides, run_dir, env)
     by_name = {p.name: p for p in processes}
     deadline = time.monotonic() + args.timeout if args.timeout else None
     status, reason = EXIT_FAILED, ''
@@ -118,6 +119,9 @@ def run_session(args) -> int:
             coach = by_name.get('coach')
             if ends_when_coach_done and coach is not None and coach.poll() == 0:
                 status, reason = EXIT_OK, 'session complete'
+                if monitor.coach_step != 'done':
+                    status = EXIT_FAILED
+                    reason = f'the routine ended in step "{monitor.coach_step}", not "done"'
                 break
             crashed = [p for p in processes if p.poll() is not None]
             if crashed:
@@ -133,14 +137,20 @@ def run_session(args) -> int:
         t_stop = time.monotonic()
         codes = stop_all(processes, timeout=3.0)
         executor.shutdown()
+        # rcl must not be torn down under a thread still inside spin(): that aborts the process
+        spin_thread.join(timeout=2.0)
         monitor.destroy_node()
         rclpy.try_shutdown()
     print(f'All nodes stopped in {time.monotonic() - t_stop:.1f} s.')
 
     for line in monitor.transcript.summary(time.monotonic()):
         print(line)
-    if status == EXIT_OK and profile.name == 'sim' and not monitor.transcript.count_matches_truth():
-        status, reason = EXIT_FAILED, 'the count does not match what the virtual patient did'
+    if status == EXIT_OK and profile.name == 'sim':
+        figures = monitor.transcript.figures
+        if figures.counted != figures.target:
+            status, reason = EXIT_FAILED, f'counted {figures.counted} of {figures.target} repetitions'
+        elif not monitor.transcript.count_matches_truth():
+            status, reason = EXIT_FAILED, 'the count does not match what the virtual patient did'
     print(f'{"OK" if status == EXIT_OK else "FAILED"}: {reason}. Logs: {run_dir}')
     unclean = {n: c for n, c in codes.items() if c not in (0, -signal.SIGINT, None)}
     if unclean and status == EXIT_INTERRUPTED:

@@ -14,8 +14,6 @@ def common_arguments(profile):
     return [
         DeclareLaunchArgument('namespace', default_value='',
                               description='Namespace for every node (e.g. a robot name)'),
-        DeclareLaunchArgument('use_sim_time', default_value='false',
-                              description='Use /clock instead of the wall clock'),
         DeclareLaunchArgument('params_file', default_value=str(profile.params_file),
                               description='Parameter YAML for all nodes of this profile'),
         DeclareLaunchArgument('log_level', default_value='info',
@@ -34,7 +32,6 @@ def profile_nodes(profile, extra_parameters=None):
             name=node.name,
             namespace=LaunchConfiguration('namespace'),
             parameters=[LaunchConfiguration('params_file'),
-                        {'use_sim_time': LaunchConfiguration('use_sim_time')},
                         extra_parameters.get(node.name, {})],
             remappings=list(node.remappings.items()),
             arguments=['--ros-args', '--log-level', LaunchConfiguration('log_level')],

@@ -6,6 +6,7 @@ process group, so stopping it also stops anything it started.
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -53,8 +54,22 @@ def _ros_value(value: object) -> str:
     return str(value)
 
 
+_PR_SET_PDEATHSIG = 1
+try:  # resolved here: the child must not dlopen between fork and exec
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):
+    _prctl = None
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the starting process dies (Linux), so a
+    killed `berntsen` or test run leaves no node behind."""
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
+
+
 class NodeProcess:
-    """One running node. `stop()` sends SIGINT, then SIGTERM, then SIGKILL."""
+    """One running node, in its own process group; `stop_all()` ends it."""
 
     def __init__(self, spec: NodeProcessSpec, env: Mapping[str, str] | None = None,
                  stdout=None, stderr=None):
@@ -62,7 +77,7 @@ class NodeProcess:
         self.popen = subprocess.Popen(
             spec.command(), env=dict(env) if env is not None else None,
             stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL,
-            start_new_session=True)
+            start_new_session=True, preexec_fn=_die_with_parent)
 
     @property
     def name(self) -> str:
@@ -77,34 +92,20 @@ class NodeProcess:
         except ProcessLookupError:
             pass
 
-    def stop(self, timeout: float = 3.0) -> int:
-        """Stop the node (and its process group); returns its exit code."""
-        if self.popen.poll() is None:
-            self.signal(signal.SIGINT)
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.signal(signal.SIGTERM)
-                try:
-                    self.popen.wait(1.0)
-                except subprocess.TimeoutExpired:
-                    self.signal(signal.SIGKILL)
-                    self.popen.wait()
-        # anything the node started in its group goes too
-        self.signal(signal.SIGKILL)
-        return self.popen.returncode
-
-
 def stop_all(processes: Sequence[NodeProcess], timeout: float = 3.0) -> dict[str, int]:
-    """Stop every process in parallel: SIGINT to all first, so shutdown takes one timeout."""
+    """Stop every process at once: SIGINT to all, SIGTERM to those left after `timeout`,
+    SIGKILL to those left half a second later; at most `timeout` + 1 s in all."""
+    escalation = ((signal.SIGINT, timeout), (signal.SIGTERM, 0.5), (signal.SIGKILL, 0.5))
+    for sig, grace in escalation:
+        running = [p for p in processes if p.poll() is None]
+        for proc in running:
+            proc.signal(sig)
+        deadline = time.monotonic() + grace
+        for proc in running:
+            try:
+                proc.popen.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
     for proc in processes:
-        if proc.poll() is None:
-            proc.signal(signal.SIGINT)
-    deadline = time.monotonic() + timeout
-    for proc in processes:
-        remaining = max(0.0, deadline - time.monotonic())
-        try:
-            proc.popen.wait(remaining)
-        except subprocess.TimeoutExpired:
-            pass
-    return {proc.name: proc.stop(timeout=0.5) for proc in processes}
+        proc.signal(signal.SIGKILL)  # whatever a node started in its group goes too
+    return {proc.name: proc.popen.returncode for proc in processes}

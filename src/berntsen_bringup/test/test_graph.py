@@ -32,9 +32,12 @@ def test_parameter_file_only_configures_nodes_of_its_profile(name):
         assert set(section) == {'ros__parameters'}
 
 
-def test_sim_profile_drives_the_simulator_not_hardware():
-    params = yaml.safe_load(load_profile('sim').params_file.read_text())
-    assert params['motor']['ros__parameters']['backend'] == 'sim'
+def test_sim_profile_drives_the_simulator_with_its_wheel_geometry():
+    from berntsen_sim.world import WHEEL_RADIUS, WHEEL_SEPARATION
+
+    motor = yaml.safe_load(load_profile('sim').params_file.read_text())['motor']['ros__parameters']
+    assert motor['backend'] == 'sim'
+    assert (motor['wheel_radius'], motor['wheel_separation']) == (WHEEL_RADIUS, WHEEL_SEPARATION)
 
 
 def test_unknown_profile_names_the_choices():

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 LAUNCH_DIR = Path(__file__).resolve().parent.parent / 'launch'
-COMMON_ARGUMENTS = {'namespace', 'use_sim_time', 'params_file', 'log_level'}
+COMMON_ARGUMENTS = {'namespace', 'params_file', 'log_level'}
 EXPECTED = {
     'sim.launch.py': COMMON_ARGUMENTS | {'patient_name', 'language'},
     'robot.launch.py': COMMON_ARGUMENTS | {'patient_name', 'language', 'camera_source'},

@@ -219,6 +219,7 @@ class SpeechWorker:
         self._stop_current = threading.Event()
         self._closing = False
         self._cond = threading.Condition()
+        self._report_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name='speech-worker', daemon=True)
         self._thread.start()
 
@@ -285,10 +286,13 @@ class SpeechWorker:
         self._thread.join(timeout)
 
     def _publish_state(self) -> None:
-        try:
-            self.on_state(self.state())
-        except Exception as exc:  # a broken listener must not kill the worker
-            self.log.warning(f'speech state listener failed: {exc}')
+        # Callers and the worker thread both report; taking the snapshot and handing it on
+        # under one lock keeps an older snapshot from overtaking a newer one.
+        with self._report_lock:
+            try:
+                self.on_state(self.state())
+            except Exception as exc:  # a broken listener must not kill the worker
+                self.log.warning(f'speech state listener failed: {exc}')
 
     def _run(self) -> None:
         while True:

@@ -14,11 +14,12 @@ import time
 
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image
 
+from .parameters import declare
 from .qos import image_qos
 from .sources import Pacer, SourceError, open_source
 
@@ -51,25 +52,25 @@ class CameraNode(Node):
         self.source_spec = str(self.declare_parameter('source', '/dev/video0', ParameterDescriptor(
             description='Camera device (index or /dev/videoN), video file or image folder',
             dynamic_typing=True)).value)
-        self.fps = self._declare(
-            'fps', 30.0, 'Frame rate for files and folders, asked of devices; 0 = the video file\'s own rate',
+        self.fps = declare(
+            self, 'fps', 30.0, 'Frame rate for files and folders, asked of devices; 0 = the video file\'s own rate',
             float_range=(0.0, 240.0))
-        self.loop = self._declare('loop', True, 'Start a video file or image folder again at its end')
-        self.frame_id = self._declare('frame_id', 'camera_optical_frame', 'frame_id of images and camera info')
-        self.width = self._declare('width', 640, 'Image width in pixels; 0 with height 0 = native size',
-                                   int_range=(0, 7680))
-        self.height = self._declare('height', 480, 'Image height in pixels; 0 with width 0 = native size',
-                                    int_range=(0, 4320))
-        self.horizontal_fov_deg = self._declare(
-            'horizontal_fov_deg', 60.0, 'Horizontal field of view for the default pinhole camera info',
+        self.loop = declare(self, 'loop', True, 'Start a video file or image folder again at its end')
+        self.frame_id = declare(self, 'frame_id', 'camera_optical_frame', 'frame_id of images and camera info')
+        self.width = declare(self, 'width', 640, 'Image width in pixels; 0 with height 0 = native size',
+                             int_range=(0, 7680))
+        self.height = declare(self, 'height', 480, 'Image height in pixels; 0 with width 0 = native size',
+                              int_range=(0, 4320))
+        self.horizontal_fov_deg = declare(
+            self, 'horizontal_fov_deg', 60.0, 'Horizontal field of view for the default pinhole camera info',
             float_range=(1.0, 179.0))
-        self.retry_initial_s = self._declare('retry_initial_s', 0.5, 'First wait before reopening a failed source',
-                                             float_range=(0.01, 60.0))
-        self.retry_max_s = self._declare('retry_max_s', 5.0, 'Longest wait between reopening attempts (back-off cap)',
-                                         float_range=(0.01, 600.0))
-        reliability = self._declare('qos_reliability', 'reliable',
-                                    'Image and camera_info reliability (choices: reliable, best_effort)')
-        depth = self._declare('qos_depth', 2, 'Image and camera_info keep-last queue depth', int_range=(1, 100))
+        self.retry_initial_s = declare(self, 'retry_initial_s', 0.5, 'First wait before reopening a failed source',
+                                       float_range=(0.01, 60.0))
+        self.retry_max_s = declare(self, 'retry_max_s', 5.0, 'Longest wait between reopening attempts (back-off cap)',
+                                   float_range=(0.01, 600.0))
+        reliability = declare(self, 'qos_reliability', 'reliable',
+                              'Image and camera_info reliability (choices: reliable, best_effort)')
+        depth = declare(self, 'qos_depth', 2, 'Image and camera_info keep-last queue depth', int_range=(1, 100))
         qos = image_qos(reliability, depth)
         if (self.width == 0) != (self.height == 0):
             raise ValueError(f'width and height must both be positive or both 0, got {self.width}x{self.height}')
@@ -92,18 +93,6 @@ class CameraNode(Node):
         self._thread = threading.Thread(target=self._capture_loop, name='camera_capture', daemon=True)
         self._thread.start()
         self.create_timer(1.0, self._publish_diagnostics)
-
-    def _declare(self, name, default, description, float_range=None, int_range=None):
-        descriptor = ParameterDescriptor(description=description)
-        if float_range is not None:
-            descriptor.floating_point_range = [FloatingPointRange(from_value=float_range[0], to_value=float_range[1])]
-        if int_range is not None:
-            descriptor.integer_range = [IntegerRange(from_value=int_range[0], to_value=int_range[1], step=1)]
-        value = self.declare_parameter(name, default, descriptor).value
-        bounds = float_range or int_range
-        if bounds is not None and not bounds[0] <= value <= bounds[1]:
-            raise ValueError(f'parameter {name}={value} is outside [{bounds[0]}, {bounds[1]}]')
-        return value
 
     def _set_state(self, state: str, error: str = '') -> None:
         with self._lock:

@@ -16,7 +16,6 @@ import time
 import rclpy
 from berntsen_interfaces.msg import BodyPosture, IdsList, Landmark2D, Skeleton2D
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from sensor_msgs.msg import Image
@@ -25,6 +24,7 @@ from .body_tracking import BodyTracker
 from .image_conversion import image_to_rgb
 from .pose_estimator import PoseEstimator
 from .posture import PostureDebouncer, PostureThresholds, classify_posture
+from .parameters import declare
 from .qos import image_qos
 
 # Bodies and postures: small messages every processed frame; system default (reliable,
@@ -44,29 +44,29 @@ class PoseNode(Node):
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
         self.estimator: PoseEstimator | None = None
-        min_detection = self._declare('min_detection_confidence', 0.5,
-                                      'BlazePose minimum person-detection confidence', (0.0, 1.0))
-        min_tracking = self._declare('min_tracking_confidence', 0.5,
-                                     'BlazePose minimum landmark-tracking confidence before re-detecting', (0.0, 1.0))
-        smooth = self._declare('smooth_landmarks', True, 'Filter landmarks across frames to reduce jitter')
-        grace_s = self._declare('grace_period_s', 0.5,
-                                'Keep a body id through misses up to this long; after, the next person gets a new id',
-                                (0.0, 60.0))
-        min_visibility = self._declare('min_visibility', 0.5,
-                                       'Landmark visibility needed for the posture classifier to use it', (0.0, 1.0))
-        confirm_s = self._declare('posture_confirm_s', 0.5,
-                                  'A new posture must hold this long before it is reported', (0.0, 10.0))
-        confirm_frames = self._declare('posture_confirm_frames', 3,
-                                       'A new posture must hold for this many frames before it is reported',
-                                       int_range=(1, 100))
-        self.warning_period_s = self._declare('warning_period_s', 5.0,
-                                              'Repeat warnings about bad images at most this often', (0.1, 3600.0))
+        min_detection = declare(self, 'min_detection_confidence', 0.5,
+                                'BlazePose minimum person-detection confidence', (0.0, 1.0))
+        min_tracking = declare(self, 'min_tracking_confidence', 0.5,
+                               'BlazePose minimum landmark-tracking confidence before re-detecting', (0.0, 1.0))
+        smooth = declare(self, 'smooth_landmarks', True, 'Filter landmarks across frames to reduce jitter')
+        grace_s = declare(self, 'grace_period_s', 0.5,
+                          'Keep a body id through misses up to this long; after, the next person gets a new id',
+                          (0.0, 60.0))
+        min_visibility = declare(self, 'min_visibility', 0.5,
+                                 'Landmark visibility needed for the posture classifier to use it', (0.0, 1.0))
+        confirm_s = declare(self, 'posture_confirm_s', 0.5,
+                            'A new posture must hold this long before it is reported', (0.0, 10.0))
+        confirm_frames = declare(self, 'posture_confirm_frames', 3,
+                                 'A new posture must hold for this many frames before it is reported',
+                                 int_range=(1, 100))
+        self.warning_period_s = declare(self, 'warning_period_s', 5.0,
+                                        'Repeat warnings about bad images at most this often', (0.1, 3600.0))
 
         # Image QoS default: reliable to match the camera (best-effort VGA frames are mostly
         # lost between processes); depth 1 because only the newest frame is worth processing.
-        reliability = self._declare('qos_reliability', 'reliable',
-                                    'Image subscription reliability (choices: reliable, best_effort)')
-        depth = self._declare('qos_depth', 1, 'Image subscription keep-last queue depth', int_range=(1, 100))
+        reliability = declare(self, 'qos_reliability', 'reliable',
+                              'Image subscription reliability (choices: reliable, best_effort)')
+        depth = declare(self, 'qos_depth', 1, 'Image subscription keep-last queue depth', int_range=(1, 100))
         qos = image_qos(reliability, depth)
 
         self.estimator = PoseEstimator(min_detection, min_tracking, smooth)
@@ -90,18 +90,6 @@ class PoseNode(Node):
         self._worker = threading.Thread(target=self._work, name='pose_inference', daemon=True)
         self._worker.start()
         self.create_timer(1.0, self._publish_diagnostics)
-
-    def _declare(self, name, default, description, float_range=None, int_range=None):
-        descriptor = ParameterDescriptor(description=description)
-        if float_range is not None:
-            descriptor.floating_point_range = [FloatingPointRange(from_value=float_range[0], to_value=float_range[1])]
-        if int_range is not None:
-            descriptor.integer_range = [IntegerRange(from_value=int_range[0], to_value=int_range[1], step=1)]
-        value = self.declare_parameter(name, default, descriptor).value
-        bounds = float_range or int_range
-        if bounds is not None and not bounds[0] <= value <= bounds[1]:
-            raise ValueError(f'parameter {name}={value} is outside [{bounds[0]}, {bounds[1]}]')
-        return value
 
     def _on_image(self, msg: Image) -> None:
         with self._lock:
