@@ -13,7 +13,10 @@ Figures, over the measuring window after --warmup seconds:
   the nodes' own counters in /diagnostics);
 - processed / skipped: share of received images that ran through BlazePose / were
   replaced in the one-slot buffer by a newer image before the worker took them;
-- latency: camera stamp -> skeleton2d received here (same machine clock), median / p95.
+- latency: camera stamp -> skeleton2d received here (same machine clock), median / p95;
+  that is the pose node's publish time plus the small skeleton message's delivery;
+- CPU: each node process's user + system time over the window (from /proc/<pid>/stat),
+  as % of one core (200 % = both cores of this machine).
 """
 import argparse
 import os
@@ -84,6 +87,16 @@ class Probe:
             self.latencies.append((now, now - stamp))
 
 
+CLOCK_TICKS = os.sysconf('SC_CLK_TCK')
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far (fields 14 and 15 of /proc/<pid>/stat)."""
+    with open(f'/proc/{pid}/stat') as stream:
+        fields = stream.read().rsplit(')', 1)[1].split()  # the command name may contain spaces
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
 def window(samples, start, end):
     inside = [s for s in samples if start <= s[2] <= end]
     if len(inside) < 2:
@@ -135,9 +148,13 @@ def main():
             time.sleep(0.1)
         if not probe.latencies:
             raise SystemExit(f'no skeleton arrived within 60 s; node logs: {", ".join(map(str, logs))}')
-        began = time.time() + args.warmup
-        time.sleep(args.warmup + args.duration)
+        time.sleep(args.warmup)
+        began = time.time()
+        cpu_before = {p.spec.name: cpu_seconds(p.popen.pid) for p in processes}
+        time.sleep(args.duration)
         ended = time.time()
+        cpu = {p.spec.name: 100.0 * (cpu_seconds(p.popen.pid) - cpu_before[p.spec.name]) / (ended - began)
+               for p in processes}
     finally:
         stop_all(processes)
         executor.shutdown()
@@ -172,6 +189,7 @@ def main():
     if latencies:
         print(f'  latency camera stamp -> skeleton received: median {statistics.median(latencies):.1f} ms, '
               f'p95 {percentile(latencies, 0.95):.1f} ms, max {max(latencies):.1f} ms')
+    print('  CPU (% of one core): ' + ', '.join(f'{name} {share:.0f} %' for name, share in cpu.items()))
     shutil.rmtree(workdir)
 
 

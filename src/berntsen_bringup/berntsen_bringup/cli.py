@@ -3,6 +3,7 @@
     berntsen sim                 the simulated morning session with a virtual patient
     berntsen robot               the stack on robot hardware
     berntsen replay VIDEO        perception and coaching on a recorded video
+    berntsen analyze VIDEO       offline pose and posture timeline of a video (no ROS graph)
     berntsen graph [PROFILE]     print the nodes of a profile
 
 One process per node, each with its output in a log file of the run folder, so that
@@ -19,6 +20,8 @@ import threading
 import time
 from datetime import datetime
 from pathlib import Path
+
+from berntsen_vision import analysis
 
 from berntsen_bringup.graph import load_profile, profile_names
 from berntsen_bringup.processes import NodeProcess, NodeProcessSpec, stop_all
@@ -196,6 +199,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('video', help='video file or image folder')
     session_options(p)
     p.set_defaults(func=run_session)
+
+    p = sub.add_parser('analyze', help='offline: pose and posture timeline of a video, no ROS graph')
+    analysis.add_arguments(p)
+    p.set_defaults(func=analysis.run)
 
     p = sub.add_parser('graph', help='print the nodes of the profiles')
     p.add_argument('profile', nargs='?', choices=profile_names())

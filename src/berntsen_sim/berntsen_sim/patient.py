@@ -20,7 +20,7 @@ import random
 from dataclasses import dataclass, field
 
 JOINT_NAMES = (
-    'pelvis_x', 'pelvis_z', 'trunk_lean',
+    'pelvis_x', 'pelvis_y', 'pelvis_z', 'body_roll', 'body_twist', 'trunk_lean',
     'hip_left', 'knee_left', 'ankle_left',
     'hip_right', 'knee_right', 'ankle_right',
     'shoulder_abd_left', 'shoulder_abd_right',
@@ -28,6 +28,8 @@ JOINT_NAMES = (
 
 SITTING = 'sitting'
 STANDING = 'standing'
+LYING = 'lying'
+LYING_ON_FLOOR = 'lying_on_floor'
 
 # Segment lengths and foot placement; they match assets/bedroom.xml.
 THIGH_LENGTH = 0.44
@@ -159,10 +161,42 @@ def joint_positions(pose: BodyPose) -> dict:
     """Joint positions (JOINT_NAMES) of the MuJoCo patient for a body pose."""
     hip, knee, ankle = leg_joints(pose.hip_x, pose.hip_z)
     return {
-        'pelvis_x': pose.hip_x, 'pelvis_z': pose.hip_z, 'trunk_lean': pose.trunk_lean,
+        'pelvis_x': pose.hip_x, 'pelvis_y': 0.0, 'pelvis_z': pose.hip_z,
+        'body_roll': 0.0, 'body_twist': 0.0, 'trunk_lean': pose.trunk_lean,
         'hip_left': hip, 'knee_left': knee, 'ankle_left': ankle,
         'hip_right': hip, 'knee_right': knee, 'ankle_right': ankle,
         'shoulder_abd_left': pose.arm_abduction, 'shoulder_abd_right': pose.arm_abduction,
+    }
+
+
+@dataclass(frozen=True)
+class LyingPose:
+    """The patient lying stretched out along the bed's long axis (y), head towards the pillow.
+
+    `hip_x`, `hip_y`, `hip_z`: hip-joint centre (m); `twist`: rotation about the body's long
+    axis (0 = on the side facing the robot, -pi/2 = on the back).
+    """
+
+    hip_x: float
+    hip_y: float
+    hip_z: float
+    twist: float = 0.0
+
+
+# On the mattress (top at z = 0.50, x from -0.86 to 0.10), hips a little off the centre line.
+LYING_IN_BED_POSE = LyingPose(hip_x=-0.25, hip_y=-0.05, hip_z=0.62, twist=-math.pi / 2.0)
+# On the floor between the bed and the robot (what a fall leaves): body just above the floor.
+LYING_ON_FLOOR_POSE = LyingPose(hip_x=0.6, hip_y=-0.05, hip_z=0.12, twist=-math.pi / 2.0)
+
+
+def lying_joint_positions(pose: LyingPose) -> dict:
+    """Joint positions (JOINT_NAMES) of the patient lying straight, arms at the sides."""
+    return {
+        'pelvis_x': pose.hip_x, 'pelvis_y': pose.hip_y, 'pelvis_z': pose.hip_z,
+        'body_roll': -math.pi / 2.0, 'body_twist': pose.twist, 'trunk_lean': 0.0,
+        'hip_left': 0.0, 'knee_left': 0.0, 'ankle_left': 0.0,
+        'hip_right': 0.0, 'knee_right': 0.0, 'ankle_right': 0.0,
+        'shoulder_abd_left': ARM_HANGING, 'shoulder_abd_right': ARM_HANGING,
     }
 
 

@@ -181,3 +181,17 @@ def test_bad_input():
         patient.state(4.0)
     with pytest.raises(ValueError, match='reach'):
         P.leg_joints(0.0, 2.0)
+
+
+def test_lying_poses_set_every_joint_and_lie_on_the_bed_or_the_floor():
+    bed = P.lying_joint_positions(P.LYING_IN_BED_POSE)
+    floor = P.lying_joint_positions(P.LYING_ON_FLOOR_POSE)
+    for joints in (bed, floor):
+        assert set(joints) == set(P.JOINT_NAMES)
+        assert joints['body_roll'] == pytest.approx(-math.pi / 2)  # stretched out along the bed's axis
+        assert joints['knee_left'] == joints['hip_left'] == 0.0   # legs straight
+    assert 0.5 < bed['pelvis_z'] < 0.7 and -0.86 < bed['pelvis_x'] < 0.1   # on the mattress (top 0.50 m)
+    assert floor['pelvis_z'] < 0.2 and floor['pelvis_x'] > 0.1              # on the floor, in front of the bed
+    # the sitting and standing poses leave the new whole-body joints at rest
+    sitting = P.joint_positions(P.SITTING_POSE)
+    assert sitting['pelvis_y'] == sitting['body_roll'] == sitting['body_twist'] == 0.0

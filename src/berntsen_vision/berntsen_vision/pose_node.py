@@ -2,7 +2,10 @@
 
 Subscribes `camera/image_raw`; publishes `/humans/bodies/tracked` (IdsList),
 `/humans/bodies/<id>/skeleton2d` (Skeleton2D, stamped with the image's stamp),
-`/humans/bodies/<id>/posture` (BodyPosture, debounced) and `/diagnostics`.
+`/humans/bodies/<id>/skeleton2d_smoothed` (the same, One Euro filtered, for counting),
+`/humans/bodies/<id>/roi` (sensor_msgs/RegionOfInterest in pixels),
+`/humans/bodies/<id>/posture` (BodyPosture, debounced; `on_floor` flags a possible fall),
+`/diagnostics`, and with `publish_debug_image` `pose/debug_image` (the skeleton drawn).
 
 Inference runs in a worker thread on the newest image only: the subscription callback puts
 the image into a one-slot buffer (replacing, and counting as skipped, one not yet taken),
@@ -18,14 +21,17 @@ from berntsen_interfaces.msg import BodyPosture, IdsList, Landmark2D, Skeleton2D
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import Image, RegionOfInterest
 
+from .body_geometry import body_roi, draw_skeleton
 from .body_tracking import BodyTracker
 from .image_conversion import image_to_rgb
 from .pose_estimator import PoseEstimator
+from .image_conversion import array_to_image
 from .posture import PostureDebouncer, PostureThresholds, classify_posture
 from .parameters import declare
 from .qos import image_qos
+from .smoothing import LandmarkSmoother
 
 # Bodies and postures: small messages every processed frame; system default (reliable,
 # depth 10) as REP 2003 asks of producers.
@@ -59,6 +65,20 @@ class PoseNode(Node):
         confirm_frames = declare(self, 'posture_confirm_frames', 3,
                                  'A new posture must hold for this many frames before it is reported',
                                  int_range=(1, 100))
+        floor_line = declare(
+            self, 'floor_line', 0.75,
+            'Normalised image row: a lying body whose torso reaches below it is on the floor (a possible '
+            'fall). 0.75 suits the head camera (1.12 m high, 5 deg down, 2-3 m from the bed); >= 1 disables',
+            (0.05, 2.0))
+        min_cutoff = declare(self, 'smoothing_min_cutoff_hz', 1.0,
+                             'One Euro filter cut-off at rest for skeleton2d_smoothed (lower = smoother)',
+                             (0.01, 30.0))
+        beta = declare(self, 'smoothing_beta', 5.0,
+                       'One Euro filter speed coefficient (higher = less lag when moving)', (0.0, 1000.0))
+        derivative_cutoff = declare(self, 'smoothing_derivative_cutoff_hz', 1.0,
+                                    'One Euro filter cut-off of the speed estimate', (0.01, 30.0))
+        self.publish_debug_image = declare(self, 'publish_debug_image', False,
+                                           'Publish pose/debug_image: the camera image with the skeleton drawn')
         self.warning_period_s = declare(self, 'warning_period_s', 5.0,
                                         'Repeat warnings about bad images at most this often', (0.1, 3600.0))
 
@@ -70,13 +90,17 @@ class PoseNode(Node):
         qos = image_qos(reliability, depth)
 
         self.estimator = PoseEstimator(min_detection, min_tracking, smooth)
-        self.thresholds = PostureThresholds(min_visibility=min_visibility)
+        self.thresholds = PostureThresholds(min_visibility=min_visibility, floor_line=floor_line)
+        self.smoother = LandmarkSmoother(min_cutoff, beta, derivative_cutoff, min_visibility)
         self.tracker = BodyTracker(grace_s)
         self.debouncer = PostureDebouncer(confirm_s, confirm_frames)
-        self._body_pubs: tuple | None = None  # (body_id, skeleton publisher, posture publisher)
+        self._body_pubs: dict | None = None  # publishers of the tracked body's topics, by kind
 
         self.tracked_pub = self.create_publisher(IdsList, '/humans/bodies/tracked', BODY_QOS)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        # debug images are for a person looking: depth 1, a late one is worthless
+        self.debug_pub = (self.create_publisher(Image, 'pose/debug_image', 1)
+                          if self.publish_debug_image else None)
         self.create_subscription(Image, 'camera/image_raw', self._on_image, qos)
 
         self._lock = threading.Condition()
@@ -114,6 +138,8 @@ class PoseNode(Node):
             try:
                 self._process(msg)
             except Exception as error:  # keep the worker alive whatever one frame does
+                if self._stop.is_set() or not self.context.ok():
+                    return  # shutting down: publishing failed because the context is gone
                 with self._lock:
                     self.failed += 1
                 self.get_logger().error(f'pose processing failed: {type(error).__name__}: {error}',
@@ -131,6 +157,9 @@ class PoseNode(Node):
             return
         stamp_s = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
         landmarks = self.estimator.process(rgb, stamp_s)
+        if landmarks is None:
+            self.get_logger().warning(f'no person in the images on {self._image_topic()}',
+                                      throttle_duration_sec=self.warning_period_s)
         now = time.monotonic()
         previous_id = self.tracker.body_id
         body_id = self.tracker.update(landmarks is not None, now)
@@ -139,8 +168,11 @@ class PoseNode(Node):
         if landmarks is not None:
             estimate = classify_posture(landmarks, msg.width / msg.height, self.thresholds)
             posture = self.debouncer.update(estimate, now)
-            self._publish_body(msg, body_id, landmarks, posture)
+            smoothed = self.smoother.update(landmarks, stamp_s)
+            self._publish_body(msg, body_id, landmarks, smoothed, posture)
         self._publish_tracked(msg.header.stamp)
+        if self.debug_pub is not None:
+            self._publish_debug_image(msg, rgb, landmarks, body_id)
         with self._lock:
             self.processed += 1
             self._processing_times.append(time.monotonic() - started)
@@ -150,33 +182,62 @@ class PoseNode(Node):
 
     def _on_body_lost(self) -> None:
         self.debouncer.reset()
+        self.smoother.reset()
         if self._body_pubs is not None:
-            _, skeleton_pub, posture_pub = self._body_pubs
-            self.destroy_publisher(skeleton_pub)
-            self.destroy_publisher(posture_pub)
+            for publisher in self._body_pubs.values():
+                self.destroy_publisher(publisher)
             self._body_pubs = None
 
-    def _publish_body(self, msg: Image, body_id: str, landmarks, posture) -> None:
+    def _publish_body(self, msg: Image, body_id: str, landmarks, smoothed, posture) -> None:
         if self._body_pubs is None:
-            self._body_pubs = (
-                body_id,
-                self.create_publisher(Skeleton2D, f'/humans/bodies/{body_id}/skeleton2d', BODY_QOS),
-                self.create_publisher(BodyPosture, f'/humans/bodies/{body_id}/posture', BODY_QOS))
+            prefix = f'/humans/bodies/{body_id}'
+            self._body_pubs = {
+                'skeleton': self.create_publisher(Skeleton2D, f'{prefix}/skeleton2d', BODY_QOS),
+                'smoothed': self.create_publisher(Skeleton2D, f'{prefix}/skeleton2d_smoothed', BODY_QOS),
+                'roi': self.create_publisher(RegionOfInterest, f'{prefix}/roi', BODY_QOS),
+                'posture': self.create_publisher(BodyPosture, f'{prefix}/posture', BODY_QOS)}
             self.get_logger().info(f'tracking body {body_id}')
-        _, skeleton_pub, posture_pub = self._body_pubs
+        pubs = self._body_pubs
+        pubs['skeleton'].publish(self._skeleton(msg, body_id, landmarks))
+        pubs['smoothed'].publish(self._skeleton(msg, body_id, smoothed))
+        box = body_roi(landmarks, msg.width, msg.height, self.thresholds.min_visibility)
+        if box is not None:
+            roi = RegionOfInterest()
+            roi.x_offset, roi.y_offset, roi.width, roi.height = box
+            pubs['roi'].publish(roi)
+        posture_msg = BodyPosture()
+        posture_msg.header = msg.header
+        posture_msg.body_id = body_id
+        posture_msg.posture = int(posture.posture)
+        posture_msg.confidence = float(posture.confidence)
+        posture_msg.on_floor = bool(posture.on_floor)
+        pubs['posture'].publish(posture_msg)
+        if posture.on_floor:
+            self.get_logger().warning(f'body {body_id} is lying on the floor: possible fall',
+                                      throttle_duration_sec=self.warning_period_s)
+
+    @staticmethod
+    def _skeleton(msg: Image, body_id: str, landmarks) -> Skeleton2D:
         skeleton = Skeleton2D()
         skeleton.header = msg.header
         skeleton.body_id = body_id
         skeleton.image_width, skeleton.image_height = msg.width, msg.height
         skeleton.landmarks = [Landmark2D(x=float(x), y=float(y), z=float(z), visibility=float(v))
                               for x, y, z, v in landmarks]
-        skeleton_pub.publish(skeleton)
-        posture_msg = BodyPosture()
-        posture_msg.header = msg.header
-        posture_msg.body_id = body_id
-        posture_msg.posture = int(posture.posture)
-        posture_msg.confidence = float(posture.confidence)
-        posture_pub.publish(posture_msg)
+        return skeleton
+
+    def _publish_debug_image(self, msg: Image, rgb, landmarks, body_id) -> None:
+        if landmarks is not None:
+            label = f'{body_id} {self.debouncer.stable.posture.name.lower()}'
+            if self.debouncer.stable.on_floor:
+                label += ' ON FLOOR'
+            rgb = draw_skeleton(rgb, landmarks, self.thresholds.min_visibility, label)
+        fields = array_to_image(rgb, 'rgb8')
+        image = Image()
+        image.header = msg.header
+        image.height, image.width, image.encoding, image.step = fields.height, fields.width, 'rgb8', fields.step
+        image.data = fields.data
+        self.debug_pub.publish(image)
 
     def _publish_tracked(self, stamp) -> None:
         tracked = IdsList()

@@ -10,6 +10,13 @@ visible enough:
 - knee angle (hip-knee-ankle) in the image, only where the thigh is not foreshortened
   (a bent knee seen end-on looks straight): a bent knee is sitting, a straight one standing.
 The cues vote; a tie is UNKNOWN rather than a guess.
+
+Lying on a bed and lying on the floor look alike in body shape; where they differ is where
+the body is in the image. With the camera above the bed height and looking down a little,
+the floor in front of the bed appears lower in the image than the mattress, so a lying
+torso whose lowest visible point (shoulders, hips) is below `floor_line` (a normalised image
+row chosen for the camera's height and tilt) is on the floor: a possible fall. A floor line
+of 1.0 or more switches this off where the view cannot tell.
 """
 from __future__ import annotations
 
@@ -49,6 +56,7 @@ class PostureThresholds:
     sitting_thigh_ratio: float = 0.4   # thigh shorter than this (pointing at the camera) votes sitting
     standing_knee_deg: float = 150.0   # knee straighter than this votes standing
     sitting_knee_deg: float = 120.0    # knee more bent than this votes sitting
+    floor_line: float = 1.0            # normalised image row; a lying torso below it is on the floor
 
     def __post_init__(self):
         if not 0.0 <= self.min_visibility <= 1.0:
@@ -61,12 +69,15 @@ class PostureThresholds:
             raise ValueError('sitting_thigh_ratio must not exceed standing_thigh_ratio')
         if not self.sitting_knee_deg <= self.standing_knee_deg:
             raise ValueError('sitting_knee_deg must not exceed standing_knee_deg')
+        if not 0.0 < self.floor_line:
+            raise ValueError(f'floor_line must be positive (>= 1.0 disables it), got {self.floor_line}')
 
 
 @dataclass(frozen=True)
 class PostureEstimate:
     posture: Posture
     confidence: float  # 0..1
+    on_floor: bool = False  # LYING below the floor line: a possible fall
 
 
 UNKNOWN_ESTIMATE = PostureEstimate(Posture.UNKNOWN, 0.0)
@@ -117,7 +128,9 @@ def classify_posture(landmarks: np.ndarray, aspect_ratio: float = 1.0,
         return UNKNOWN_ESTIMATE
     used = shoulders + hips
     if _angle_from_vertical(torso) > thresholds.lying_torso_deg:
-        return PostureEstimate(Posture.LYING, float(landmarks[used, VISIBILITY].mean()))
+        lowest_row = float(landmarks[used, 1].max())
+        return PostureEstimate(Posture.LYING, float(landmarks[used, VISIBILITY].mean()),
+                               on_floor=lowest_row > thresholds.floor_line)
 
     standing_votes = sitting_votes = 0
     for _, hip, knee, ankle in SIDES:
@@ -149,7 +162,8 @@ class PostureDebouncer:
     """Report a posture only after it has held for `confirm_s` seconds and `confirm_frames` frames.
 
     Single-frame flips (a bad detection, a person mid-motion) do not change the reported
-    posture; a real change shows after the confirmation time. Until a first posture is
+    posture; a real change shows after the confirmation time. Lying on the floor and lying on
+    a bed count as different postures here, so a move from one to the other is confirmed too. Until a first posture is
     confirmed the reported posture is UNKNOWN.
     """
 
@@ -164,7 +178,7 @@ class PostureDebouncer:
 
     def reset(self) -> None:
         self._stable = UNKNOWN_ESTIMATE
-        self._candidate: Posture | None = None
+        self._candidate: tuple[Posture, bool] | None = None  # (posture, on_floor)
         self._candidate_since = 0.0
         self._candidate_frames = 0
 
@@ -174,12 +188,13 @@ class PostureDebouncer:
 
     def update(self, estimate: PostureEstimate, stamp_s: float) -> PostureEstimate:
         """Feed one frame's estimate; returns the debounced posture with its latest confidence."""
-        if estimate.posture == self._stable.posture:
+        key = (estimate.posture, estimate.on_floor)
+        if key == (self._stable.posture, self._stable.on_floor):
             self._candidate = None
             self._stable = estimate
             return self._stable
-        if estimate.posture != self._candidate:
-            self._candidate = estimate.posture
+        if key != self._candidate:
+            self._candidate = key
             self._candidate_since = stamp_s
             self._candidate_frames = 0
         self._candidate_frames += 1

@@ -25,6 +25,32 @@ class SourceError(OSError):
     """The source cannot deliver frames (missing, unreadable, disconnected)."""
 
 
+class DropCounter:
+    """Count frames lost between deliveries from gaps in their timing.
+
+    A gap longer than 1.5 frame periods means frames were due and never came (a device that
+    dropped them, a reader that fell behind); each missing period counts one.
+    """
+
+    def __init__(self, fps: float):
+        if not fps > 0.0:
+            raise ValueError(f'fps must be positive, got {fps}')
+        self.period = 1.0 / fps
+        self.dropped = 0
+        self._last: float | None = None
+
+    def frame(self, t: float) -> None:
+        if self._last is not None:
+            gap = t - self._last
+            if gap > 1.5 * self.period:
+                self.dropped += int(round(gap / self.period)) - 1
+        self._last = t
+
+    def restart(self) -> None:
+        """Forget the last frame time (after a pause that is no loss, e.g. reopening)."""
+        self._last = None
+
+
 class Pacer:
     """Wait until the next frame is due at `fps`, on an absolute schedule that does not drift.
 
@@ -99,6 +125,11 @@ class VideoFileSource(FrameSource):
         self.width, self.height = width, height
         self.description = f'video file {self.path}'
 
+    @property
+    def frame_count(self) -> int:
+        """Frames in the file as its container says (0 if unknown; may be approximate)."""
+        return max(0, int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT)))
+
     def read(self) -> np.ndarray | None:
         ok, frame = self._capture.read()
         if not ok and self.loop:
@@ -146,6 +177,8 @@ class ImageFolderSource(FrameSource):
             frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
             if frame is not None:
                 return _resize(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), self.width, self.height)
+            if not self.path.is_dir():
+                raise SourceError(f'image folder {self.path} disappeared')
             if path not in self.skipped_files:
                 self.skipped_files.append(path)
             misses += 1
@@ -158,16 +191,21 @@ class V4L2Source(FrameSource):
 
     paced = True
 
-    def __init__(self, device: int | str, fps: float = 30.0, width: int = 0, height: int = 0):
+    def __init__(self, device: int | str, fps: float = 30.0, width: int = 0, height: int = 0,
+                 pixel_format: str = ''):
         index = device if isinstance(device, int) else _device_index(device)
         if index is None:
             raise ValueError(f'not a V4L2 device: {device!r} (use an index or /dev/videoN)')
+        check_pixel_format(pixel_format)
         path = f'/dev/video{index}'
         if not os.path.exists(path):
             raise SourceError(f'camera device {path} does not exist (unplugged?)')
         self._capture = cv2.VideoCapture(index, cv2.CAP_V4L2)
         if not self._capture.isOpened():
             raise SourceError(f'cannot open camera device {path} (busy, or no permission?)')
+        if pixel_format:
+            # before the size: many UVC cameras offer VGA at 30 fps only as MJPG, not YUYV
+            self._capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*pixel_format))
         if width and height:
             self._capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
             self._capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
@@ -190,6 +228,15 @@ class V4L2Source(FrameSource):
         self._capture.release()
 
 
+def check_pixel_format(pixel_format: str) -> str:
+    """A V4L2 FOURCC such as MJPG or YUYV, or '' for the driver's default; ValueError otherwise."""
+    if not isinstance(pixel_format, str) or (pixel_format and (len(pixel_format) != 4 or not pixel_format.isascii()
+                                                              or not pixel_format.isprintable())):
+        raise ValueError(f'pixel_format must be a four-character code such as MJPG or YUYV, or empty; '
+                         f'got {pixel_format!r}')
+    return pixel_format
+
+
 def _device_index(spec: str) -> int | None:
     spec = spec.strip()
     if spec.isdigit():
@@ -198,17 +245,22 @@ def _device_index(spec: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def open_source(spec: str, fps: float = 30.0, loop: bool = True, width: int = 0, height: int = 0) -> FrameSource:
-    """Open the source `spec` names: device index or /dev/videoN, image folder, or video file."""
+def open_source(spec: str, fps: float = 30.0, loop: bool = True, width: int = 0, height: int = 0,
+                pixel_format: str = '') -> FrameSource:
+    """Open the source `spec` names: device index or /dev/videoN, image folder, or video file.
+
+    `pixel_format` (a FOURCC) applies to devices only.
+    """
     if not isinstance(spec, str) or not spec.strip():
         raise ValueError('source must be a device index, /dev/videoN, an image folder or a video file')
     if fps < 0.0:
         raise ValueError(f'fps must not be negative, got {fps}')
+    check_pixel_format(pixel_format)
     if width < 0 or height < 0 or (width == 0) != (height == 0):
         raise ValueError(f'width and height must both be positive, or both 0 for native size; got {width}x{height}')
     index = _device_index(spec)
     if index is not None:
-        return V4L2Source(index, fps=fps, width=width, height=height)
+        return V4L2Source(index, fps=fps, width=width, height=height, pixel_format=pixel_format)
     path = Path(spec).expanduser()
     if path.is_dir():
         return ImageFolderSource(path, fps=fps, loop=loop, width=width, height=height)

@@ -114,3 +114,72 @@ def test_debouncer_rejects_bad_settings():
         PostureDebouncer(confirm_s=-1.0)
     with pytest.raises(ValueError):
         PostureDebouncer(confirm_frames=0)
+
+
+# lying low in the image (on the floor in front of the bed) and higher (on the mattress)
+LYING_LOW = skeleton({L_SH: (0.7, 0.86), R_SH: (0.7, 0.88), L_HIP: (0.45, 0.9), R_HIP: (0.45, 0.92),
+                      L_KNEE: (0.3, 0.91), R_KNEE: (0.3, 0.93), L_ANK: (0.15, 0.92), R_ANK: (0.15, 0.94)})
+LYING_HIGH = LYING_LOW.copy()
+LYING_HIGH[:, 1] -= 0.3
+
+
+def test_lying_on_the_floor_is_told_from_lying_on_a_bed_by_the_floor_line():
+    thresholds = PostureThresholds(floor_line=0.75)
+    on_floor = classify_posture(LYING_LOW, 4 / 3, thresholds)
+    in_bed = classify_posture(LYING_HIGH, 4 / 3, thresholds)
+    assert (on_floor.posture, on_floor.on_floor) == (Posture.LYING, True)
+    assert (in_bed.posture, in_bed.on_floor) == (Posture.LYING, False)
+    # switched off (the default): lying, no claim about the floor
+    assert not classify_posture(LYING_LOW, 4 / 3).on_floor
+    # an upright body low in the image is never "on the floor"
+    low_standing = STANDING.copy()
+    low_standing[:, 1] += 0.09
+    assert not classify_posture(low_standing, 1.0, thresholds).on_floor
+
+
+def test_floor_needs_the_torso_not_a_stray_low_limb():
+    thresholds = PostureThresholds(floor_line=0.75)
+    hand_down = LYING_HIGH.copy()
+    hand_down[15:23, 1] = 0.95  # an arm hanging over the bed edge
+    assert not classify_posture(hand_down, 4 / 3, thresholds).on_floor
+    with pytest.raises(ValueError, match='floor_line'):
+        PostureThresholds(floor_line=0.0)
+
+
+def test_noisy_lying_sequence_with_missing_landmarks_is_stable_on_the_floor():
+    rng = np.random.default_rng(3)
+    debouncer = PostureDebouncer(confirm_s=0.375, confirm_frames=3)
+    thresholds = PostureThresholds(floor_line=0.75)
+    reported = []
+    for i in range(40):
+        landmarks = LYING_LOW.copy()
+        landmarks[:, :2] += rng.normal(0.0, 0.01, size=(33, 2))
+        hidden = rng.choice([L_SH, R_SH, L_HIP, R_HIP, L_KNEE, R_KNEE], size=2, replace=False)
+        landmarks[hidden, 3] = 0.1  # two joints missing each frame
+        reported.append(debouncer.update(classify_posture(landmarks, 4 / 3, thresholds), i * 0.125))
+    settled = reported[5:]
+    assert all(r.posture == Posture.LYING and r.on_floor for r in settled)
+
+
+def test_debouncer_confirms_a_move_from_bed_to_floor():
+    debouncer = PostureDebouncer(confirm_s=0.25, confirm_frames=3)
+    bed, floor = PostureEstimate(Posture.LYING, 0.9), PostureEstimate(Posture.LYING, 0.9, on_floor=True)
+    for i in range(4):
+        debouncer.update(bed, i * 0.125)
+    assert not debouncer.update(floor, 0.5).on_floor  # one frame is not enough
+    for i in range(5, 9):
+        result = debouncer.update(floor, i * 0.125)
+    assert result.on_floor and result.posture == Posture.LYING
+
+
+def test_noisy_standing_and_sitting_sequences_with_a_missing_leg():
+    rng = np.random.default_rng(4)
+    for truth, base in ((Posture.STANDING, STANDING), (Posture.SITTING, SITTING_SIDE)):
+        debouncer = PostureDebouncer(confirm_s=0.375, confirm_frames=3)
+        reported = []
+        for i in range(30):
+            landmarks = base.copy()
+            landmarks[:, :2] += rng.normal(0.0, 0.008, size=(33, 2))
+            landmarks[[L_KNEE, L_ANK], 3] = 0.1  # the left leg hidden (behind a bed frame)
+            reported.append(debouncer.update(classify_posture(landmarks), i * 0.125).posture)
+        assert set(reported[4:]) == {truth}

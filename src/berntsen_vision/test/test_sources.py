@@ -124,3 +124,49 @@ def test_pacer_keeps_the_rate_without_drift_and_stops_on_request():
     assert not slow.wait(stop)
     with pytest.raises(ValueError):
         Pacer(0.0)
+
+
+def test_image_folder_that_disappears_is_an_error_and_can_be_reopened_when_back(image_folder, tmp_path):
+    import shutil
+    backup = tmp_path / 'backup'
+    shutil.copytree(image_folder, backup)
+    with open_source(str(image_folder), loop=True) as source:
+        source.read()
+        shutil.rmtree(image_folder)
+        with pytest.raises(SourceError, match='disappeared'):
+            source.read()
+    with pytest.raises(SourceError, match='does not exist'):
+        open_source(str(image_folder))
+    shutil.copytree(backup, image_folder)
+    with open_source(str(image_folder), loop=True) as source:
+        assert int(source.read()[0, 0, 0]) == 30
+
+
+def test_video_file_reports_its_frame_count(video_file):
+    with VideoFileSource(video_file, loop=False) as source:
+        assert source.frame_count == 4
+
+
+def test_pixel_format_must_be_a_fourcc(image_folder):
+    from berntsen_vision.sources import check_pixel_format
+    assert check_pixel_format('MJPG') == 'MJPG' and check_pixel_format('') == ''
+    for bad in ('MJPEG', 'YU', 'ab\ncd', 'ÆØÅX'):
+        with pytest.raises(ValueError, match='four-character'):
+            check_pixel_format(bad)
+    with pytest.raises(ValueError, match='four-character'):
+        open_source(str(image_folder), pixel_format='H264x')
+    with pytest.raises(ValueError, match='four-character'):
+        V4L2Source(0, pixel_format='bad')
+
+
+def test_drop_counter_counts_missing_frame_periods():
+    from berntsen_vision.sources import DropCounter
+    drops = DropCounter(10.0)
+    for t in (0.0, 0.1, 0.2, 0.5, 0.6, 0.74):  # 0.3 and 0.4 never came; 0.74 is only late
+        drops.frame(t)
+    assert drops.dropped == 2
+    drops.restart()
+    drops.frame(5.0)  # a pause after restart() is no loss
+    assert drops.dropped == 2
+    with pytest.raises(ValueError):
+        DropCounter(0.0)

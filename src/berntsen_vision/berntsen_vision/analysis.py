@@ -1,0 +1,209 @@
+"""Offline analysis of a recording: `berntsen analyze VIDEO`; no rclpy, no DDS.
+
+Runs the camera node's video-file source, the pose node's BlazePose estimator and the
+posture classifier with its debouncer over every frame of a video, as fast as they go, and
+returns (and prints) a posture timeline; optionally writes the per-frame landmarks as CSV
+and JSON. Frame times come from the file's frame rate (frame index / fps), so the
+timeline is in video time whatever the processing speed.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+
+from .body_tracking import BodyTracker
+from .pose_estimator import LANDMARK_NAMES, PoseEstimator
+from .posture import Posture, PostureDebouncer, PostureEstimate, PostureThresholds, classify_posture
+from .sources import SourceError, VideoFileSource
+
+NO_PERSON = 'no_person'
+ON_FLOOR = 'lying_on_floor'
+PROGRESS_WIDTH = 30
+
+
+class AnalysisError(Exception):
+    """The recording cannot be analysed (missing, not a video, no frames)."""
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    index: int
+    time_s: float
+    landmarks: np.ndarray | None  # (33, 4) or None when nobody was found
+    posture: str                   # debounced: standing, sitting, lying, lying_on_floor, unknown, no_person
+
+
+@dataclass(frozen=True)
+class Segment:
+    start_s: float
+    end_s: float
+    posture: str
+
+
+@dataclass
+class Analysis:
+    video: str
+    fps: float
+    width: int
+    height: int
+    frames: list[FrameResult] = field(default_factory=list)
+
+    @property
+    def timeline(self) -> list[Segment]:
+        """Runs of equal debounced posture; each ends where the next frame's time begins."""
+        segments: list[Segment] = []
+        period = 1.0 / self.fps
+        for frame in self.frames:
+            if segments and segments[-1].posture == frame.posture:
+                segments[-1] = Segment(segments[-1].start_s, frame.time_s + period, frame.posture)
+            else:
+                segments.append(Segment(frame.time_s, frame.time_s + period, frame.posture))
+        return segments
+
+
+def posture_label(estimate: PostureEstimate) -> str:
+    if estimate.posture == Posture.LYING and estimate.on_floor:
+        return ON_FLOOR
+    return estimate.posture.name.lower()
+
+
+def analyze(video: str | Path, thresholds: PostureThresholds = PostureThresholds(floor_line=0.75),
+            confirm_s: float = 0.5, confirm_frames: int = 3, grace_s: float = 0.5,
+            progress: TextIO | None = None) -> Analysis:
+    """Pose and posture of every frame of `video`; AnalysisError if it cannot be read.
+
+    As in the pose node, the posture is debounced over `confirm_s` / `confirm_frames`, and a
+    person missed for up to `grace_s` keeps their debounced posture (the frame itself reads
+    no_person).
+
+    `progress`: a stream to draw a progress bar on (only drawn when it is a terminal).
+    """
+    path = Path(video)
+    if not path.is_file():
+        raise AnalysisError(f'{path}: no such file')
+    try:
+        source = VideoFileSource(path, fps=0.0, loop=False)
+    except SourceError as error:
+        raise AnalysisError(str(error)) from None
+    total = source.frame_count
+    debouncer = PostureDebouncer(confirm_s, confirm_frames)
+    tracker = BodyTracker(grace_s, new_id=lambda: 'body')
+    draw = progress is not None and progress.isatty()
+    result: Analysis | None = None
+    with source, PoseEstimator() as estimator:
+        index = 0
+        while (rgb := source.read()) is not None:
+            if result is None:
+                result = Analysis(video=str(path), fps=source.fps, width=rgb.shape[1], height=rgb.shape[0])
+            time_s = index / source.fps
+            landmarks = estimator.process(rgb, time_s)
+            if tracker.update(landmarks is not None, time_s) is None:
+                debouncer.reset()
+            if landmarks is None:
+                label = NO_PERSON
+            else:
+                estimate = classify_posture(landmarks, rgb.shape[1] / rgb.shape[0], thresholds)
+                label = posture_label(debouncer.update(estimate, time_s))
+            result.frames.append(FrameResult(index, time_s, landmarks, label))
+            index += 1
+            if draw:
+                _draw_progress(progress, index, total)
+    if draw:
+        progress.write('\n')
+    if result is None:
+        raise AnalysisError(f'{path}: no frame could be decoded')
+    return result
+
+
+def _draw_progress(stream: TextIO, done: int, total: int) -> None:
+    if total > 0:
+        share = min(1.0, done / total)
+        filled = int(round(share * PROGRESS_WIDTH))
+        stream.write(f'\r[{"#" * filled}{"." * (PROGRESS_WIDTH - filled)}] {share:4.0%} frame {done}/{total}')
+    else:
+        stream.write(f'\rframe {done}')
+    stream.flush()
+
+
+def format_timeline(analysis: Analysis) -> str:
+    lines = [f'{analysis.video}: {len(analysis.frames)} frames, {analysis.width}x{analysis.height} '
+             f'at {analysis.fps:.1f} fps']
+    for segment in analysis.timeline:
+        lines.append(f'{segment.start_s:8.2f} - {segment.end_s:8.2f} s  {segment.posture}')
+    return '\n'.join(lines)
+
+
+def write_csv(analysis: Analysis, path: str | Path) -> None:
+    """One row per frame: frame, time_s, posture, then x, y, z, visibility per landmark (empty: nobody)."""
+    header = ['frame', 'time_s', 'posture'] + [f'{name}_{axis}' for name in LANDMARK_NAMES
+                                               for axis in ('x', 'y', 'z', 'visibility')]
+    with open(path, 'w', newline='', encoding='utf-8') as stream:
+        writer = csv.writer(stream)
+        writer.writerow(header)
+        for frame in analysis.frames:
+            values = ([''] * (4 * len(LANDMARK_NAMES)) if frame.landmarks is None
+                      else [f'{v:.5f}' for v in frame.landmarks.reshape(-1)])
+            writer.writerow([frame.index, f'{frame.time_s:.4f}', frame.posture] + values)
+
+
+def write_json(analysis: Analysis, path: str | Path) -> None:
+    """The video's facts, the timeline and each frame's landmarks ([x, y, z, visibility] x 33 or null)."""
+    doc = {
+        'video': analysis.video, 'fps': analysis.fps, 'width': analysis.width, 'height': analysis.height,
+        'landmark_names': list(LANDMARK_NAMES),
+        'timeline': [{'start_s': round(s.start_s, 4), 'end_s': round(s.end_s, 4), 'posture': s.posture}
+                     for s in analysis.timeline],
+        'frames': [{'frame': f.index, 'time_s': round(f.time_s, 4), 'posture': f.posture,
+                    'landmarks': None if f.landmarks is None else np.round(f.landmarks.astype(float), 5).tolist()}
+                   for f in analysis.frames],
+    }
+    with open(path, 'w', encoding='utf-8') as stream:
+        json.dump(doc, stream, indent=1)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `berntsen analyze` options."""
+    parser.add_argument('video', help='video file to analyse (anything OpenCV can decode)')
+    parser.add_argument('--csv', metavar='FILE', help='write per-frame landmarks as CSV')
+    parser.add_argument('--json', metavar='FILE', help='write the timeline and per-frame landmarks as JSON')
+    parser.add_argument('--floor-line', type=float, default=0.75,
+                        help='normalised image row below which a lying torso is on the floor '
+                             '(default 0.75, the robot\'s head camera; >= 1 disables)')
+
+
+def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run `berntsen analyze` with parsed arguments; 0 on success, 1 with a message on error."""
+    out = out or sys.stdout  # looked up per call, so a redirected sys.stdout is honoured
+    err = err or sys.stderr
+    if not (args.floor_line > 0.0 and math.isfinite(args.floor_line)):
+        print(f'berntsen analyze: --floor-line must be positive, got {args.floor_line}', file=err)
+        return 1
+    try:
+        analysis = analyze(args.video, PostureThresholds(floor_line=args.floor_line), progress=err)
+        if args.csv:
+            write_csv(analysis, args.csv)
+        if args.json:
+            write_json(analysis, args.json)
+    except (AnalysisError, OSError) as error:
+        print(f'berntsen analyze: {error}', file=err)
+        return 1
+    print(format_timeline(analysis), file=out)
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog='berntsen analyze', description=__doc__.split('\n')[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == '__main__':
+    sys.exit(main())
