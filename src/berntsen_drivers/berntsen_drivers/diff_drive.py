@@ -163,6 +163,8 @@ class MotorController:
         self.output = (0.0, 0.0)  # limited twist last sent to the wheels
         self.e_stop_latched = False
         self.e_stop_asserted = False
+        self.limits_hit = 0           # commands beyond the speed limits (clamped)
+        self.accel_limited_steps = 0  # steps where the acceleration limits held the output back
         self._last_step: float | None = None
 
     def command(self, linear: float, angular: float, now: float) -> None:
@@ -172,7 +174,15 @@ class MotorController:
         except (TypeError, ValueError):
             self.target = (0.0, 0.0)
             raise
+        if abs(self.target[0]) > self.limits.max_linear or abs(self.target[1]) > self.limits.max_angular:
+            self.limits_hit += 1
         self.watchdog.feed(now)
+
+    def halt(self) -> None:
+        """Stop at once and forget the command (the wheels cannot be trusted or are disabled);
+        only a new command moves them again, from standstill."""
+        self.target = (0.0, 0.0)
+        self.output = (0.0, 0.0)
 
     def set_e_stop(self, asserted: bool) -> None:
         """True latches the stop; False only records that the button was released."""
@@ -198,5 +208,8 @@ class MotorController:
         elif self.e_stop_latched:
             self.output = (0.0, 0.0)
         else:
+            wanted = (_clamp(self.target[0], self.limits.max_linear), _clamp(self.target[1], self.limits.max_angular))
             self.output = limit_twist(self.limits, self.target, self.output, dt)
+            if self.output != wanted:
+                self.accel_limited_steps += 1
         return self.kinematics.wheel_speeds(*self.output)

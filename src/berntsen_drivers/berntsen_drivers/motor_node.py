@@ -2,7 +2,14 @@
 
 The logic is in `diff_drive.MotorController` (limits, watchdog, e-stop) and
 `diff_drive.WheelOdometry`; where the wheels are is the backend's business (`backend`
-parameter): `mock` (wheels that do as told) or `sim` (the MuJoCo sim's wheel topics).
+parameter): `mock` (wheels that do as told), `sim` (the MuJoCo sim's wheel topics) or
+`serial` (the motor controller, `serial_backend`).
+
+A managed (lifecycle) node: configure opens the backend (the serial port), activate
+enables motion and odometry, deactivate stops the wheels (zero set-points, which keep
+flowing), cleanup closes the backend. With `autostart` (default) it configures and
+activates itself on start-up, for runners without a lifecycle manager; otherwise it waits
+for `<node>/change_state`. The e-stop latch survives every transition.
 """
 from __future__ import annotations
 
@@ -11,20 +18,22 @@ import time
 
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from geometry_msgs.msg import Twist
+from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import Odometry
-from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 from rclpy.executors import ExternalShutdownException
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.node import Node
+from rclpy.time import Time
 from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Bool, Float64MultiArray
 from std_srvs.srv import Trigger
 
 from berntsen_drivers.diff_drive import DiffDriveKinematics, Limits, MotorController, WheelOdometry
-from berntsen_drivers.wheel_backends import MockBackend, WheelState
+from berntsen_drivers.wheel_backends import ERROR, OK, WARN, BackendStatus, MockBackend, WheelState
 
-BACKENDS = ('mock', 'sim')
+BACKENDS = ('mock', 'sim', 'serial')
 SIM_WHEEL_NAMES = ('left_wheel', 'right_wheel')
 WHEEL_STATE_TIMEOUT = 1.0  # s without sim wheel states before diagnostics says ERROR
 
@@ -43,6 +52,7 @@ class SimBackend:
         self._sub = node.create_subscription(JointState, 'sim/wheel_states', self._on_states, qos_profile_sensor_data)
         self._state: WheelState | None = None
         self.received_at: float | None = None
+        self._started = time.monotonic()
 
     def _on_states(self, msg: JointState) -> None:
         try:
@@ -67,9 +77,18 @@ class SimBackend:
     def read(self, now):
         return self._state
 
+    def status(self, now):
+        # The sim drives its wheels without us; only say so, don't stop (the sim may be starting).
+        since = self.received_at or self._started
+        if now - since > WHEEL_STATE_TIMEOUT:
+            return BackendStatus(ERROR, 'no sim/wheel_states', True)
+        return BackendStatus(OK, 'ok', True)
+
     def close(self):
         if self._node.context.ok():  # after an external shutdown nothing can be published any more
             self._pub.publish(Float64MultiArray(data=[0.0, 0.0]))
+            self._node.destroy_publisher(self._pub)  # on cleanup; destroy_node does it otherwise
+            self._node.destroy_subscription(self._sub)
 
 
 def _float_param(description: str, low: float, high: float) -> ParameterDescriptor:
@@ -77,12 +96,26 @@ def _float_param(description: str, low: float, high: float) -> ParameterDescript
                                floating_point_range=[FloatingPointRange(from_value=low, to_value=high, step=0.0)])
 
 
-class MotorNode(Node):
+def _int_param(description: str, low: int, high: int) -> ParameterDescriptor:
+    return ParameterDescriptor(description=description, read_only=True,
+                               integer_range=[IntegerRange(from_value=low, to_value=high, step=1)])
+
+
+SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
+
+
+class MotorNode(LifecycleNode):
     def __init__(self, **kwargs):
         self._backend = None  # destroy_node may run on a half-built node (bad parameter)
         super().__init__('motor', **kwargs)
         self.declare_parameter('backend', 'mock', ParameterDescriptor(
             description=f'Where the wheels are; choices: {", ".join(BACKENDS)}', read_only=True))
+        self.declare_parameter('autostart', True, ParameterDescriptor(
+            description='Configure and activate on start-up; false: wait for the lifecycle change_state service',
+            read_only=True))
+        self.declare_parameter('cmd_vel_stamped', False, ParameterDescriptor(
+            description='cmd_vel is geometry_msgs/TwistStamped (commands older than cmd_timeout are rejected) '
+                        'instead of geometry_msgs/Twist', read_only=True))
         self.declare_parameter('wheel_radius', 0.08, _float_param('Wheel radius (m)', 0.01, 1.0))
         self.declare_parameter('wheel_separation', 0.40, _float_param('Distance between the wheels (m)', 0.05, 2.0))
         self.declare_parameter('max_linear', 0.4, _float_param('Speed limit forwards/backwards (m/s)', 0.01, 2.0))
@@ -97,25 +130,43 @@ class MotorNode(Node):
             description='Frame of the odometry pose (REP 105)', read_only=True))
         self.declare_parameter('base_frame', 'base_link', ParameterDescriptor(
             description='Frame of the robot base (REP 105)', read_only=True))
+        self.declare_parameter('serial_port', '/dev/ttyACM0', ParameterDescriptor(
+            description='serial backend: the motor controller\'s device', read_only=True))
+        self.declare_parameter('serial_baud', 115200, _int_param('serial backend: baud rate', 9600, 4000000))
+        self.declare_parameter('encoder_ticks_per_rev', 4096,
+                               _int_param('serial backend: encoder ticks per wheel revolution', 1, 10000000))
+        self.declare_parameter('heartbeat_period', 0.1, _float_param(
+            'serial backend: seconds between our heartbeats to the controller', 0.01, 1.0))
+        self.declare_parameter('link_timeout', 0.3, _float_param(
+            'serial backend: controller silent this long (s) -> stop, diagnostics ERROR', 0.05, 2.0))
+        self.declare_parameter('reconnect_period', 1.0, _float_param(
+            'serial backend: seconds between attempts to reopen a lost port', 0.1, 30.0))
 
         param = lambda name: self.get_parameter(name).value  # noqa: E731
-        backend = param('backend')
+        self._backend_name = param('backend')
         # rclpy enforces the declared ranges, also on start-up overrides, but not choices
-        if backend not in BACKENDS:
-            raise ValueError(f'parameter backend: {backend!r} is not one of {", ".join(BACKENDS)}')
+        if self._backend_name not in BACKENDS:
+            raise ValueError(f'parameter backend: {self._backend_name!r} is not one of {", ".join(BACKENDS)}')
         kinematics = DiffDriveKinematics(param('wheel_radius'), param('wheel_separation'))
         limits = Limits(param('max_linear'), param('max_angular'),
                         param('max_linear_accel'), param('max_angular_accel'))
-        self._controller = MotorController(kinematics, limits, param('cmd_timeout'))
+        self._cmd_timeout = param('cmd_timeout')
+        # Made here, not in configure: an e-stop latch survives every lifecycle transition.
+        self._controller = MotorController(kinematics, limits, self._cmd_timeout)
         self._odometry = WheelOdometry(kinematics)
-        self._backend = SimBackend(self) if backend == 'sim' else MockBackend()
         self._odom_frame, self._base_frame = param('odom_frame'), param('base_frame')
         self._rejected_commands = 0
-        self._started = time.monotonic()
+        self._ignored_commands = 0  # while not active
+        self._active = False
+        self._lifecycle = 'unconfigured'
+        self._backend_status = BackendStatus(WARN, 'not configured', False)
 
         # Reliable depth 1: a velocity command must not be dropped, and only the newest counts.
-        self.create_subscription(Twist, 'cmd_vel', self._on_cmd_vel,
-                                 QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE))
+        cmd_qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
+        if param('cmd_vel_stamped'):
+            self.create_subscription(TwistStamped, 'cmd_vel', self._on_cmd_vel_stamped, cmd_qos)
+        else:
+            self.create_subscription(Twist, 'cmd_vel', self._on_cmd_vel, cmd_qos)
         # Reliable depth 10: no e-stop edge may be lost.
         self.create_subscription(Bool, 'e_stop', self._on_e_stop,
                                  QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE))
@@ -125,17 +176,99 @@ class MotorNode(Node):
         self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.create_timer(1.0 / param('control_rate'), self._control_step)
         self.create_timer(1.0, self._publish_diagnostics)
-        self.get_logger().info(f'motor backend {backend}: r={kinematics.wheel_radius} m, '
+        self.get_logger().info(f'motor backend {self._backend_name}: r={kinematics.wheel_radius} m, '
                                f'b={kinematics.wheel_separation} m, limits {limits}')
+        if param('autostart') and self.trigger_configure() == SUCCESS:
+            self.trigger_activate()
+
+    # ------------------------------------------------------------ lifecycle
+
+    def _make_backend(self):
+        param = lambda name: self.get_parameter(name).value  # noqa: E731
+        if self._backend_name == 'sim':
+            return SimBackend(self)
+        if self._backend_name == 'serial':
+            from berntsen_drivers.serial_backend import SerialBackend  # pyserial only where it is used
+            return SerialBackend(param('serial_port'), param('serial_baud'), param('encoder_ticks_per_rev'),
+                                 param('heartbeat_period'), param('link_timeout'), param('reconnect_period'))
+        return MockBackend()
+
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        try:
+            self._backend = self._make_backend()
+        except (ImportError, ValueError) as exc:
+            self.get_logger().error(f'cannot configure the {self._backend_name} backend: {exc}')
+            return FAILURE
+        if self._backend_name == 'serial' and not self._backend.open(time.monotonic()):
+            # not fatal: the port is retried every reconnect_period, diagnostics say ERROR meanwhile
+            self.get_logger().error(f'{self._backend.last_error}; retrying')
+        self._odometry.reset()
+        self._lifecycle = 'inactive'
+        self.get_logger().info(f'configured: {self._backend_name} backend')
+        return SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._controller.halt()  # a command sent before activation never moves the wheels
+        self._active, self._lifecycle = True, 'active'
+        self.get_logger().info('active: motion enabled')
+        return SUCCESS
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._stop_motion()
+        self._lifecycle = 'inactive'
+        self.get_logger().info('inactive: wheels stopped')
+        return SUCCESS
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release_backend()
+        self._lifecycle = 'unconfigured'
+        return SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release_backend()
+        self._lifecycle = 'finalized'
+        return SUCCESS
+
+    def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release_backend()
+        self._lifecycle = 'unconfigured'
+        return SUCCESS
+
+    def _stop_motion(self) -> None:
+        self._active = False
+        self._controller.halt()
+        if self._backend is not None:
+            self._backend.command(0.0, 0.0, time.monotonic())
+
+    def _release_backend(self) -> None:
+        self._stop_motion()
+        backend, self._backend = self._backend, None
+        if backend is not None:
+            backend.close()
+        self._backend_status = BackendStatus(WARN, 'not configured', False)
 
     # ------------------------------------------------------------ inputs
 
     def _on_cmd_vel(self, msg: Twist) -> None:
+        if not self._active:
+            self._ignored_commands += 1
+            self.get_logger().warning(f'cmd_vel ignored: node is {self._lifecycle}', throttle_duration_sec=5.0)
+            return
         try:
             self._controller.command(msg.linear.x, msg.angular.z, time.monotonic())
         except (TypeError, ValueError) as exc:
             self._rejected_commands += 1
             self.get_logger().warning(f'cmd_vel rejected, stopping: {exc}', throttle_duration_sec=2.0)
+
+    def _on_cmd_vel_stamped(self, msg: TwistStamped) -> None:
+        stamp = Time.from_msg(msg.header.stamp, clock_type=self.get_clock().clock_type)
+        if stamp.nanoseconds:  # an unset stamp is accepted as "now"
+            age = (self.get_clock().now() - stamp).nanoseconds * 1e-9
+            if age > self._cmd_timeout:
+                self._rejected_commands += 1
+                self.get_logger().warning(f'cmd_vel {age:.2f} s old rejected', throttle_duration_sec=2.0)
+                return
+        self._on_cmd_vel(msg.twist)
 
     def _on_e_stop(self, msg: Bool) -> None:
         if msg.data and not self._controller.e_stop_latched:
@@ -150,13 +283,28 @@ class MotorNode(Node):
     # ------------------------------------------------------------ control loop
 
     def _control_step(self) -> None:
+        backend = self._backend
+        if backend is None:
+            return
         now = time.monotonic()
+        state = backend.read(now)  # first: the status below is about what just arrived
+        status = backend.status(now)
+        if status.message != self._backend_status.message:
+            # two calls: an rclpy log call site must keep one severity
+            if status.level == OK:
+                self.get_logger().info(f'{backend.name} backend: {status.message}')
+            else:
+                self.get_logger().error(f'{backend.name} backend: {status.message}')
+        self._backend_status = status
         left, right = self._controller.step(now)
-        self._backend.command(left, right, now)
-        state = self._backend.read(now)
+        if not (self._active and status.can_move):
+            self._controller.halt()
+            left = right = 0.0
+        backend.command(left, right, now)
         if state is not None:
             self._odometry.update(state.left_position, state.right_position, state.stamp)
-        self._publish_odom()
+        if self._active:
+            self._publish_odom()
 
     def _publish_odom(self) -> None:
         pose, odom = self._odometry.pose, Odometry()
@@ -174,27 +322,34 @@ class MotorNode(Node):
         self._odom_pub.publish(odom)
 
     def _publish_diagnostics(self) -> None:
-        controller = self._controller
-        status = DiagnosticStatus(name=f'{self.get_name()}: base driver', hardware_id=self._backend.name)
-        status.level, status.message = DiagnosticStatus.OK, 'ok'
-        if controller.e_stop_latched:
+        controller, backend_status = self._controller, self._backend_status
+        status = DiagnosticStatus(name=f'{self.get_name()}: base driver', hardware_id=self._backend_name)
+        if backend_status.level != OK and self._backend is not None:
+            status.level, status.message = bytes([backend_status.level]), backend_status.message
+        elif controller.e_stop_latched:
             status.level, status.message = DiagnosticStatus.WARN, 'e-stop latched'
-        if isinstance(self._backend, SimBackend):
-            since = self._backend.received_at or self._started
-            if time.monotonic() - since > WHEEL_STATE_TIMEOUT:
-                status.level, status.message = DiagnosticStatus.ERROR, 'no sim/wheel_states'
+        elif not self._active:
+            status.level, status.message = DiagnosticStatus.OK, f'{self._lifecycle}: motion disabled'
+        else:
+            status.level, status.message = DiagnosticStatus.OK, 'ok'
         left, right = controller.kinematics.wheel_speeds(*controller.output)
         values = {
-            'backend': self._backend.name,
+            'backend': self._backend_name,
+            'backend_state': backend_status.message,
+            'lifecycle_state': self._lifecycle,
             'e_stop_latched': controller.e_stop_latched,
             'e_stop_asserted': controller.e_stop_asserted,
             'watchdog_expired': controller.watchdog.expired(time.monotonic()),
             'watchdog_trips': controller.watchdog.trips,
+            'limits_hit': controller.limits_hit,
+            'accel_limited_steps': controller.accel_limited_steps,
             'rejected_commands': self._rejected_commands,
+            'ignored_commands': self._ignored_commands,
             'linear_command': f'{controller.output[0]:.3f}',
             'angular_command': f'{controller.output[1]:.3f}',
             'left_wheel_command': f'{left:.3f}',
             'right_wheel_command': f'{right:.3f}',
+            **backend_status.values,
         }
         status.values = [KeyValue(key=k, value=str(v).lower() if isinstance(v, bool) else str(v))
                          for k, v in values.items()]

@@ -5,8 +5,9 @@ worker starts its utterance; only then does it start executing (feedback "speaki
 the one blocking execute callback is the utterance being spoken, and goals play in the
 order they were accepted. The executor must be multi-threaded (see `main`).
 
-Not yet: `urgent` goals pre-empting the current utterance (a later issue; the worker's
-`cancel` plus a queue jump). Until then an urgent goal queues like any other.
+An `urgent` goal is never rejected for a full queue; it is spoken next, and it stops the
+goal being spoken (unless that one is urgent too), which ends ABORTED with the error
+`PREEMPTED_ERROR`. Urgent goals among themselves keep their order.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from berntsen_drivers.tts import (DEFAULT_LANGUAGE, DEFAULT_RATE, DEFAULT_VOLUME
                                   Pyttsx3Engine, check_rate, check_volume)
 
 FEEDBACK_PERIOD = 0.2  # seconds between "speaking" feedback messages
+PREEMPTED_ERROR = 'pre-empted by an urgent utterance'
 
 
 @dataclass(eq=False)
@@ -149,7 +151,7 @@ class SpeechNode(Node):
         if not goal.text.strip():
             self.get_logger().warning('rejected a Speak goal with empty text')
             return GoalResponse.REJECT
-        if self._worker.state().queued >= self._worker.max_queue:
+        if not goal.urgent and self._worker.state().queued >= self._worker.max_queue:
             self.get_logger().warning(f'speech queue full, rejected: {goal.text!r}')
             return GoalResponse.REJECT
         return GoalResponse.ACCEPT
@@ -163,7 +165,8 @@ class SpeechNode(Node):
         goal_handle.publish_feedback(Speak.Feedback(state='queued', elapsed=0.0))
         try:
             job.utterance = self._worker.submit(
-                goal.text, goal.language,
+                goal.text, goal.language, urgent=goal.urgent,
+                on_preempted=lambda _u: self._on_done(job, error=PREEMPTED_ERROR),
                 on_started=lambda _u: self._on_started(job), on_finished=lambda _u, spoken: self._on_done(job, spoken),
                 on_failed=lambda _u, error: self._on_done(job, error=error),
                 on_cancelled=lambda _u: self._on_done(job, cancelled=True))

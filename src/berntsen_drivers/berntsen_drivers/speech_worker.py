@@ -13,7 +13,10 @@ rest of the robot sees the timing a loudspeaker would give. `device` asked on a 
 without an audio device says so once and uses `wav`.
 
 A speaking utterance can be stopped (`cancel`): the sink stops playback or pacing at once.
-Pre-emption by an urgent utterance (a later issue) is `cancel(current)` plus a queue jump.
+An urgent utterance ("stay where you are, I am calling for help") jumps the queue (behind
+earlier urgent ones only, and never refused for a full queue) and stops the utterance being
+spoken unless that one is urgent too; the stopped one ends with `on_preempted`. The next
+utterance starts only after the stopped one has stopped, so two never overlap.
 """
 from __future__ import annotations
 
@@ -70,6 +73,8 @@ class Utterance:
     on_finished: Callable[['Utterance', Spoken], None] = _ignore
     on_failed: Callable[['Utterance', str], None] = _ignore
     on_cancelled: Callable[['Utterance'], None] = _ignore
+    on_preempted: Callable[['Utterance'], None] = _ignore
+    urgent: bool = False
     id: int = field(default_factory=lambda: next(_ids))
 
 
@@ -217,27 +222,38 @@ class SpeechWorker:
         self._queue: deque[Utterance] = deque()
         self._current: Utterance | None = None
         self._stop_current = threading.Event()
+        self._preempted = False  # why _stop_current is set: pre-empted (True) or cancelled
         self._closing = False
         self._cond = threading.Condition()
         self._report_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name='speech-worker', daemon=True)
         self._thread.start()
 
-    def submit(self, text: str, language: str = '', **callbacks) -> Utterance:
-        """Queue `text`; raises ValueError for empty text, QueueFull when full."""
+    def submit(self, text: str, language: str = '', urgent: bool = False, **callbacks) -> Utterance:
+        """Queue `text`; raises ValueError for empty text, QueueFull when full (never when urgent)."""
         if not isinstance(text, str) or not text.strip():
             raise ValueError('nothing to say: empty text')
         code, warning = resolve_language(language, self.default_language)
         if warning:
             self.log.warning(warning)
-        utterance = Utterance(text=text.strip(), language=code, **callbacks)
+        utterance = Utterance(text=text.strip(), language=code, urgent=bool(urgent), **callbacks)
         with self._cond:
             if self._closing:
                 raise RuntimeError('speech worker is shut down')
-            if len(self._queue) >= self.max_queue:
+            preempting = None
+            if utterance.urgent:
+                self._queue.insert(sum(1 for waiting in self._queue if waiting.urgent), utterance)
+                if self._current is not None and not self._current.urgent and not self._stop_current.is_set():
+                    preempting = self._current
+                    self._preempted = True
+                    self._stop_current.set()
+            elif len(self._queue) >= self.max_queue:
                 raise QueueFull(f'{len(self._queue)} utterances already waiting')
-            self._queue.append(utterance)
+            else:
+                self._queue.append(utterance)
             self._cond.notify()
+        if preempting is not None:
+            self.log.info(f'urgent {utterance.text!r} pre-empts {preempting.text!r}')
         self._publish_state()
         return utterance
 
@@ -303,6 +319,7 @@ class SpeechWorker:
                     return
                 utterance = self._current = self._queue.popleft()
                 self._stop_current.clear()
+                self._preempted = False
             self._publish_state()
             self._speak(utterance)
             with self._cond:
@@ -317,13 +334,19 @@ class SpeechWorker:
             self.engine.render(utterance.text, utterance.language, self.rate, self.volume, wav)
             render_seconds = time.monotonic() - started
             duration = wav_duration(wav)
-            output = self.sink.deliver(utterance, wav, duration, self._stop_current)
+            if self._stop_current.is_set():  # stopped while rendering: say nothing of it
+                wav.unlink(missing_ok=True)
+                output = ''
+            else:
+                output = self.sink.deliver(utterance, wav, duration, self._stop_current)
         except Exception as exc:  # TTS, file system or player: report, keep the worker alive
             self.log.warning(f'could not say {utterance.text!r}: {exc}')
             _call(self.log, utterance.on_failed, utterance, str(exc))
             return
         if self._stop_current.is_set():
-            _call(self.log, utterance.on_cancelled, utterance)
+            with self._cond:
+                preempted = self._preempted
+            _call(self.log, utterance.on_preempted if preempted else utterance.on_cancelled, utterance)
         else:
             _call(self.log, utterance.on_finished, utterance, Spoken(duration, output, render_seconds))
 

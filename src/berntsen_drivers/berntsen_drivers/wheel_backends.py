@@ -3,13 +3,18 @@
 No rclpy here. A backend takes (left, right) wheel angular velocities in rad/s and reports
 wheel positions (rad) and velocities (rad/s). `mock` integrates its own commands (a perfect
 robot, for tests and demos without a simulator); the `sim` backend lives in `motor_node`
-because it talks ROS topics; a `serial` backend for the real motor controller is to come and
-implements the same interface.
+because it talks ROS topics; `serial_backend.SerialBackend` drives the real motor controller.
+
+Each backend also says how it is (`status`): the node stops the wheels whenever a backend
+says motion is unsafe (`can_move` false: no link to the controller, a controller fault).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
+
+# Levels as in diagnostic_msgs/DiagnosticStatus, without importing ROS here.
+OK, WARN, ERROR = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -21,6 +26,14 @@ class WheelState:
     stamp: float           # s, when the positions were measured
 
 
+@dataclass(frozen=True)
+class BackendStatus:
+    level: int                 # OK, WARN or ERROR
+    message: str
+    can_move: bool             # False: the node must command zero
+    values: dict = field(default_factory=dict)  # extra diagnostics key -> value
+
+
 class WheelBackend(Protocol):
     name: str
 
@@ -29,6 +42,9 @@ class WheelBackend(Protocol):
 
     def read(self, now: float) -> WheelState | None:
         """The latest wheel state, or None when none has arrived yet."""
+
+    def status(self, now: float) -> BackendStatus:
+        """Link, faults and counters, for the safety check and diagnostics."""
 
     def close(self) -> None:
         """Stop the wheels and release the device."""
@@ -59,6 +75,9 @@ class MockBackend:
     def read(self, now):
         self._advance(now)
         return WheelState(self._positions[0], self._positions[1], *self._velocities, stamp=now)
+
+    def status(self, now):
+        return BackendStatus(OK, 'ok', True)
 
     def close(self):
         self._velocities = (0.0, 0.0)

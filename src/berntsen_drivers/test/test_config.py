@@ -47,7 +47,7 @@ def test_config_matches_declared_defaults(module, cls, yaml_name, tmp_path):
 @pytest.mark.parametrize('module, cls, name, value, message', [
     ('berntsen_drivers.speech_node', 'SpeechNode', 'language', 'de', "language: 'de' is not one of nb, en"),
     ('berntsen_drivers.speech_node', 'SpeechNode', 'output', 'speaker', "output: 'speaker' is not one of"),
-    ('berntsen_drivers.motor_node', 'MotorNode', 'backend', 'serial', "backend: 'serial' is not one of mock, sim"),
+    ('berntsen_drivers.motor_node', 'MotorNode', 'backend', 'can', "backend: 'can' is not one of mock, sim, serial"),
 ])
 def test_bad_choice_fails_with_a_clear_message(module, cls, name, value, message):
     import importlib

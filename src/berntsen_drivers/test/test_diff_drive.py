@@ -159,3 +159,20 @@ def test_mock_backend_integrates_commands():
     assert (state.left_velocity, state.right_velocity) == (2.0, -1.0)
     backend.command(0.0, 0.0, 11.0)
     assert backend.read(12.0).left_position == pytest.approx(2.0)
+
+
+def test_controller_counts_limits_hit_and_halt_needs_a_new_command():
+    controller = MotorController(DiffDriveKinematics(0.1, 0.5), Limits(0.5, 1.0, 1.0, 2.0), cmd_timeout=0.3)
+    controller.command(0.3, 0.5, 0.0)
+    assert controller.limits_hit == 0
+    controller.command(2.0, 0.0, 0.0)
+    controller.command(0.0, -5.0, 0.0)
+    assert controller.limits_hit == 2
+    controller.command(0.5, 0.0, 0.0)
+    controller.step(0.0)
+    assert controller.step(0.1) == pytest.approx((1.0, 1.0))  # 0.1 m/s after 0.1 s at 1 m/s^2
+    assert controller.accel_limited_steps == 2  # both steps held back by the acceleration limit
+    controller.halt()
+    assert controller.output == (0.0, 0.0) and controller.step(0.12) == (0.0, 0.0)
+    controller.command(0.5, 0.0, 0.15)
+    assert controller.step(0.17)[0] > 0.0

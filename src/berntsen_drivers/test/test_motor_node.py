@@ -1,4 +1,6 @@
-"""The motor node over DDS: watchdog, e-stop latch, limits, diagnostics, sim backend."""
+"""The motor node over DDS: watchdog, e-stop latch, limits, diagnostics, sim and serial
+backends, TwistStamped commands, lifecycle."""
+import math
 import threading
 import time
 
@@ -21,9 +23,9 @@ def wait_for(predicate, timeout, what):
 class Probe:
     """Publishes cmd_vel / e_stop, records odom (with arrival time) and diagnostics."""
 
-    def __init__(self, node):
+    def __init__(self, node, wait_for_odom=True, stamped=False):
         from diagnostic_msgs.msg import DiagnosticArray
-        from geometry_msgs.msg import Twist
+        from geometry_msgs.msg import Twist, TwistStamped
         from nav_msgs.msg import Odometry
         from rclpy.qos import QoSProfile, ReliabilityPolicy
         from std_msgs.msg import Bool
@@ -31,7 +33,8 @@ class Probe:
 
         self.node, self.Twist, self.Bool, self.Trigger = node, Twist, Bool, Trigger
         reliable1 = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
-        self.cmd_pub = node.create_publisher(Twist, 'cmd_vel', reliable1)
+        self.stamped = stamped
+        self.cmd_pub = node.create_publisher(TwistStamped if stamped else Twist, 'cmd_vel', reliable1)
         reliable10 = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
         self.e_stop_pub = node.create_publisher(Bool, 'e_stop', reliable10)
         self.odom = []
@@ -39,15 +42,24 @@ class Probe:
         node.create_subscription(Odometry, 'odom', lambda m: self.odom.append((time.monotonic(), m)), 50)
         node.create_subscription(DiagnosticArray, '/diagnostics', self.diagnostics.append, 10)
         self.reset_client = node.create_client(Trigger, 'reset_e_stop')
-        wait_for(lambda: self.odom and self.cmd_pub.get_subscription_count() > 0
+        wait_for(lambda: (self.odom or not wait_for_odom) and self.cmd_pub.get_subscription_count() > 0
                  and self.e_stop_pub.get_subscription_count() > 0, 20, 'motor node to start')
 
-    def drive(self, linear, angular, seconds, rate=10.0):
-        msg = self.Twist()
-        msg.linear.x, msg.angular.z = linear, angular
+    def drive(self, linear, angular, seconds, rate=10.0, age=0.0):
+        """Publish a command at `rate` for `seconds`; stamped ones `age` seconds old."""
+        from geometry_msgs.msg import TwistStamped
+        from rclpy.duration import Duration
+
+        twist = self.Twist()
+        twist.linear.x, twist.angular.z = linear, angular
         end = time.monotonic() + seconds
         while time.monotonic() < end:
-            self.cmd_pub.publish(msg)
+            if self.stamped:
+                msg = TwistStamped(twist=twist)
+                msg.header.stamp = (self.node.get_clock().now() - Duration(seconds=age)).to_msg()
+                self.cmd_pub.publish(msg)
+            else:
+                self.cmd_pub.publish(twist)
             time.sleep(1.0 / rate)
         return time.monotonic()
 
@@ -69,8 +81,9 @@ class Probe:
         return status, {kv.key: kv.value for kv in status.values}
 
 
-def motor(ros_nodes, backend='mock'):
-    ros_nodes(NodeProcessSpec(module='berntsen_drivers.motor_node', name='motor', params={'backend': backend}))
+def motor(ros_nodes, backend='mock', **params):
+    return ros_nodes(NodeProcessSpec(module='berntsen_drivers.motor_node', name='motor',
+                                     params={'backend': backend, **params}))
 
 
 def test_watchdog_stops_the_base_when_commands_stop(ros_nodes, rclpy_node):
@@ -126,7 +139,9 @@ def test_limits_hold_under_a_burst_of_extreme_and_nan_commands(ros_nodes, rclpy_
     assert twists[-1] == pytest.approx((0.4, 1.0))
     probe.drive(float('nan'), 0.0, 0.7, rate=20)  # rejected: slows to zero at the accel limit (0.4 s)
     assert probe.twist() == (0.0, 0.0)
-    assert int(probe.diag_values()[1]['rejected_commands']) > 0
+    values = probe.diag_values()[1]
+    assert int(values['rejected_commands']) > 0
+    assert int(values['limits_hit']) >= 10 and int(values['accel_limited_steps']) > 0
 
 
 def test_sim_backend_uses_wheel_topics(ros_nodes, rclpy_node):
@@ -173,4 +188,126 @@ def test_sim_backend_exits_cleanly_on_sigint_while_driving(ros_nodes, rclpy_node
     probe.drive(0.2, 0.0, 0.5)
     node.signal(2)
     assert node.popen.wait(5) == 0
+    assert 'Traceback' not in node.log_path.read_text()
+
+
+def test_twist_stamped_commands_and_stale_ones_rejected(ros_nodes, rclpy_node):
+    motor(ros_nodes, cmd_vel_stamped=True)
+    probe = Probe(rclpy_node, stamped=True)
+    probe.drive(0.2, 0.0, 1.0, rate=20)
+    assert probe.twist()[0] == pytest.approx(0.2, abs=0.01)
+    probe.drive(0.2, 0.0, 1.0, rate=20, age=2.0)  # two seconds old: rejected, the watchdog stops the base
+    assert probe.twist() == (0.0, 0.0)
+    assert int(probe.diag_values()[1]['rejected_commands']) > 5
+
+
+@pytest.fixture
+def fake_controller():
+    from berntsen_drivers.fake_motor_controller import FakeMotorController
+
+    controller = FakeMotorController(ticks_per_rev=4096)
+    yield controller
+    controller.close()
+
+
+def test_serial_backend_against_a_fake_controller(ros_nodes, rclpy_node, fake_controller):
+    from berntsen_drivers.motor_protocol import Fault
+
+    fake = fake_controller
+    motor(ros_nodes, backend='serial', serial_port=fake.port, encoder_ticks_per_rev=4096, link_timeout=0.3)
+    probe = Probe(rclpy_node)
+    # normal driving: odometry follows the controller's encoders
+    probe.drive(0.2, 0.0, 1.5)
+    assert fake.last_setpoint() == pytest.approx((2.5, 2.5))  # 0.2 m/s / 0.08 m
+    assert probe.twist()[0] == pytest.approx(0.2, abs=0.03)
+    travelled = sum(fake.ticks()) / 2 * 2 * math.pi / 4096 * 0.08
+    assert probe.odom[-1][1].pose.pose.position.x == pytest.approx(travelled, abs=0.03)
+    status, values = probe.diag_values()
+    assert status.level == status.OK and values['link'] == 'ok' and values['frames_corrupted'] == '0'
+    # corrupted frames: dropped, counted, driving goes on
+    fake.corrupt_next(5)
+    probe.drive(0.2, 0.0, 0.5)
+    assert fake.last_setpoint() == pytest.approx((2.5, 2.5))  # (before the watchdog stops it)
+    status, values = probe.diag_values()
+    assert 5 <= int(values['frames_corrupted']) <= 10 and status.level == status.OK  # see test_serial_backend
+    # controller silent: zero set-points (it may still hear us), diagnostics ERROR
+    fake.go_silent()
+    probe.drive(0.2, 0.0, 0.8)
+    assert fake.last_setpoint() == (0.0, 0.0)
+    status, values = probe.diag_values()
+    assert status.level == status.ERROR and 'silent' in status.message and values['link'] == 'silent'
+    # it comes back: new commands move the wheels again
+    fake.come_back()
+    probe.drive(0.2, 0.0, 1.0)
+    assert fake.last_setpoint() == pytest.approx((2.5, 2.5))
+    status, values = probe.diag_values()
+    assert status.level == status.OK and values['link_losses'] == '1'
+    # a fault: reported in diagnostics, motion stopped while it lasts
+    fake.report_fault(Fault.OVER_CURRENT | Fault.UNDER_VOLTAGE)
+    probe.drive(0.2, 0.0, 0.5)
+    assert fake.last_setpoint() == (0.0, 0.0) and fake.velocities == (0.0, 0.0)
+    status, values = probe.diag_values()
+    assert status.level == status.ERROR and 'OVER_CURRENT' in status.message
+    assert values['fault_code'] == '0x05' and values['faults'] == 'OVER_CURRENT,UNDER_VOLTAGE'
+    assert probe.twist() == pytest.approx((0.0, 0.0), abs=0.01)
+
+
+def change_state(node, transition_id):
+    from lifecycle_msgs.srv import ChangeState
+
+    client = node.create_client(ChangeState, 'motor/change_state')
+    assert client.wait_for_service(timeout_sec=10)
+    request = ChangeState.Request()
+    request.transition.id = transition_id
+    future = client.call_async(request)
+    wait_for(future.done, 5, f'transition {transition_id}')
+    node.destroy_client(client)
+    return future.result().success
+
+
+def test_lifecycle_without_autostart_moves_only_when_active(ros_nodes, rclpy_node, fake_controller):
+    from lifecycle_msgs.msg import Transition
+
+    fake = fake_controller
+    motor(ros_nodes, backend='serial', serial_port=fake.port, autostart=False)
+    probe = Probe(rclpy_node, wait_for_odom=False)
+    probe.drive(0.2, 0.0, 0.5)
+    assert fake.setpoints == [] and fake.heartbeats_received == 0  # unconfigured: port closed
+    status, values = probe.diag_values()
+    assert values['lifecycle_state'] == 'unconfigured' and not probe.odom
+    assert change_state(rclpy_node, Transition.TRANSITION_CONFIGURE)
+    probe.drive(0.2, 0.0, 0.5)
+    assert fake.heartbeats_received > 0  # the port is open...
+    assert {s[1:] for s in fake.setpoints} == {(0.0, 0.0)} and fake.ticks() == (0, 0)  # ...but no motion
+    assert probe.diag_values()[1]['lifecycle_state'] == 'inactive'
+    assert change_state(rclpy_node, Transition.TRANSITION_ACTIVATE)
+    probe.drive(0.2, 0.0, 1.0)
+    assert fake.last_setpoint() == pytest.approx((2.5, 2.5)) and probe.odom
+    # deactivate while commands still come: the wheels stop, and stay stopped
+    commands = threading.Thread(target=probe.drive, args=(0.2, 0.0, 1.5))
+    commands.start()
+    time.sleep(0.3)
+    assert change_state(rclpy_node, Transition.TRANSITION_DEACTIVATE)
+    deactivated = time.monotonic()
+    time.sleep(0.3)
+    assert fake.last_setpoint() == (0.0, 0.0) and fake.velocities == (0.0, 0.0)
+    first_zero = next(t for t, left, right in fake.setpoints if t > deactivated - 0.2 and (left, right) == (0.0, 0.0))
+    assert first_zero - deactivated < 0.1
+    commands.join()
+    assert fake.last_setpoint() == (0.0, 0.0)
+    assert change_state(rclpy_node, Transition.TRANSITION_CLEANUP)
+    heartbeats = fake.heartbeats_received
+    time.sleep(0.5)
+    assert fake.heartbeats_received == heartbeats  # port closed
+
+
+def test_serial_backend_stops_the_wheels_on_sigint(ros_nodes, rclpy_node, fake_controller):
+    fake = fake_controller
+    node = motor(ros_nodes, backend='serial', serial_port=fake.port)
+    probe = Probe(rclpy_node)
+    probe.drive(0.2, 0.0, 0.5)
+    assert fake.last_setpoint() != (0.0, 0.0)
+    node.signal(2)
+    assert node.popen.wait(5) == 0
+    assert fake.last_setpoint() == (0.0, 0.0)  # the last word to the controller: stop
     assert 'Traceback' not in node.log_path.read_text()

@@ -143,3 +143,37 @@ def test_shutdown_with_goals_waiting_is_clean(ros_nodes, rclpy_node, tmp_path):
     assert node.popen.wait(5) == 0
     log = node.log_path.read_text()
     assert 'Traceback' not in log and 'Error' not in log
+
+
+def test_urgent_goal_preempts_the_one_speaking_and_plays_before_the_queue(ros_nodes, rclpy_node, tmp_path):
+    from action_msgs.msg import GoalStatus
+
+    start_speech(ros_nodes, tmp_path, output='wav', max_queue=1)  # paced: "speaks" for the audio's duration
+    client, statuses, Speak = make_client(rclpy_node)
+    feedback = []
+    long_text = 'Dette er en lang setning, og den blir avbrutt av noe som haster mye mer enn den.'
+    first = send(client, Speak, long_text, feedback=lambda f: feedback.append(f.feedback))
+    wait_for(lambda: any(f.state == 'speaking' and f.elapsed > 0.3 for f in feedback), 15, 'speaking feedback')
+    queued = send(client, Speak, 'Så trener vi litt.')
+    future = client.send_goal_async(Speak.Goal(text='Bli der du er, jeg ringer etter hjelp.', urgent=True))
+    sent_at = time.monotonic()
+    wait_for(future.done, 10, 'urgent goal to be answered')
+    urgent = future.result()
+    assert urgent.accepted  # although the queue (max_queue 1) is full
+    results = [h.get_result_async() for h in (first, urgent, queued)]
+    wait_for(results[0].done, 5, 'pre-empted result')
+    assert time.monotonic() - sent_at < 2.5  # the long sentence lasts about 5 s
+    wait_for(lambda: all(r.done() for r in results), 20, 'all results')
+    answers = [r.result() for r in results]
+    assert answers[0].status == GoalStatus.STATUS_ABORTED
+    assert not answers[0].result.success and 'pre-empted' in answers[0].result.error
+    assert [a.status for a in answers[1:]] == [GoalStatus.STATUS_SUCCEEDED] * 2
+    assert Path(answers[1].result.output).is_file() and Path(answers[2].result.output).is_file()
+    # one at a time (idle between: each stopped before the next started), urgent before the queued one
+    wait_for(lambda: statuses and not statuses[-1].speaking, 5, 'idle status')
+    runs = []
+    for status in statuses:
+        text = status.text if status.speaking else ''
+        if not runs or runs[-1] != text:
+            runs.append(text)
+    assert runs == ['', long_text, '', 'Bli der du er, jeg ringer etter hjelp.', '', 'Så trener vi litt.', '']

@@ -135,6 +135,77 @@ def test_cancel_queued_and_speaking(tmp_path):
     assert not worker.cancel(third)  # already done
 
 
+def preempt_recorder():
+    rec = Recorder()
+    callbacks = rec.callbacks
+
+    def with_preempted():
+        result = callbacks()
+        result['on_preempted'] = lambda u: (rec.events.append(('preempted', u.text, time.monotonic())),
+                                            rec.done.set() if sum(1 for e in rec.events if e[0] != 'started')
+                                            >= rec.expected else None)
+        return result
+    rec.callbacks = with_preempted
+    return rec
+
+
+def test_urgent_preempts_the_speaking_one_and_jumps_the_queue(tmp_path):
+    worker, engine = make_worker(tmp_path, sink=WavSink(tmp_path, pace=True), max_queue=1)
+    rec = preempt_recorder()
+    rec.expected = 4
+    first = worker.submit('en to tre fire fem seks sju åtte ni ti elleve tolv', **rec.callbacks())  # 1.2 s
+    deadline = time.monotonic() + 2
+    while worker.position(first) != 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    worker.submit('vanlig', **rec.callbacks())
+    with pytest.raises(QueueFull):  # the queue is full for ordinary utterances...
+        worker.submit('ikke plass', **rec.callbacks())
+    time.sleep(0.2)  # the first is speaking now
+    urgent_at = time.monotonic()
+    worker.submit('bli der du er', urgent=True, **rec.callbacks())  # ...never for urgent ones
+    worker.submit('jeg ringer etter hjelp', urgent=True, **rec.callbacks())
+    assert rec.done.wait(5)
+    worker.shutdown()
+    ends = [e for e in rec.events if e[0] != 'started']
+    assert [e[:2] for e in ends] == [('preempted', 'en to tre fire fem seks sju åtte ni ti elleve tolv'),
+                                     ('finished', 'bli der du er'), ('finished', 'jeg ringer etter hjelp'),
+                                     ('finished', 'vanlig')]
+    assert ends[0][2] - urgent_at < 0.2  # stopped at once
+    kinds = [e[0] for e in rec.events]
+    assert kinds == ['started', 'preempted', 'started', 'finished'] * 1 + ['started', 'finished'] * 2  # no overlap
+    assert engine.max_active == 1
+
+
+def test_urgent_does_not_preempt_an_urgent_one(tmp_path):
+    worker, _ = make_worker(tmp_path, sink=WavSink(tmp_path, pace=True))
+    rec = preempt_recorder()
+    rec.expected = 2
+    worker.submit('ring etter hjelp', urgent=True, **rec.callbacks())
+    time.sleep(0.1)
+    worker.submit('bli der du er', urgent=True, **rec.callbacks())
+    assert rec.done.wait(5)
+    worker.shutdown()
+    assert [e[:2] for e in rec.events if e[0] != 'started'] == [('finished', 'ring etter hjelp'),
+                                                                ('finished', 'bli der du er')]
+
+
+def test_preempted_while_rendering_leaves_no_file(tmp_path):
+    worker, engine = make_worker(tmp_path, sink=WavSink(tmp_path, pace=True))
+    rec = preempt_recorder()
+    rec.expected = 2
+    engine.gate.clear()  # hold the first utterance in rendering
+    first = worker.submit('vanlig setning', **rec.callbacks())
+    deadline = time.monotonic() + 2
+    while worker.position(first) != 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    worker.submit('hjelp', urgent=True, **rec.callbacks())
+    engine.gate.set()
+    assert rec.done.wait(5)
+    worker.shutdown()
+    assert [e[:2] for e in rec.events if e[0] != 'started'] == [('preempted', 'vanlig setning'), ('finished', 'hjelp')]
+    assert [p.name.endswith('-hjelp.wav') for p in tmp_path.iterdir()] == [True]
+
+
 def test_queue_is_bounded_and_empty_text_refused(tmp_path):
     worker, engine = make_worker(tmp_path, max_queue=2)
     engine.gate.clear()
