@@ -55,6 +55,9 @@ if [[ ! -x "$VENV/bin/python" ]]; then
   say "creating $VENV"
   "$PYTHON" -m venv "$VENV"
 fi
+# Two set-ups at once (a test run starting while another builds) would share build/.
+exec 9>"$VENV/.berntsen-setup.lock"
+flock 9
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
 
 req_hash="$(hash_of "$ROOT/requirements/ros.txt" "$ROOT/requirements/python.txt" "$ROOT/requirements/mediapipe.txt")"
