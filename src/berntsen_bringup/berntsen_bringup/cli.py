@@ -4,6 +4,8 @@
     berntsen robot               the stack on robot hardware
     berntsen replay VIDEO        perception and coaching on a recorded video
     berntsen analyze VIDEO       offline pose and posture timeline of a video (no ROS graph)
+    berntsen sessions            the recorded coaching sessions
+    berntsen report PATIENT      a patient's progress over sessions (--html FILE: with plots)
     berntsen graph [PROFILE]     print the nodes of a profile
 
 One process per node, each with its output in a log file of the run folder, so that
@@ -21,6 +23,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from berntsen_coach import report as session_report
 from berntsen_vision import analysis
 
 from berntsen_bringup.graph import load_profile, profile_names
@@ -203,6 +206,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser('analyze', help='offline: pose and posture timeline of a video, no ROS graph')
     analysis.add_arguments(p)
     p.set_defaults(func=analysis.run)
+
+    p = sub.add_parser('sessions', help='list recorded coaching sessions')
+    session_report.add_sessions_arguments(p)
+    p.set_defaults(func=session_report.run_sessions)
+
+    p = sub.add_parser('report', help="a patient's progress over sessions; --html writes a page with plots")
+    session_report.add_report_arguments(p)
+    p.set_defaults(func=session_report.run_report)
 
     p = sub.add_parser('graph', help='print the nodes of the profiles')
     p.add_argument('profile', nargs='?', choices=profile_names())

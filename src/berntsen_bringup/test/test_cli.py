@@ -21,3 +21,30 @@ def test_unknown_language_is_refused_by_the_parser(capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(['sim', '--language', 'de'])
     assert "invalid choice: 'de'" in capsys.readouterr().err
+
+
+def test_sessions_and_report_without_a_database_say_so(tmp_path, capsys):
+    db = tmp_path / 'none.sqlite3'
+    assert main(['sessions', '--db', str(db)]) == 1
+    assert main(['report', 'p-1', '--db', str(db)]) == 1
+    err = capsys.readouterr().err
+    assert err.count('berntsen: ') == 2 and str(db) in err
+    assert not db.exists(), 'a report never creates a database'
+
+
+def test_report_writes_an_html_page_for_a_recorded_patient(tmp_path, capsys):
+    from berntsen_coach.session_log import SessionLog
+
+    db = tmp_path / 'sessions.sqlite3'
+    with SessionLog(db) as log:
+        session = log.start_session('p-7f3a', 'morning', None, 'nb', started=1000.0)
+        set_id = log.start_set(session, 'arm_raise', 1, 5, started=1010.0)
+        for n in range(1, 6):
+            log.add_repetition(set_id, n, 1010.0 + 3 * n, 1012.0 + 3 * n, peak_signal=150.0)
+        log.end_set(set_id, 5, ended=1030.0)
+        log.end_session(session, ended=1040.0, outcome='completed')
+    assert main(['sessions', '--db', str(db)]) == 0
+    assert 'p-7f3a' in capsys.readouterr().out
+    page = tmp_path / 'report.html'
+    assert main(['report', 'p-7f3a', '--db', str(db), '--html', str(page)]) == 0
+    assert 'data:image/png;base64' in page.read_text()

@@ -1,0 +1,319 @@
+"""Reports from the session log: a session list, a progress summary, an HTML page.
+
+No ROS imports. Used by `berntsen sessions` and `berntsen report PATIENT [--html FILE]`
+(the argparse helpers at the end). The HTML page is one self-contained file for the
+physiotherapist: a table of sessions and plots (PNG, embedded as base64) of the
+repetitions per exercise and of each clinical measure over time. Plots are drawn with
+matplotlib's Agg canvas directly, so no global backend is chosen and no display is needed.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import io
+import os
+import sys
+from datetime import datetime, timezone, tzinfo
+from pathlib import Path
+from typing import Sequence
+
+from .session_log import SessionLog, SessionLogError, SessionProgress, default_db_path
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+# Whether a higher value of a clinical test is an improvement.
+HIGHER_IS_BETTER = {
+    'chair_stand_30s': True,            # more stands in 30 s
+    'five_times_sit_to_stand': False,   # fewer seconds for five stands
+}
+CLINICAL_TEST_TITLES = {
+    'chair_stand_30s': '30-second chair stand',
+    'five_times_sit_to_stand': 'Five-times sit-to-stand',
+}
+
+
+def _date(t: float, tz: tzinfo | None) -> str:
+    return datetime.fromtimestamp(t, tz or timezone.utc).astimezone(tz).strftime('%Y-%m-%d %H:%M')
+
+
+def _duration(started: float, ended: float | None) -> str:
+    if ended is None:
+        return 'open'
+    seconds = round(ended - started)
+    return f'{seconds // 60} min {seconds % 60:02d} s'
+
+
+def _number(value: float) -> str:
+    return f'{value:g}'
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
+    lines = [header, ['-' * w for w in widths], *rows]
+    return '\n'.join('  '.join(str(c).ljust(w) for c, w in zip(line, widths)).rstrip()
+                     for line in lines)
+
+
+def _session_exercises(progress: SessionProgress) -> str:
+    return ', '.join(f'{e.exercise} {e.counted_reps}/{e.target_reps}'
+                     for e in progress.exercises) or '-'
+
+
+def sessions_text(log: SessionLog, patient_id: str | None = None, *,
+                  tz: tzinfo | None = None) -> str:
+    """A table of sessions: id, patient, date, duration, outcome, exercises (counted/target).
+
+    Dates are in `tz` (default: this computer's local time zone).
+    """
+    sessions = log.list_sessions(patient_id)
+    if not sessions:
+        return 'No sessions recorded.'
+    progress = {}
+    for patient in sorted({s.patient_id for s in sessions}):
+        progress.update((p.session_id, p) for p in log.patient_progress(patient))
+    rows = [[str(s.id), s.patient_id, _date(s.started, tz), _duration(s.started, s.ended),
+             s.outcome or 'open', _session_exercises(progress[s.id])] for s in sessions]
+    return _table(['id', 'patient', 'date', 'duration', 'outcome', 'exercises'], rows)
+
+
+def _trend(test: str, values: Sequence[float], unit: str) -> str:
+    if len(values) < 2:
+        return 'one measurement'
+    change = values[-1] - values[0]
+    arrow = f'{_number(values[0])} -> {_number(values[-1])} {unit}'
+    if change == 0:
+        return f'{arrow}: unchanged'
+    better = HIGHER_IS_BETTER.get(test)
+    if better is None:
+        return f'{arrow}: {change:+g} {unit}'
+    word = 'better' if (change > 0) == better else 'worse'
+    return f'{arrow}: {word} ({change:+g} {unit})'
+
+
+def _measure_series(history: Sequence[SessionProgress]) -> dict[str, list]:
+    """test -> [(time, value, unit)] in time order."""
+    series: dict[str, list[tuple[float, float, str]]] = {}
+    for session in history:
+        for m in session.measures:
+            series.setdefault(m.test, []).append((m.time, m.value, m.unit))
+    return series
+
+
+def _exercise_series(history: Sequence[SessionProgress]) -> dict[str, list]:
+    """exercise -> [(session start, counted reps, target reps)] in session order."""
+    series: dict[str, list[tuple[float, int, int]]] = {}
+    for session in history:
+        for e in session.exercises:
+            series.setdefault(e.exercise, []).append(
+                (session.started, e.counted_reps, e.target_reps))
+    return series
+
+
+def progress_text(log: SessionLog, patient_id: str, *, tz: tzinfo | None = None) -> str:
+    """Progress over the patient's sessions: reps per exercise, clinical measures and trend."""
+    history = log.patient_progress(patient_id)
+    lines = [f'Patient {patient_id}: {len(history)} session(s)']
+    if history:
+        first, last = history[0].started, history[-1].started
+        lines[0] += f', {_date(first, tz)} to {_date(last, tz)}'
+        done = sum(1 for s in history if s.outcome == 'completed')
+        lines.append(f'Completed: {done} of {len(history)}')
+    exercises = _exercise_series(history)
+    lines.append('')
+    lines.append('Repetitions per exercise (counted/target):')
+    if not exercises:
+        lines.append('  none recorded')
+    for name, points in exercises.items():
+        values = '  '.join(f'{_date(t, tz)[:10]} {c}/{tg}' for t, c, tg in points)
+        lines.append(f'  {name}: {values}')
+    lines.append('')
+    lines.append('Clinical measures:')
+    measures = _measure_series(history)
+    if not measures:
+        lines.append('  none recorded')
+    for test, points in measures.items():
+        unit = points[-1][2]
+        title = CLINICAL_TEST_TITLES.get(test, test)
+        values = ', '.join(f'{_date(t, tz)[:10]} {_number(v)}' for t, v, _ in points)
+        lines.append(f'  {title} ({unit}): {values}')
+        lines.append(f'    trend: {_trend(test, [v for _, v, _ in points], unit)}')
+    return '\n'.join(lines)
+
+
+# -- HTML ---------------------------------------------------------------------------------
+
+def _png_data_uri(figure) -> str:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format='png', dpi=100, bbox_inches='tight')
+    return 'data:image/png;base64,' + base64.b64encode(buffer.getvalue()).decode('ascii')
+
+
+def _new_figure(title: str, ylabel: str):
+    from matplotlib.figure import Figure
+    figure = Figure(figsize=(7, 3.2))
+    axes = figure.add_subplot()
+    axes.set_title(title)
+    axes.set_ylabel(ylabel)
+    axes.grid(True, alpha=0.3)
+    return figure, axes
+
+
+def _date_axis(axes, figure, tz: tzinfo | None) -> None:
+    import matplotlib.dates as mdates
+    local = tz or datetime.now().astimezone().tzinfo
+    locator = mdates.AutoDateLocator(tz=local, minticks=3, maxticks=8)
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=local))
+
+
+def _repetitions_plot(series, tz: tzinfo | None) -> str:
+    figure, axes = _new_figure('Repetitions per exercise', 'repetitions counted')
+    for index, (name, points) in enumerate(series.items()):
+        dates = [datetime.fromtimestamp(t, timezone.utc) for t, _, _ in points]
+        color = f'C{index % 10}'
+        axes.plot(dates, [c for _, c, _ in points], marker='o', color=color, label=name)
+        axes.plot(dates, [tg for _, _, tg in points], linestyle='--', color=color, alpha=0.5,
+                  label=f'{name} target')
+    axes.margins(y=0.25)  # room above the target line for the legend
+    axes.set_ylim(bottom=0)
+    axes.legend(fontsize='small', loc='best')
+    _date_axis(axes, figure, tz)
+    return _png_data_uri(figure)
+
+
+def _measure_plot(test: str, points, tz: tzinfo | None) -> str:
+    unit = points[-1][2]
+    figure, axes = _new_figure(CLINICAL_TEST_TITLES.get(test, test), unit)
+    axes.plot([datetime.fromtimestamp(t, timezone.utc) for t, _, _ in points],
+              [v for _, v, _ in points], marker='o', color='C0')
+    better = HIGHER_IS_BETTER.get(test)
+    if better is not None:
+        axes.annotate('better' + (' ↑' if better else ' ↓'), xy=(0.99, 0.95),
+                      xycoords='axes fraction', ha='right', va='top', fontsize='small')
+    _date_axis(axes, figure, tz)
+    return _png_data_uri(figure)
+
+
+_STYLE = '''
+body { font-family: sans-serif; max-width: 60em; margin: 2em auto; color: #222; }
+h1 { font-size: 1.6em; } h2 { font-size: 1.25em; margin-top: 1.6em; }
+table { border-collapse: collapse; } th, td { border: 1px solid #bbb; padding: .3em .6em; }
+th { background: #eee; text-align: left; } img { max-width: 100%; }
+.note { color: #555; font-size: .9em; }
+'''
+
+
+def html_report(log: SessionLog, patient_id: str, *, tz: tzinfo | None = None) -> str:
+    """The self-contained HTML page `write_html_report` writes."""
+    history = log.patient_progress(patient_id)
+    sessions = {s.id: s for s in log.list_sessions(patient_id)}
+    e = html.escape
+    parts = [
+        '<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">',
+        f'<title>Exercise progress: {e(patient_id)}</title>', f'<style>{_STYLE}</style>',
+        '</head>', '<body>',
+        f'<h1>Exercise progress: patient {e(patient_id)}</h1>',
+        f'<p class="note">Generated {e(_date(datetime.now(timezone.utc).timestamp(), tz))} '
+        f'from the Berntsen session log. Repetitions are those the robot counted; partial '
+        f'repetitions are not counted.</p>',
+        '<h2>Sessions</h2>',
+    ]
+    if history:
+        parts.append('<table><tr><th>Date</th><th>Duration</th><th>Routine</th>'
+                     '<th>Outcome</th><th>Exercises (counted/target)</th>'
+                     '<th>Clinical measures</th></tr>')
+        for p in history:
+            s = sessions[p.session_id]
+            measures = ', '.join(f'{CLINICAL_TEST_TITLES.get(m.test, m.test)}: '
+                                 f'{_number(m.value)} {m.unit}' for m in p.measures) or '-'
+            parts.append(
+                f'<tr><td>{e(_date(p.started, tz))}</td><td>{e(_duration(p.started, p.ended))}'
+                f'</td><td>{e(s.routine)}</td><td>{e(p.outcome or "open")}</td>'
+                f'<td>{e(_session_exercises(p))}</td><td>{e(measures)}</td></tr>')
+        parts.append('</table>')
+    else:
+        parts.append('<p>No sessions recorded.</p>')
+
+    parts.append('<h2>Repetitions per exercise</h2>')
+    exercises = _exercise_series(history)
+    if exercises:
+        parts.append(f'<img alt="Repetitions counted per exercise over sessions; dashed lines '
+                     f'are targets" src="{_repetitions_plot(exercises, tz)}">')
+    else:
+        parts.append('<p>No exercises recorded.</p>')
+
+    parts.append('<h2>Clinical measures</h2>')
+    measures = _measure_series(history)
+    if not measures:
+        parts.append('<p>No clinical measures recorded.</p>')
+    for test, points in measures.items():
+        title = CLINICAL_TEST_TITLES.get(test, test)
+        unit = points[-1][2]
+        parts.append(f'<h3>{e(title)}</h3>')
+        parts.append(f'<p>Trend: {e(_trend(test, [v for _, v, _ in points], unit))}</p>')
+        parts.append(f'<img alt="{e(title)} over time" src="{_measure_plot(test, points, tz)}">')
+    parts += ['</body>', '</html>', '']
+    return '\n'.join(parts)
+
+
+def write_html_report(log: SessionLog, patient_id: str, path: str | os.PathLike, *,
+                      tz: tzinfo | None = None) -> Path:
+    """Write the patient's report page to `path` (owner-only, it holds health data)."""
+    page = html_report(log, patient_id, tz=tz)
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, 'w', encoding='utf-8') as f:
+            f.write(page)
+    except OSError as exc:
+        raise SessionLogError(f'cannot write report {path}: {exc.strerror or exc}') from exc
+    return path
+
+
+# -- command line -------------------------------------------------------------------------
+
+def _add_db_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('--db', metavar='PATH', type=Path,
+                        help=f'session log (default: {default_db_path()})')
+
+
+def add_sessions_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `berntsen sessions`: [--patient ID] [--db PATH]."""
+    parser.add_argument('--patient', metavar='ID', help='only this patient (pseudonymous id)')
+    _add_db_argument(parser)
+
+
+def add_report_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `berntsen report`: PATIENT [--html FILE] [--db PATH]."""
+    parser.add_argument('patient', metavar='PATIENT', help='pseudonymous patient id, e.g. p-7f3a')
+    parser.add_argument('--html', metavar='FILE', type=Path,
+                        help='also write a page with plots for the physiotherapist')
+    _add_db_argument(parser)
+
+
+def _fail(message: str) -> int:
+    print(f'berntsen: {message}', file=sys.stderr)
+    return EXIT_FAILED
+
+
+def run_sessions(args: argparse.Namespace) -> int:
+    try:
+        with SessionLog(args.db or default_db_path(), create=False) as log:
+            print(sessions_text(log, args.patient))
+    except SessionLogError as exc:
+        return _fail(str(exc))
+    return EXIT_OK
+
+
+def run_report(args: argparse.Namespace) -> int:
+    try:
+        with SessionLog(args.db or default_db_path(), create=False) as log:
+            print(progress_text(log, args.patient))
+            if args.html:
+                print(f'wrote {write_html_report(log, args.patient, args.html)}')
+    except SessionLogError as exc:
+        return _fail(str(exc))
+    return EXIT_OK

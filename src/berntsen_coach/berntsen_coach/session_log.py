@@ -1,0 +1,663 @@
+"""The session log: what happened in each coaching session, stored in SQLite.
+
+No ROS imports. One `SessionLog` wraps one database file:
+
+    log = SessionLog(default_db_path())
+    session = log.start_session('p-7f3a', 'morning', 'programme.yaml', 'nb', time.time(),
+                                private_names=['Kari Nordmann'])
+    set_id = log.start_set(session, 'arm_raise', 1, target_reps=5, started=time.time())
+    log.add_repetition(set_id, 1, started=t0, ended=t1, peak_signal=142.0)
+    log.end_set(set_id, counted_reps=5, ended=time.time())
+    log.add_event(session, time.time(), 'prompt', {'step': 'stand_up'})
+    log.add_clinical_measure(session, time.time(), 'chair_stand_30s', 11, 'repetitions')
+    log.end_session(session, time.time(), 'completed')
+
+Durability: every write is its own transaction, committed before the method returns, in
+WAL mode with synchronous=FULL, so a crash (or a power cut) loses nothing a method has
+already returned from.
+
+Privacy (health data): the file and its -wal/-shm companions are readable and writable by
+their owner only (0600), a folder created for it is 0700. Patients are stored under a
+pseudonymous id chosen by the caller ("p-7f3a"), never a name; the name lives only in the
+programme file. Names given as `private_names` to `start_session` are replaced by
+"[name]" in everything later written for that session (event kinds and details, the
+programme file name), so a greeting logged as an event cannot leak the name. Only the
+programme's file name (not its folder) and the SHA-256 of its content are stored. No
+camera image is ever stored: the log has no place for one.
+
+Times are seconds since the Unix epoch (UTC), as `time.time()` returns them; reports turn
+them into dates. Bad input raises `SessionLogError` (a `ValueError`) or `TypeError` with a
+message that names the problem; nothing is dropped silently.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import sqlite3
+import stat
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
+
+SCHEMA_VERSION = 1
+
+# How a session ended. A session without an outcome is still open (or its process died).
+OUTCOMES = (
+    'completed',      # the whole programme was done
+    'stopped_early',  # the person chose to stop (tired, pain) and said so
+    'no_response',    # the person did not respond; a caregiver was notified
+    'fall_alert',     # the person was lying on the floor; urgent caregiver alert
+    'aborted',        # stopped from outside (caregiver, operator, service call)
+    'error',          # the software could not continue
+)
+
+# Clinical tests the coach runs, with the unit each is recorded in.
+CLINICAL_TEST_UNITS = {
+    'chair_stand_30s': 'repetitions',   # 30-second chair stand: stands completed
+    'five_times_sit_to_stand': 's',     # five-times sit-to-stand: seconds taken
+}
+
+NAME_PLACEHOLDER = '[name]'
+_PATIENT_ID = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,63}')
+_IDENTIFIER = re.compile(r'[a-z][a-z0-9_]{0,63}')
+_LANGUAGE = re.compile(r'[a-z]{2,3}(-[A-Za-z0-9]{2,8})?')
+_SQLITE_HEADER = b'SQLite format 3\x00'
+
+
+class SessionLogError(ValueError):
+    """The session log cannot do what was asked; the message says why."""
+
+
+def default_db_path() -> Path:
+    """`$XDG_DATA_HOME/berntsen/sessions.sqlite3`, by default under ~/.local/share."""
+    data_home = os.environ.get('XDG_DATA_HOME', '')
+    # The XDG spec says to ignore a relative (or empty) XDG_DATA_HOME.
+    base = Path(data_home) if os.path.isabs(data_home) else Path.home() / '.local' / 'share'
+    return base / 'berntsen' / 'sessions.sqlite3'
+
+
+def _execute_script(conn: sqlite3.Connection, script: str) -> None:
+    """Run statements one by one: `executescript` would commit the migration's transaction."""
+    statement = ''
+    for piece in script.split(';'):
+        statement += piece + ';'
+        if sqlite3.complete_statement(statement):
+            conn.execute(statement)
+            statement = ''
+    if statement.strip(' \n;'):
+        raise ValueError(f'incomplete SQL statement: {statement!r}')
+
+
+def _create_schema_v1(conn: sqlite3.Connection) -> None:
+    _execute_script(conn, '''
+        CREATE TABLE patients (
+            id TEXT PRIMARY KEY            -- pseudonymous id, never a name
+        );
+        CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            patient_id TEXT NOT NULL REFERENCES patients(id),
+            started REAL NOT NULL,         -- epoch seconds, UTC
+            ended REAL,                    -- NULL while open (or after a crash)
+            routine TEXT NOT NULL,
+            outcome TEXT,                  -- one of OUTCOMES, NULL while open
+            programme_file TEXT,           -- file name only, no folder
+            programme_sha256 TEXT,
+            language TEXT NOT NULL
+        );
+        CREATE INDEX sessions_by_patient ON sessions(patient_id, started);
+        CREATE TABLE sets (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id),
+            exercise TEXT NOT NULL,
+            set_index INTEGER NOT NULL CHECK (set_index >= 1),
+            target_reps INTEGER NOT NULL CHECK (target_reps >= 0),
+            counted_reps INTEGER CHECK (counted_reps >= 0),  -- NULL until the set ends
+            started REAL NOT NULL,
+            ended REAL,
+            UNIQUE (session_id, exercise, set_index)
+        );
+        CREATE TABLE repetitions (
+            id INTEGER PRIMARY KEY,
+            set_id INTEGER NOT NULL REFERENCES sets(id),
+            number INTEGER NOT NULL CHECK (number >= 1),
+            started REAL NOT NULL,
+            ended REAL NOT NULL,
+            peak_signal REAL,              -- in the exercise's signal unit (degrees for angles)
+            partial INTEGER NOT NULL CHECK (partial IN (0, 1))
+        );
+        -- A counted repetition number appears once per set; partial attempts may repeat it.
+        CREATE UNIQUE INDEX counted_repetition ON repetitions(set_id, number) WHERE partial = 0;
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id),
+            time REAL NOT NULL,
+            kind TEXT NOT NULL,
+            detail TEXT NOT NULL           -- JSON object
+        );
+        CREATE TABLE clinical_measures (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id),
+            time REAL NOT NULL,
+            test TEXT NOT NULL,
+            value REAL NOT NULL,
+            unit TEXT NOT NULL
+        );
+    ''')
+
+
+# MIGRATIONS[n] turns a schema of version n into version n + 1; version 0 is an empty file.
+# A new schema version adds one function here and raises SCHEMA_VERSION.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    0: _create_schema_v1,
+}
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """One row of `list_sessions`."""
+
+    id: int
+    patient_id: str
+    started: float
+    ended: float | None
+    routine: str
+    outcome: str | None
+    language: str
+    programme_file: str | None
+    programme_sha256: str | None
+    exercises: tuple[str, ...]      # in the order they were first done
+
+
+@dataclass(frozen=True)
+class ExerciseProgress:
+    """What one session did of one exercise, summed over its sets."""
+
+    exercise: str
+    sets: int
+    counted_reps: int               # sets still open count as 0
+    target_reps: int
+    partial_reps: int
+
+
+@dataclass(frozen=True)
+class ClinicalMeasure:
+    test: str
+    value: float
+    unit: str
+    time: float
+
+
+@dataclass(frozen=True)
+class SessionProgress:
+    """One session in `patient_progress`."""
+
+    session_id: int
+    started: float
+    ended: float | None
+    outcome: str | None
+    exercises: tuple[ExerciseProgress, ...]
+    measures: tuple[ClinicalMeasure, ...]
+
+
+def _check_time(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f'{name} must be epoch seconds (a number), got {type(value).__name__}')
+    if not math.isfinite(value) or value < 0:
+        raise SessionLogError(f'{name} must be finite epoch seconds >= 0, got {value}')
+    return float(value)
+
+
+def _check_count(name: str, value, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f'{name} must be an integer, got {type(value).__name__}')
+    if value < minimum:
+        raise SessionLogError(f'{name} must be >= {minimum}, got {value}')
+    return value
+
+
+def _check_text(name: str, value, pattern: re.Pattern, example: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f'{name} must be a string, got {type(value).__name__}')
+    if not pattern.fullmatch(value):
+        raise SessionLogError(f'{name} {value!r} is not valid '
+                              f'(expected something like {example!r})')
+    return value
+
+
+def _check_order(started: float, ended: float, what: str) -> None:
+    if ended < started:
+        raise SessionLogError(f'{what} cannot end ({ended}) before it started ({started})')
+
+
+def _name_pattern(names: Iterable[str]) -> re.Pattern | None:
+    """A pattern matching each name and each of its words, as whole words, any case."""
+    words = set()
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f'private names must be strings, got {type(name).__name__}')
+        name = name.strip()
+        if name:
+            words.add(name)
+            words.update(part for part in re.split(r'[\s,]+', name) if len(part) >= 2)
+    if not words:
+        return None
+    # Longest first, so "Kari Nordmann" is replaced whole; letters/digits bound a word
+    # ("kari_nordmann.yaml" is caught too, "Karina" is not).
+    alternatives = '|'.join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf'(?<![^\W_])(?:{alternatives})(?![^\W_])', re.IGNORECASE)
+
+
+def _redact(value, pattern: re.Pattern | None):
+    if pattern is None:
+        return value
+    if isinstance(value, str):
+        return pattern.sub(NAME_PLACEHOLDER, value)
+    if isinstance(value, Mapping):
+        return {_redact(k, pattern): _redact(v, pattern) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redact(v, pattern) for v in value]
+    return value
+
+
+def _private_file(path: Path) -> None:
+    """Remove group/other permissions from a file we own, if it exists."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    if mode & 0o077:
+        try:
+            os.chmod(path, stat.S_IMODE(mode) & 0o700)
+        except OSError as exc:
+            raise SessionLogError(f'{path} holds health data and is readable by others, and '
+                                  f'its permissions cannot be tightened: {exc.strerror}') from exc
+
+
+class SessionLog:
+    """A session log in one SQLite file; see the module docstring.
+
+    `SessionLog(path)` opens the file, creating it (0600) and its folder (0700) when
+    missing; with `create=False` a missing file is an error (for readers such as reports).
+    A file that is not SQLite, is damaged, belongs to another program or was written by a
+    newer schema raises `SessionLogError`. Safe to call from several threads.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, create: bool = True):
+        self.path = Path(path).expanduser()
+        self._lock = threading.Lock()
+        self._private_names: dict[int, re.Pattern | None] = {}
+        if not self.path.exists():
+            if not create:
+                raise SessionLogError(f'no session log at {self.path}')
+            self._create_file()
+        elif not self.path.is_file():
+            raise SessionLogError(f'session log {self.path} is not a regular file')
+        else:
+            self._check_header()
+        try:
+            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise SessionLogError(f'cannot open session log {self.path}: {exc}') from exc
+        try:
+            self._configure()
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise SessionLogError(f'cannot use session log {self.path}: {exc}') from exc
+        except BaseException:
+            self._conn.close()
+            raise
+        try:
+            for suffix in ('', '-wal', '-shm'):
+                _private_file(Path(f'{self.path}{suffix}'))
+        except SessionLogError:
+            self._conn.close()
+            raise
+
+    # -- opening ----------------------------------------------------------------------
+
+    def _create_file(self) -> None:
+        folder = self.path.parent
+        try:
+            if not folder.exists():
+                folder.mkdir(mode=0o700, parents=True)
+            # An empty file is a valid empty SQLite database; creating it ourselves fixes
+            # its mode, and SQLite gives the -wal and -shm files the same mode.
+            os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except OSError as exc:
+            raise SessionLogError(f'cannot create session log {self.path}: '
+                                  f'{exc.strerror or exc}') from exc
+
+    def _check_header(self) -> None:
+        try:
+            with open(self.path, 'rb') as f:
+                header = f.read(len(_SQLITE_HEADER))
+        except OSError as exc:
+            raise SessionLogError(f'cannot read session log {self.path}: {exc.strerror}') from exc
+        if header and header != _SQLITE_HEADER:
+            raise SessionLogError(f'{self.path} is not an SQLite database (not a session log?)')
+
+    def _configure(self) -> None:
+        mode = self._conn.execute('PRAGMA journal_mode=WAL').fetchone()[0]
+        if mode.lower() != 'wal':
+            raise SessionLogError(f'session log {self.path}: cannot use WAL journal (got {mode})')
+        # FULL: a commit survives a power cut too, not only a crash of this process.
+        self._conn.execute('PRAGMA synchronous=FULL')
+        self._conn.execute('PRAGMA foreign_keys=ON')
+        self._conn.execute('PRAGMA busy_timeout=5000')
+        problems = [line for row in self._conn.execute('PRAGMA quick_check(20)')
+                    for line in row[0].splitlines() if not line.startswith('***')]
+        if problems != ['ok']:
+            raise SessionLogError(f'session log {self.path} is damaged (sqlite quick_check, '
+                                  f'first problem: {problems[0]})')
+
+    def schema_version(self) -> int:
+        tables = {row[0] for row in self._conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not tables:
+            return 0
+        if 'schema_version' not in tables:
+            raise SessionLogError(f'{self.path} is an SQLite database of another program '
+                                  f'(tables: {", ".join(sorted(tables)[:5])})')
+        row = self._conn.execute('SELECT version FROM schema_version').fetchone()
+        if row is None:
+            raise SessionLogError(f'session log {self.path} has no schema version row')
+        return row[0]
+
+    def _migrate(self) -> None:
+        if self.schema_version() == SCHEMA_VERSION:
+            return  # the usual case; readers then need no write lock
+        with self._transaction():
+            version = self.schema_version()
+            if version > SCHEMA_VERSION:
+                raise SessionLogError(
+                    f'session log {self.path} has schema version {version}, newer than this '
+                    f'program knows ({SCHEMA_VERSION}); update Berntsen')
+            for step in range(version, SCHEMA_VERSION):
+                MIGRATIONS[step](self._conn)
+            if version == 0:
+                self._conn.execute('CREATE TABLE schema_version (version INTEGER NOT NULL)')
+                self._conn.execute('INSERT INTO schema_version VALUES (?)', (SCHEMA_VERSION,))
+            elif version < SCHEMA_VERSION:
+                self._conn.execute('UPDATE schema_version SET version = ?', (SCHEMA_VERSION,))
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, committed on exit (the caller returns only after that)."""
+        with self._lock:
+            try:
+                self._conn.execute('BEGIN IMMEDIATE')
+                yield self._conn
+                self._conn.execute('COMMIT')
+            except BaseException as exc:
+                if self._conn.in_transaction:
+                    self._conn.execute('ROLLBACK')
+                if isinstance(exc, sqlite3.Error):
+                    raise SessionLogError(f'session log {self.path}: write failed, nothing '
+                                          f'recorded: {exc}') from exc
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> SessionLog:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- lookups inside a transaction -------------------------------------------------
+
+    def _open_session(self, conn, session_id) -> None:
+        _check_count('session_id', session_id, 1)
+        row = conn.execute('SELECT ended FROM sessions WHERE id = ?', (session_id,)).fetchone()
+        if row is None:
+            raise SessionLogError(f'unknown session id {session_id}')
+        if row[0] is not None:
+            raise SessionLogError(f'session {session_id} has already ended')
+
+    def _open_set(self, conn, set_id) -> tuple[int, float]:
+        _check_count('set_id', set_id, 1)
+        row = conn.execute('SELECT session_id, started, ended FROM sets WHERE id = ?',
+                           (set_id,)).fetchone()
+        if row is None:
+            raise SessionLogError(f'unknown set id {set_id}')
+        if row[2] is not None:
+            raise SessionLogError(f'set {set_id} has already ended')
+        return row[0], row[1]
+
+    def _redactor(self, session_id: int) -> re.Pattern | None:
+        return self._private_names.get(session_id)
+
+    # -- writing ----------------------------------------------------------------------
+
+    def start_session(self, patient_id: str, routine: str, programme_path: str | os.PathLike | None,
+                      language: str, started: float, *,
+                      private_names: Sequence[str] = ()) -> int:
+        """Open a session and return its id; the patient is added on first use.
+
+        `patient_id` is pseudonymous (letters, digits, '.', '_', '-'; no spaces) and must
+        not contain any of `private_names` (e.g. the name from the programme), which are
+        also kept in memory (by this object, until `end_session`) to redact later writes of
+        this session. The programme file, if
+        given, must be readable: its name and SHA-256 are stored, not its content.
+        """
+        _check_text('patient_id', patient_id, _PATIENT_ID, 'p-7f3a')
+        _check_text('routine', routine, _IDENTIFIER, 'morning')
+        _check_text('language', language, _LANGUAGE, 'nb')
+        started = _check_time('started', started)
+        names = _name_pattern(private_names)
+        if names is not None and names.search(patient_id):
+            raise SessionLogError('patient_id must be pseudonymous, but it contains the '
+                                  "patient's name")
+        programme_file = programme_sha256 = None
+        if programme_path is not None:
+            programme_path = Path(programme_path)
+            try:
+                programme_sha256 = hashlib.sha256(programme_path.read_bytes()).hexdigest()
+            except OSError as exc:
+                raise SessionLogError(f'cannot read programme {programme_path}: '
+                                      f'{exc.strerror or exc}') from exc
+            programme_file = _redact(programme_path.name, names)
+        with self._transaction() as conn:
+            conn.execute('INSERT OR IGNORE INTO patients (id) VALUES (?)', (patient_id,))
+            session_id = conn.execute(
+                'INSERT INTO sessions (patient_id, started, routine, programme_file, '
+                'programme_sha256, language) VALUES (?, ?, ?, ?, ?, ?)',
+                (patient_id, started, routine, programme_file, programme_sha256, language),
+            ).lastrowid
+        self._private_names[session_id] = names
+        return session_id
+
+    def end_session(self, session_id: int, ended: float, outcome: str) -> None:
+        """Close a session with one of `OUTCOMES`; open sets are left as they are."""
+        ended = _check_time('ended', ended)
+        if outcome not in OUTCOMES:
+            raise SessionLogError(f'outcome {outcome!r} is not one of {", ".join(OUTCOMES)}')
+        with self._transaction() as conn:
+            self._open_session(conn, session_id)
+            started = conn.execute('SELECT started FROM sessions WHERE id = ?',
+                                   (session_id,)).fetchone()[0]
+            _check_order(started, ended, f'session {session_id}')
+            conn.execute('UPDATE sessions SET ended = ?, outcome = ? WHERE id = ?',
+                         (ended, outcome, session_id))
+        self._private_names.pop(session_id, None)
+
+    def start_set(self, session_id: int, exercise: str, set_index: int, target_reps: int,
+                  started: float) -> int:
+        """Open set number `set_index` (1-based) of `exercise` and return its id."""
+        _check_text('exercise', exercise, _IDENTIFIER, 'arm_raise')
+        _check_count('set_index', set_index, 1)
+        _check_count('target_reps', target_reps)
+        started = _check_time('started', started)
+        with self._transaction() as conn:
+            self._open_session(conn, session_id)
+            try:
+                return conn.execute(
+                    'INSERT INTO sets (session_id, exercise, set_index, target_reps, started) '
+                    'VALUES (?, ?, ?, ?, ?)',
+                    (session_id, exercise, set_index, target_reps, started)).lastrowid
+            except sqlite3.IntegrityError as exc:
+                raise SessionLogError(f'session {session_id} already has set {set_index} of '
+                                      f'{exercise}') from exc
+
+    def add_repetition(self, set_id: int, number: int, started: float, ended: float,
+                       peak_signal: float | None = None, partial: bool = False) -> int:
+        """Record one repetition of an open set and return its row id.
+
+        `number` is the count the repetition reached (1, 2, 3...) and appears once per set;
+        a partial repetition (not counted) carries the number it was an attempt at.
+        `peak_signal` is the extreme of the followed signal during the repetition.
+        """
+        _check_count('number', number, 1)
+        started = _check_time('started', started)
+        ended = _check_time('ended', ended)
+        _check_order(started, ended, f'repetition {number}')
+        if peak_signal is not None:
+            if isinstance(peak_signal, bool) or not isinstance(peak_signal, (int, float)):
+                raise TypeError(f'peak_signal must be a number, got {type(peak_signal).__name__}')
+            if not math.isfinite(peak_signal):
+                raise SessionLogError(f'peak_signal must be finite, got {peak_signal}')
+        if not isinstance(partial, bool):
+            raise TypeError(f'partial must be a bool, got {type(partial).__name__}')
+        with self._transaction() as conn:
+            self._open_set(conn, set_id)
+            try:
+                return conn.execute(
+                    'INSERT INTO repetitions (set_id, number, started, ended, peak_signal, '
+                    'partial) VALUES (?, ?, ?, ?, ?, ?)',
+                    (set_id, number, started, ended, peak_signal, int(partial))).lastrowid
+            except sqlite3.IntegrityError as exc:
+                raise SessionLogError(f'set {set_id} already has counted repetition '
+                                      f'{number}') from exc
+
+    def end_set(self, set_id: int, counted_reps: int, ended: float) -> None:
+        """Close a set with the number of repetitions the coach counted."""
+        _check_count('counted_reps', counted_reps)
+        ended = _check_time('ended', ended)
+        with self._transaction() as conn:
+            _, started = self._open_set(conn, set_id)
+            _check_order(started, ended, f'set {set_id}')
+            conn.execute('UPDATE sets SET counted_reps = ?, ended = ? WHERE id = ?',
+                         (counted_reps, ended, set_id))
+
+    def add_event(self, session_id: int, time: float, kind: str,
+                  detail: Mapping | None = None) -> int:
+        """Record an event (a prompt, a re-prompt, an alert...) with a JSON-able detail."""
+        time = _check_time('time', time)
+        if not isinstance(kind, str) or not kind.strip():
+            raise SessionLogError(f'event kind must be a non-empty string, got {kind!r}')
+        if detail is None:
+            detail = {}
+        if not isinstance(detail, Mapping):
+            raise TypeError(f'event detail must be a mapping, got {type(detail).__name__}')
+        with self._transaction() as conn:
+            self._open_session(conn, session_id)
+            names = self._redactor(session_id)
+            try:
+                detail_json = json.dumps(_redact(detail, names), allow_nan=False,
+                                         ensure_ascii=False, sort_keys=True)
+            except (TypeError, ValueError) as exc:
+                raise SessionLogError(f'event detail cannot be stored as JSON: {exc}') from exc
+            return conn.execute(
+                'INSERT INTO events (session_id, time, kind, detail) VALUES (?, ?, ?, ?)',
+                (session_id, time, _redact(kind, names), detail_json)).lastrowid
+
+    def add_clinical_measure(self, session_id: int, time: float, test: str, value: float,
+                             unit: str | None = None) -> int:
+        """Record a clinical test result, e.g. ('chair_stand_30s', 11, 'repetitions').
+
+        For the tests in `CLINICAL_TEST_UNITS` the unit may be left out and must match.
+        """
+        time = _check_time('time', time)
+        _check_text('test', test, _IDENTIFIER, 'chair_stand_30s')
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f'value must be a number, got {type(value).__name__}')
+        if not math.isfinite(value) or value < 0:
+            raise SessionLogError(f'{test} value must be finite and >= 0, got {value}')
+        expected = CLINICAL_TEST_UNITS.get(test)
+        if unit is None:
+            unit = expected
+        if not isinstance(unit, str) or not unit.strip():
+            raise SessionLogError(f'{test} needs a unit')
+        if expected is not None and unit != expected:
+            raise SessionLogError(f'{test} is measured in {expected!r}, not {unit!r}')
+        with self._transaction() as conn:
+            self._open_session(conn, session_id)
+            return conn.execute(
+                'INSERT INTO clinical_measures (session_id, time, test, value, unit) '
+                'VALUES (?, ?, ?, ?, ?)', (session_id, time, test, float(value), unit)).lastrowid
+
+    # -- reading ----------------------------------------------------------------------
+
+    def _read(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def patients(self) -> list[str]:
+        return [row[0] for row in self._read('SELECT id FROM patients ORDER BY id')]
+
+    def _check_patient(self, patient_id: str) -> None:
+        if not isinstance(patient_id, str):
+            raise TypeError(f'patient_id must be a string, got {type(patient_id).__name__}')
+        if not self._read('SELECT 1 FROM patients WHERE id = ?', (patient_id,)):
+            raise SessionLogError(f'unknown patient {patient_id!r} in {self.path}')
+
+    def list_sessions(self, patient_id: str | None = None) -> list[SessionSummary]:
+        """All sessions (of one patient, if given), oldest first."""
+        if patient_id is not None:
+            self._check_patient(patient_id)
+        rows = self._read(
+            'SELECT id, patient_id, started, ended, routine, outcome, language, programme_file, '
+            'programme_sha256 FROM sessions WHERE ?1 IS NULL OR patient_id = ?1 '
+            'ORDER BY started, id', (patient_id,))
+        exercises: dict[int, list[str]] = {}
+        for session_id, exercise in self._read(
+                'SELECT session_id, exercise FROM sets GROUP BY session_id, exercise '
+                'ORDER BY session_id, MIN(started), MIN(id)'):
+            exercises.setdefault(session_id, []).append(exercise)
+        return [SessionSummary(*row, exercises=tuple(exercises.get(row[0], ()))) for row in rows]
+
+    def patient_progress(self, patient_id: str) -> list[SessionProgress]:
+        """Per session of the patient, oldest first: reps per exercise and clinical measures."""
+        self._check_patient(patient_id)
+        sessions = self._read(
+            'SELECT id, started, ended, outcome FROM sessions WHERE patient_id = ? '
+            'ORDER BY started, id', (patient_id,))
+        exercises: dict[int, list[ExerciseProgress]] = {}
+        for session_id, *fields in self._read(
+                'SELECT s.session_id, s.exercise, COUNT(*), SUM(COALESCE(s.counted_reps, 0)), '
+                'SUM(s.target_reps), '
+                '  SUM((SELECT COUNT(*) FROM repetitions r WHERE r.set_id = s.id AND r.partial)) '
+                'FROM sets s JOIN sessions ON sessions.id = s.session_id '
+                'WHERE sessions.patient_id = ? '
+                'GROUP BY s.session_id, s.exercise ORDER BY s.session_id, MIN(s.started)',
+                (patient_id,)):
+            exercises.setdefault(session_id, []).append(ExerciseProgress(*fields))
+        measures: dict[int, list[ClinicalMeasure]] = {}
+        for session_id, *fields in self._read(
+                'SELECT m.session_id, m.test, m.value, m.unit, m.time FROM clinical_measures m '
+                'JOIN sessions ON sessions.id = m.session_id WHERE sessions.patient_id = ? '
+                'ORDER BY m.time, m.id', (patient_id,)):
+            measures.setdefault(session_id, []).append(ClinicalMeasure(*fields))
+        return [SessionProgress(sid, started, ended, outcome,
+                                tuple(exercises.get(sid, ())), tuple(measures.get(sid, ())))
+                for sid, started, ended, outcome in sessions]
+
+    def repetitions(self, set_id: int) -> list[tuple[int, float, float, float | None, bool]]:
+        """(number, started, ended, peak_signal, partial) of a set's repetitions, in order."""
+        return [(n, s, e, p, bool(partial)) for n, s, e, p, partial in self._read(
+            'SELECT number, started, ended, peak_signal, partial FROM repetitions '
+            'WHERE set_id = ? ORDER BY started, id', (set_id,))]
+
+    def events(self, session_id: int) -> list[tuple[float, str, dict]]:
+        """(time, kind, detail) of a session's events, in order."""
+        return [(t, kind, json.loads(detail)) for t, kind, detail in self._read(
+            'SELECT time, kind, detail FROM events WHERE session_id = ? ORDER BY time, id',
+            (session_id,))]
