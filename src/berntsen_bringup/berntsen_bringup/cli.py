@@ -51,6 +51,9 @@ def node_overrides(args, run_dir: Path) -> dict[str, dict[str, object]]:
     overrides: dict[str, dict[str, object]] = {
         'speech': {'wav_dir': str(run_dir / 'speech')},
     }
+    if args.command in ('sim', 'replay'):
+        # a simulated or replayed session is no real patient's: keep it out of the care log
+        overrides['coach'] = {'db_path': str(run_dir / 'sessions.sqlite3')}
     if getattr(args, 'patient_name', None):
         overrides.setdefault('coach', {})['patient_name'] = args.patient_name
     if getattr(args, 'language', None):

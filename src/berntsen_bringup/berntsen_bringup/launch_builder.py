@@ -51,10 +51,11 @@ def profile_launch_description(profile_name, extra_arguments=(), extra_parameter
 def coach_arguments():
     """Who the coach talks to and in which language; shared by the profiles with a patient."""
     return [
-        DeclareLaunchArgument('patient_name', default_value='Kari',
-                              description='Name the robot greets the patient by'),
-        DeclareLaunchArgument('language', default_value='nb', choices=['nb', 'en'],
-                              description='Language the robot speaks'),
+        DeclareLaunchArgument('patient_name', default_value='',
+                              description="Name the robot greets the patient by "
+                                          "(empty: the programme's)"),
+        DeclareLaunchArgument('language', default_value='', choices=['', 'nb', 'en'],
+                              description="Language the robot speaks (empty: the programme's)"),
     ]
 
 

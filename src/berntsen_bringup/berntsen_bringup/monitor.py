@@ -4,7 +4,10 @@ from __future__ import annotations
 import threading
 import time
 
-from berntsen_interfaces.msg import BodyPosture, CoachState, IdsList, SpeechStatus
+import json
+
+from berntsen_interfaces.msg import (BodyPosture, CaregiverAlert, CoachState, IdsList,
+                                     SessionEvent, SpeechStatus)
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String, UInt32
@@ -28,6 +31,10 @@ class SessionMonitor(Node):
         self.create_subscription(SpeechStatus, 'speech/status', self._on_speech, LATCHED)
         self.create_subscription(CoachState, 'coach/state', self._on_coach, LATCHED)
         self.create_subscription(IdsList, '/humans/bodies/tracked', self._on_tracked, EVENTS)
+        self.create_subscription(SessionEvent, 'coach/events', self._on_event, EVENTS)
+        self.create_subscription(CaregiverAlert, 'caregiver/alert', self._on_alert,
+                                 QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
+                                            durability=DurabilityPolicy.TRANSIENT_LOCAL))
         self.create_subscription(String, 'sim/truth/posture', self._on_truth_posture, LATCHED)
         self.create_subscription(UInt32, 'sim/truth/repetitions', self._on_truth_reps, LATCHED)
 
@@ -44,6 +51,20 @@ class SessionMonitor(Node):
         self.coach_step = msg.step
         self._emit(*self.transcript.coach_state(time.monotonic(), msg.step, msg.exercise,
                                                 msg.count, msg.target))
+
+    def _on_event(self, msg: SessionEvent):
+        if msg.kind != 'repetition':
+            return
+        try:
+            detail = json.loads(msg.detail)
+            exercise, number = detail.get('exercise') or detail['test'], int(detail['number'])
+        except (ValueError, KeyError, TypeError):
+            self.get_logger().warning(f'unreadable repetition event: {msg.detail!r}')
+            return
+        self._emit(self.transcript.repetition(time.monotonic(), exercise, number))
+
+    def _on_alert(self, msg: CaregiverAlert):
+        self._emit(self.transcript.alert(time.monotonic(), msg.reason, msg.urgent))
 
     def _on_tracked(self, msg: IdsList):
         ids = set(msg.ids)

@@ -19,6 +19,7 @@ class SessionFigures:
     target: int = 0
     truth_repetitions: int | None = None
     truth_posture: str = ''
+    alerts: list[str] = field(default_factory=list)
 
 
 class Transcript:
@@ -59,14 +60,23 @@ class Transcript:
             f.steps.append(step)
             detail = f' ({exercise}, {target} repetitions)' if exercise and step == 'exercise' else ''
             lines.append(self._line(t, 'coach', f'step {step}{detail}'))
+        if exercise and exercise != f.exercise:
+            f.exercise, f.counted = exercise, 0
         if exercise:
-            if exercise != f.exercise:
-                f.exercise, f.counted = exercise, 0
             f.target = target
-            if count != f.counted:
-                f.counted = count
-                lines.append(self._line(t, 'robot counts', f'{count}/{target}'))
         return lines
+
+    def repetition(self, t: float, exercise: str, number: int) -> str:
+        """A repetition the coach counted (from its session events)."""
+        f = self.figures
+        if exercise != f.exercise:
+            f.exercise = exercise
+        f.counted = number
+        return self._line(t, 'robot counts', f'{number}/{f.target or "?"}')
+
+    def alert(self, t: float, reason: str, urgent: bool) -> str:
+        self.figures.alerts.append(reason)
+        return self._line(t, 'ALERT', f'{"URGENT: " if urgent else ""}caregiver called: {reason}')
 
     def truth(self, t: float, posture: str | None = None,
               repetitions: int | None = None) -> str | None:

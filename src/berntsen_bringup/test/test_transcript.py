@@ -20,7 +20,7 @@ def test_counts_steps_and_truth_are_reported():
     assert t.truth(2.5, repetitions=1) == \
         '[   2.5 s] patient      completed repetition 1 (simulator truth)'
     assert t.truth(2.6, repetitions=1) is None
-    assert t.coach_state(3.0, 'exercise', 'arm_raise', 1, 5) == ['[   3.0 s] robot counts 1/5']
+    assert t.repetition(3.0, 'arm_raise', 1) == '[   3.0 s] robot counts 1/5'
     assert t.coach_state(3.1, 'exercise', 'arm_raise', 1, 5) == []
     assert t.count_matches_truth()
     t.truth(4.0, repetitions=2)
@@ -41,6 +41,15 @@ def test_posture_changes_only():
 def test_summary_without_truth_says_so():
     t = Transcript(start_time=0.0)
     t.coach_state(1.0, 'exercise', 'arm_raise', 3, 5)
+    t.repetition(1.5, 'arm_raise', 3)
     summary = '\n'.join(t.summary(10.0))
     assert 'counted 3 of 5; no ground truth' in summary
     assert not t.count_matches_truth()
+
+
+def test_caregiver_alerts_stand_out():
+    t = Transcript(start_time=0.0)
+    line = t.alert(5.0, 'person lying on the floor (step exercise)', urgent=True)
+    assert line == ('[   5.0 s] ALERT        URGENT: caregiver called: '
+                    'person lying on the floor (step exercise)')
+    assert t.figures.alerts == ['person lying on the floor (step exercise)']

@@ -1,191 +1,300 @@
-"""Coach node: runs the `morning` routine against the people the pose node tracks.
+"""Coach node: runs the morning routine and a patient's programme against the people the
+pose node tracks, and records the session.
 
-Adapter only: converts REP 155 body messages into routine events, sends the routine's
-phrases to the `speak` action server, and publishes `coach/state`. The logic lives in
-routine.py, rep_counter.py, exercises.py and phrases.py.
+Adapter only: turns REP 155 body messages into routine events, sends the routine's phrases
+to the `speak` action server (one at a time, urgent ones flagged), publishes `coach/state`,
+`coach/events` and `caregiver/alert`, serves `start_session` / `stop_session`, and writes the
+session log. The logic lives in coach_routine.py and the modules it uses.
 """
 from __future__ import annotations
 
+import json
 import math
 from collections import deque
 from pathlib import Path
 
 import rclpy
 from berntsen_interfaces.action import Speak
-from berntsen_interfaces.msg import BodyPosture, CoachState, IdsList, Skeleton2D
-from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+from berntsen_interfaces.msg import (BodyPosture, CaregiverAlert, CoachState, IdsList,
+                                     SessionEvent, Skeleton2D)
+from berntsen_interfaces.srv import StartSession
+from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor
 from rclpy.action import ActionClient
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from std_srvs.srv import Trigger
 
+from .coach_routine import ROUTINE_NAME, CoachRoutine, RoutineSettings
 from .exercises import exercise_signal, load_exercises
-from .phrases import DEFAULT_LANGUAGE, LANGUAGES, Phrases
-from .routine import (Counted, MorningRoutine, MorningSettings, Posture, Say, StateChanged)
+from .phrases import LANGUAGES
+from .programme import Programme, load_programme
+from .routine import AlertCaregiver, Counted, Event, Posture, Say, StateChanged
+from .session_log import SessionLog, SessionLogError, default_db_path
+from .session_recorder import SessionRecorder
 
-# Late joiners (the simulator's virtual patient, a monitor) need the current step at once.
+# Late joiners (the simulator's virtual patient, a monitor, a caregiver's screen) need the
+# current step and the alerts at once.
 STATE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                        durability=DurabilityPolicy.TRANSIENT_LOCAL)
+ALERT_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
+                       durability=DurabilityPolicy.TRANSIENT_LOCAL)
+EVENT_QOS = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
 # Body topics are a stream of measurements: a lost sample is replaced by the next one and
-# the rep counter tolerates gaps. Sensor-data QoS (best effort, REP 2003) also matches a
-# publisher that chose reliable, so the coach hears the pose node whichever it picks.
+# the counter tolerates gaps. Sensor-data QoS (best effort, REP 2003) also matches a
+# reliable publisher, so the coach hears the pose node whichever it picks.
 BODY_QOS = qos_profile_sensor_data
 
-TICK_PERIOD = 0.1                 # s; re-prompt timing resolution
+TICK_PERIOD = 0.1                 # s; re-prompt and rest timing resolution
 SPEECH_WAIT_LOG_PERIOD = 5.0      # s between "speech server not up" warnings
 FINAL_STATE_GRACE = 0.5           # s between the last publish and shutdown (exit_when_done)
+CONFIG = Path(__file__).resolve().parent.parent / 'config'
 
 
-def default_exercises_file() -> str:
-    """The installed config/exercises.yaml, or the source tree's when not installed."""
+def package_config() -> Path:
+    """config/ of this package: the installed share/ copy, else the source tree's."""
+    if (CONFIG / 'exercises.yaml').is_file():
+        return CONFIG
+    from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
     try:
-        from ament_index_python.packages import (PackageNotFoundError,
-                                                 get_package_share_directory)
-        try:
-            installed = Path(get_package_share_directory('berntsen_coach')) / 'config'
-            if (installed / 'exercises.yaml').is_file():
-                return str(installed / 'exercises.yaml')
-        except (PackageNotFoundError, OSError):   # OSError: AMENT_PREFIX_PATH unset
-            pass
-    except ImportError:
-        pass
-    return str(Path(__file__).resolve().parent.parent / 'config' / 'exercises.yaml')
+        return Path(get_package_share_directory('berntsen_coach')) / 'config'
+    except (PackageNotFoundError, OSError):   # OSError: AMENT_PREFIX_PATH unset
+        return CONFIG
+
+
+def resolve_programme(name_or_path: str) -> Path:
+    """A programme file path, or a bare name of one in config/programmes/."""
+    if '/' in name_or_path or name_or_path.endswith(('.yaml', '.yml')):
+        return Path(name_or_path).expanduser()
+    return package_config() / 'programmes' / f'{name_or_path}.yaml'
 
 
 class CoachNode(Node):
     def __init__(self):
         super().__init__('coach')
-        p = self._declare_parameters()
-        exercises = load_exercises(p['exercises_file'])
-        if p['exercise'] not in exercises:
-            raise ValueError(f"parameter exercise: {p['exercise']!r} is not in "
-                             f"{p['exercises_file']} (known: {', '.join(sorted(exercises))})")
-        self.exercise = exercises[p['exercise']]
-        try:
-            phrases = Phrases(p['language'])
-        except ValueError as exc:
-            self.get_logger().warning(f'{exc}; speaking {DEFAULT_LANGUAGE} instead')
-            phrases = Phrases(DEFAULT_LANGUAGE)
-        self.language = phrases.language
-        self.routine = MorningRoutine(self.exercise, phrases, MorningSettings(
-            patient_name=p['patient_name'], repetitions=p['repetitions'],
-            reprompt_after=p['reprompt_after'], patience=p['patience']))
-        self.exit_when_done = p['exit_when_done']
-        self.speech_timeout = p['speech_timeout']
+        self.params = self._declare_parameters()
+        exercises_file = self.params['exercises_file'] or str(package_config() / 'exercises.yaml')
+        self.exercises = load_exercises(exercises_file)
+        self.db_path = Path(self.params['db_path']).expanduser() if self.params['db_path'] \
+            else default_db_path()
+        self.routine: CoachRoutine | None = None
+        self.recorder: SessionRecorder | None = None
+        self.log: SessionLog | None = None
 
         self.state_pub = self.create_publisher(CoachState, 'coach/state', STATE_QOS)
+        self.event_pub = self.create_publisher(SessionEvent, 'coach/events', EVENT_QOS)
+        self.alert_pub = self.create_publisher(CaregiverAlert, 'caregiver/alert', ALERT_QOS)
         self.speak_client = ActionClient(self, Speak, 'speak')
-        self._unsent: deque[str] = deque()        # phrases waiting for the speech server
+        self.create_service(StartSession, 'start_session', self._on_start_session)
+        self.create_service(Trigger, 'stop_session', self._on_stop_session)
+        self._unsent: deque[Say] = deque()          # phrases waiting for the speech server
         self._awaiting: dict[int, tuple[float, str]] = {}  # goal seq → (sent at, text), in order
         self._goal_seq = 0
         self._last_speech_wait_log = -math.inf
         self._active_body = ''
         self._body_subs: dict[str, tuple] = {}
-        self._unusable_ids: set[str] = set()      # ids that make no valid topic name
+        self._unusable_ids: set[str] = set()        # ids that make no valid topic name
         self._stopping = False
         self._logged_step = ('', '')
         self.create_subscription(IdsList, '/humans/bodies/tracked', self._on_tracked, BODY_QOS)
         self.create_timer(TICK_PERIOD, self._on_tick)
-        self._start_timer = self.create_timer(p['start_delay'], self._on_start)
-        self.get_logger().info(
-            f"morning routine for {p['patient_name']} in {self.language}: "
-            f"{self.exercise.name} ×{p['repetitions']}, starting in {p['start_delay']:.1f} s")
+        if self.params['autostart']:
+            self._start_timer = self.create_timer(self.params['start_delay'], self._on_autostart)
+            self.get_logger().info(f"session with programme {self.params['programme_file']!r} "
+                                   f"starts in {self.params['start_delay']:.1f} s")
+        else:
+            self.get_logger().info('waiting for a start_session request')
 
     def _declare_parameters(self) -> dict:
-        def float_range(low, high):
-            return [FloatingPointRange(from_value=float(low), to_value=float(high))]
+        def seconds(description, default, low, high):
+            return default, ParameterDescriptor(
+                description=f'{description} ({low}-{high} s)',
+                floating_point_range=[FloatingPointRange(from_value=float(low), to_value=float(high))])
 
         specs = {
-            'patient_name': ('Kari', ParameterDescriptor(
-                description='Name the robot greets the patient by')),
-            'language': (DEFAULT_LANGUAGE, ParameterDescriptor(
-                description=f'Language the robot speaks; one of {", ".join(LANGUAGES)} '
-                            f'(unknown → {DEFAULT_LANGUAGE} with a warning)')),
-            'exercise': ('arm_raise', ParameterDescriptor(
-                description='Exercise of the morning routine, a name in exercises_file')),
+            'programme_file': ('example', ParameterDescriptor(
+                description='Programme YAML: a path, or the name of one in this package\'s '
+                            'config/programmes/ (e.g. example, sim_morning)')),
+            'patient_name': ('', ParameterDescriptor(
+                description='Name to greet the patient by instead of the programme\'s (empty: '
+                            'the programme\'s)')),
+            'language': ('', ParameterDescriptor(
+                description=f'Language instead of the programme\'s: {", ".join(LANGUAGES)} '
+                            '(empty: the programme\'s; unknown: the programme\'s, with a warning)')),
             'exercises_file': ('', ParameterDescriptor(
-                description='YAML file of exercise definitions; empty = the package\'s '
-                            'config/exercises.yaml')),
-            'repetitions': (5, ParameterDescriptor(
-                description='Repetitions to count (1-50)',
-                integer_range=[IntegerRange(from_value=1, to_value=50, step=1)])),
-            'reprompt_after': (15.0, ParameterDescriptor(
-                description='Seconds after a stand-up prompt before asking again (1-600)',
-                floating_point_range=float_range(1, 600))),
-            'patience': (60.0, ParameterDescriptor(
-                description='Seconds after the first stand-up prompt before giving up with '
-                            'step no_response (1-3600, at least reprompt_after)',
-                floating_point_range=float_range(1, 3600))),
+                description='Exercise definitions YAML (empty: this package\'s config/exercises.yaml)')),
+            'db_path': ('', ParameterDescriptor(
+                description='Session log (SQLite); empty: ~/.local/share/berntsen/sessions.sqlite3')),
+            'skeleton_topic': ('skeleton2d_smoothed', ParameterDescriptor(
+                description='Per-body landmarks to count on: skeleton2d_smoothed or skeleton2d')),
+            'autostart': (True, ParameterDescriptor(
+                description='Start a session with programme_file after start_delay; false: wait '
+                            'for a start_session request')),
             'exit_when_done': (False, ParameterDescriptor(
-                description='Shut down (exit code 0) once the routine has ended (step done or '
-                            'no_response) and its last phrase has been spoken')),
-            'speech_timeout': (30.0, ParameterDescriptor(
-                description='Seconds to wait for a phrase\'s result before carrying on without '
-                            'it, so a dead speech node cannot stall the routine (1-600)',
-                floating_point_range=float_range(1, 600))),
-            'start_delay': (2.0, ParameterDescriptor(
-                description='Seconds before the greeting (0-600)',
-                floating_point_range=float_range(0, 600))),
+                description='Shut down (exit code 0) once the routine has ended and its last '
+                            'phrase has been spoken')),
+            'start_delay': seconds('Wait before the session starts', 2.0, 0, 600),
+            'reprompt_after': seconds('Wait after a prompt before asking again', 15.0, 1, 600),
+            'patience': seconds('Wait after a step\'s first prompt before calling a caregiver '
+                                '(at least reprompt_after)', 90.0, 1, 3600),
+            'set_patience': seconds('Wait for a repetition before a set ends incomplete',
+                                    60.0, 1, 3600),
+            'speech_timeout': seconds('Wait for a phrase\'s result before carrying on without it, '
+                                      'so a dead speech node cannot stall the routine', 30.0, 1, 600),
         }
         values = {}
         for name, (default, descriptor) in specs.items():
             descriptor.read_only = True   # read once at start; a later change would do nothing
             values[name] = self.declare_parameter(name, default, descriptor).value
-        if not str(values['patient_name']).strip():
-            raise ValueError('parameter patient_name must not be empty')
+        if values['skeleton_topic'] not in ('skeleton2d_smoothed', 'skeleton2d'):
+            raise ValueError(f"parameter skeleton_topic must be skeleton2d_smoothed or "
+                             f"skeleton2d, got {values['skeleton_topic']!r}")
         if values['patience'] < values['reprompt_after']:
             raise ValueError(f"parameter patience ({values['patience']}) must be at least "
                              f"reprompt_after ({values['reprompt_after']})")
-        if not values['exercises_file']:
-            values['exercises_file'] = default_exercises_file()
         return values
+
+    # ---- sessions -----------------------------------------------------------------------
+
+    def _load_programme(self, name_or_path: str) -> tuple[Programme, Path]:
+        path = resolve_programme(name_or_path)
+        programme = load_programme(path, self.exercises)
+        overrides = {}
+        if self.params['patient_name'].strip():
+            overrides['patient_name'] = self.params['patient_name'].strip()
+        language = self.params['language']
+        if language and language not in LANGUAGES:
+            self.get_logger().warning(f'unknown language {language!r}; speaking the '
+                                      f'programme\'s ({programme.language})')
+        elif language:
+            overrides['language'] = language
+        if overrides:
+            programme = Programme(**{**programme.__dict__, **overrides})
+        return programme, path
+
+    def start_session(self, name_or_path: str) -> str:
+        """Start a session; returns its id. Raises ValueError with a readable reason."""
+        if self.routine is not None and not self.routine.finished:
+            raise ValueError('a session is already running')
+        programme, path = self._load_programme(name_or_path)
+        routine = CoachRoutine(programme, self.exercises, RoutineSettings(
+            reprompt_after=self.params['reprompt_after'], patience=self.params['patience'],
+            set_patience=self.params['set_patience'],
+            # The node cannot drive to the bed yet: the session starts where the robot stands.
+            approach=False))
+        if self.log is None:
+            self.log = SessionLog(self.db_path)
+        recorder = SessionRecorder(self.log, programme, path, ROUTINE_NAME)
+        recorder.begin(self._now())
+        self.routine, self.recorder = routine, recorder
+        items = ', '.join(getattr(i, 'exercise', None) or i.test for i in programme.items)
+        self.get_logger().info(f'session for patient {programme.patient_id} in '
+                               f'{programme.language}: {items}; log {self.db_path}')
+        self._apply(routine.start(self._now()))
+        return str(recorder.session_id)
+
+    def _on_autostart(self):
+        self._start_timer.cancel()
+        self.destroy_timer(self._start_timer)
+        try:
+            self.start_session(self.params['programme_file'])
+        except (ValueError, SessionLogError, OSError) as exc:
+            self.get_logger().error(f'cannot start the session: {exc}')
+            if self.params['exit_when_done']:
+                raise SystemExit(1) from exc
+
+    def _on_start_session(self, request, response):
+        try:
+            response.session_id = self.start_session(
+                request.programme_file or self.params['programme_file'])
+            response.success = True
+        except (ValueError, SessionLogError, OSError) as exc:
+            response.success, response.message = False, str(exc)
+            self.get_logger().warning(f'start_session refused: {exc}')
+        return response
+
+    def _on_stop_session(self, request, response):
+        if self.routine is None or not self.routine.started or self.routine.finished:
+            response.success, response.message = False, 'no session is running'
+            return response
+        self._apply(self.routine.stop(self._now(), 'stopped by request'))
+        response.success, response.message = True, 'session stopped'
+        return response
 
     # ---- routine plumbing ---------------------------------------------------------------
 
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
 
-    def _on_start(self):
-        self._start_timer.cancel()
-        self.destroy_timer(self._start_timer)
-        self._apply(self.routine.start(self._now()))
-
     def _on_tick(self):
         if self._awaiting:
             seq, (sent_at, text) = next(iter(self._awaiting.items()))
-            if self._now() - sent_at > self.speech_timeout:
+            if self._now() - sent_at > self.params['speech_timeout']:
                 self.get_logger().warning(
-                    f'no result from the speech server {self.speech_timeout:.0f} s after '
-                    f'"{text}"; carrying on')
+                    f"no result from the speech server {self.params['speech_timeout']:.0f} s "
+                    f'after "{text}"; carrying on')
                 self._speech_finished(seq)
-        if self.routine.started:
+        if self.routine is not None and self.routine.started:
             self._apply(self.routine.tick(self._now()))
         self._send_unsent()
 
     def _apply(self, actions):
+        now = self._now()
         for action in actions:
             if isinstance(action, Say):
-                self.get_logger().info(f'say: "{action.text}"')
-                self._unsent.append(action.text)
+                self.get_logger().info(f'say{" (urgent)" if action.urgent else ""}: "{action.text}"')
+                self._unsent.append(action)
             elif isinstance(action, Counted):
                 rep = action.rep
-                self.get_logger().info(
-                    f'count: {rep.number}/{action.target} '
-                    f'(peak {rep.peak:.0f}°, {rep.duration:.1f} s)')
+                self.get_logger().info(f'count: {rep.number}/{action.target} '
+                                       f'(peak {rep.peak:.2f}, {rep.duration:.1f} s)')
             elif isinstance(action, StateChanged):
                 self._publish_state(action)
+            elif isinstance(action, Event):
+                self._record(now, action)
+            elif isinstance(action, AlertCaregiver):
+                self._alert(action)
         self._send_unsent()
-        if self.routine.finished and self.exit_when_done and not self._stopping:
+        if self.routine is not None and self.routine.finished:
+            self._end_session(now)
+
+    def _record(self, now: float, event: Event):
+        msg = SessionEvent(kind=event.kind, detail=json.dumps(event.detail, default=str))
+        msg.header.stamp = self.get_clock().now().to_msg()
+        try:
+            self.recorder.record(now, event, item=self.routine.item)
+            msg.session_id = str(self.recorder.session_id or '')
+        except (SessionLogError, TypeError) as exc:
+            # the session goes on for the patient; the care team sees the gap in the log
+            self.get_logger().error(f'session log: could not record {event.kind}: {exc}')
+        self.event_pub.publish(msg)
+
+    def _alert(self, alert: AlertCaregiver):
+        msg = CaregiverAlert(reason=alert.reason, urgent=alert.urgent,
+                             patient_id=self.routine.programme.patient_id, detail=alert.reason)
+        msg.header.stamp = self.get_clock().now().to_msg()
+        self.alert_pub.publish(msg)
+        log = self.get_logger().error if alert.urgent else self.get_logger().warning
+        log(f'caregiver alert{" (URGENT)" if alert.urgent else ""}: {alert.reason}')
+
+    def _end_session(self, now: float):
+        if self.recorder is not None and not self.recorder.ended:
+            try:
+                self.recorder.end(now, self.routine.step.value)
+            except SessionLogError as exc:
+                self.get_logger().error(f'session log: could not close the session: {exc}')
+        if self.params['exit_when_done'] and not self._stopping:
             self._stopping = True
             self.get_logger().info(f'routine ended (step {self.routine.step.value}); '
                                    'shutting down as exit_when_done asks')
             self.create_timer(FINAL_STATE_GRACE, self._shutdown)
 
     def _publish_state(self, state: StateChanged):
-        msg = CoachState()
+        msg = CoachState(routine=state.routine, step=state.step, exercise=state.exercise,
+                         count=state.count, target=state.target,
+                         set_number=state.set_index + 1 if state.sets else 0, sets=state.sets,
+                         motion_allowed=self.routine.motion_allowed)
         msg.header.stamp = self.get_clock().now().to_msg()
-        msg.routine, msg.step, msg.exercise = state.routine, state.step, state.exercise
-        msg.count, msg.target = state.count, state.target
         self.state_pub.publish(msg)
         if (state.step, state.exercise) != self._logged_step:   # counts have their own line
             self._logged_step = (state.step, state.exercise)
@@ -195,6 +304,17 @@ class CoachNode(Node):
     def _shutdown(self):
         # rclpy.spin() in main() returns once the context is shut down; exit code 0.
         self.context.try_shutdown()
+
+    def destroy_node(self):
+        if self.routine is not None and self.routine.started and not self.routine.finished:
+            now = self._now()
+            for action in self.routine.stop(now, 'coach node shut down'):
+                if isinstance(action, Event):
+                    self.recorder.record(now, action, item=self.routine.item)
+            self.recorder.end(now, self.routine.step.value)
+        if self.log is not None:
+            self.log.close()
+        super().destroy_node()
 
     # ---- speech -------------------------------------------------------------------------
 
@@ -207,14 +327,15 @@ class CoachNode(Node):
                 self._last_speech_wait_log = now
                 self.get_logger().warning(
                     f'speech server "speak" not available yet; {len(self._unsent)} phrase(s) '
-                    f'waiting, next: "{self._unsent[0]}"')
+                    f'waiting, next: "{self._unsent[0].text}"')
             return
         while self._unsent:
-            text = self._unsent.popleft()
+            say = self._unsent.popleft()
             self._goal_seq += 1
             seq = self._goal_seq
-            self._awaiting[seq] = (self._now(), text)
-            goal = Speak.Goal(text=text, language=self.language, urgent=False)
+            self._awaiting[seq] = (self._now(), say.text)
+            goal = Speak.Goal(text=say.text, language=self.routine.phrases.language,
+                              urgent=say.urgent)
             self.speak_client.send_goal_async(goal).add_done_callback(
                 lambda future, seq=seq: self._on_goal_response(seq, future))
 
@@ -232,12 +353,12 @@ class CoachNode(Node):
         result = response.result if response is not None else None
         if result is None or not result.success:
             error = result.error if result is not None else 'no result'
-            self.get_logger().warning(f'speech failed ({error}); carrying on')
+            self.get_logger().warning(f'speech did not finish ({error}); carrying on')
         self._speech_finished(seq)
 
     def _speech_finished(self, seq: int):
         # Results of phrases already given up on (timeout) must not advance the routine twice.
-        if self._awaiting.pop(seq, None) is None:
+        if self._awaiting.pop(seq, None) is None or self.routine is None:
             return
         self._apply(self.routine.on_speech_finished(self._now()))
 
@@ -252,7 +373,7 @@ class CoachNode(Node):
         for body_id in ids:
             if body_id not in self._body_subs:
                 self._subscribe_body(body_id)
-        # The walking skeleton coaches one person: the first tracked body.
+        # One person is coached: the first tracked body.
         active = next((i for i in ids if i in self._body_subs), '')
         if active != self._active_body:
             self.get_logger().info(f'coaching body "{active}"' if active else 'nobody tracked')
@@ -262,7 +383,7 @@ class CoachNode(Node):
         prefix = f'/humans/bodies/{body_id}'
         try:
             subs = (
-                self.create_subscription(Skeleton2D, f'{prefix}/skeleton2d',
+                self.create_subscription(Skeleton2D, f"{prefix}/{self.params['skeleton_topic']}",
                                          lambda m, b=body_id: self._on_skeleton(b, m), BODY_QOS),
                 self.create_subscription(BodyPosture, f'{prefix}/posture',
                                          lambda m, b=body_id: self._on_posture(b, m), BODY_QOS),
@@ -274,7 +395,7 @@ class CoachNode(Node):
         self._body_subs[body_id] = subs
 
     def _on_posture(self, body_id: str, msg: BodyPosture):
-        if body_id != self._active_body:
+        if body_id != self._active_body or self.routine is None or not self.routine.started:
             return
         try:
             posture = Posture(msg.posture)
@@ -282,16 +403,20 @@ class CoachNode(Node):
             self.get_logger().warning(f'unknown posture value {msg.posture}; ignored',
                                       throttle_duration_sec=10.0)
             return
-        self._apply(self.routine.on_posture(self._now(), posture))
+        self._apply(self.routine.on_posture(self._now(), posture, on_floor=msg.on_floor))
 
     def _on_skeleton(self, body_id: str, msg: Skeleton2D):
-        if body_id != self._active_body:
+        if body_id != self._active_body or self.routine is None or not self.routine.started:
+            return
+        exercise = self.routine.current_exercise
+        if exercise is None:
             return
         stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
         t = stamp if stamp > 0 else self._now()
         landmarks = [(lm.x, lm.y, lm.visibility) for lm in msg.landmarks]
         try:
-            value = exercise_signal(self.exercise, landmarks, msg.image_width, msg.image_height)
+            value = exercise_signal(exercise, landmarks, msg.image_width, msg.image_height,
+                                    depths=[lm.z for lm in msg.landmarks])
         except ValueError as exc:
             self.get_logger().warning(f'skeleton from body {body_id!r} unusable: {exc}',
                                       throttle_duration_sec=10.0)

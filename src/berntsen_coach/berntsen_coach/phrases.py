@@ -37,30 +37,95 @@ _TEXT = {
     'nb': {
         'number': _number_nb,
         'times': lambda n: 'én gang' if n == 1 else f'{_number_nb(n)} ganger',
+        'seconds': lambda x: f'{x:.1f}'.replace('.', ','),
         'greeting': 'God morgen, {name}! Jeg håper du har sovet godt.',
         'stand_up': 'Nå skal vi stå opp. Reis deg rolig opp når du er klar.',
         'stand_up_again': '{name}, er du klar? Reis deg rolig opp, så begynner vi.',
-        'intro': {
-            'arm_raise': 'Nå skal vi løfte armene {times}. Løft armene ut til siden og opp '
-                         'over skulderhøyde, og senk dem rolig igjen.',
-        },
-        'praise': 'Kjempebra! Det var flott gjort.',
         'goodbye': 'Takk for nå, {name}. Ha en fin dag!',
-        'no_response': 'Det er greit, {name}. Vi prøver igjen litt senere.',
+        'wake': 'God morgen, {name}! Det er tid for å våkne. Er du våken?',
+        'sit_up': 'Sett deg rolig opp på sengekanten, med føttene i gulvet.',
+        'sit_up_again': '{name}, kan du sette deg opp på sengekanten? Ta den tiden du trenger.',
+        'lay_down_again': 'Ikke legg deg igjen, {name}. Vi setter oss opp på sengekanten '
+                          'sammen.',
+        'sit_for_exercise': 'Sett deg godt til rette på stolen.',
+        'stand_for_exercise': 'Reis deg opp og stå støtt. Hold deg gjerne i stolryggen.',
+        'set_of': 'Sett {index} av {sets}.',
+        'praises': ('Bra!', 'Flott!', 'Sånn, ja!', 'Veldig bra!', 'Godt jobbet!', 'Supert!'),
+        'halfway': 'Halvveis!',
+        'last_one': 'Én igjen!',
+        'keep_going': 'Fortsett når du er klar.',
+        'rest': 'Pause i {seconds} sekunder.',
+        'rest_left': '{seconds} sekunder igjen.',
+        'rest_over': 'Da fortsetter vi.',
+        'set_done': 'Det var det settet. Godt jobbet!',
+        'floor_urgent': '{name}, bli liggende der du er. Jeg ringer etter hjelp nå.',
+        'floor_reassure': 'Hjelpen er på vei, {name}. Bli liggende rolig.',
+        'caregiver_called': 'Jeg sier fra til dem som hjelper deg, {name}. Vi prøver igjen '
+                            'senere.',
+        'test_intro': {
+            'chair_stand_30s': 'Nå tar vi en liten test. Sitt med armene i kors over brystet. '
+                               'Når jeg sier gå, reiser du deg helt opp og setter deg ned igjen '
+                               'så mange ganger du klarer på tretti sekunder.',
+            'five_times_sit_to_stand': 'Nå tar vi en liten test. Sitt med armene i kors over '
+                                       'brystet. Når jeg sier gå, reiser du deg helt opp og '
+                                       'setter deg ned igjen fem ganger, så fort du trygt kan.',
+        },
+        'ready_go': 'Klar, ferdig, gå!',
+        'test_stop': 'Stopp! Bra jobbet.',
+        'result_chair_stand_30s': 'Du reiste deg {times} på tretti sekunder.',
+        'zero_times': 'ingen ganger',
+        'result_five_times_sit_to_stand': 'Det tok {seconds} sekunder.',
+        'result_not_completed': 'Det var godt forsøkt. Vi prøver igjen en annen dag.',
+        'summary': 'I dag har du gjort {parts}. Det er kjempebra!',
+        'summary_nothing': 'Vi får ta øvelsene en annen gang.',
+        'and': 'og',
     },
     'en': {
         'number': _number_en,
         'times': lambda n: 'once' if n == 1 else f'{_number_en(n)} times',
+        'seconds': lambda x: f'{x:.1f}',
         'greeting': 'Good morning, {name}! I hope you slept well.',
         'stand_up': "Let's get up now. Stand up slowly when you are ready.",
         'stand_up_again': '{name}, are you ready? Stand up slowly, and we will begin.',
-        'intro': {
-            'arm_raise': 'Now we will raise our arms {times}. Raise your arms out to the sides, '
-                         'above shoulder height, and lower them slowly again.',
-        },
-        'praise': 'Excellent! Well done.',
         'goodbye': 'Thank you, {name}. Have a nice day!',
-        'no_response': "That's all right, {name}. We will try again a little later.",
+        'wake': 'Good morning, {name}! It is time to wake up. Are you awake?',
+        'sit_up': 'Sit up slowly on the edge of the bed, with your feet on the floor.',
+        'sit_up_again': '{name}, can you sit up on the edge of the bed? Take the time you need.',
+        'lay_down_again': "Don't lie down again, {name}. Let's sit up on the edge of the bed "
+                          'together.',
+        'sit_for_exercise': 'Sit down comfortably on the chair.',
+        'stand_for_exercise': 'Stand up and find your balance. Hold on to the back of the chair '
+                              'if you like.',
+        'set_of': 'Set {index} of {sets}.',
+        'praises': ('Good!', 'Great!', "That's it!", 'Very good!', 'Well done!', 'Super!'),
+        'halfway': 'Halfway there!',
+        'last_one': 'Last one!',
+        'keep_going': 'Carry on when you are ready.',
+        'rest': 'Rest for {seconds} seconds.',
+        'rest_left': '{seconds} seconds left.',
+        'rest_over': "Let's carry on.",
+        'set_done': 'That was the set. Well done!',
+        'floor_urgent': '{name}, stay where you are. I am calling for help now.',
+        'floor_reassure': 'Help is on the way, {name}. Stay still and rest.',
+        'caregiver_called': 'I will let the people who help you know, {name}. We will try '
+                            'again later.',
+        'test_intro': {
+            'chair_stand_30s': "Now a short test. Sit with your arms crossed over your chest. "
+                               "When I say go, stand all the way up and sit down again as many "
+                               "times as you can in thirty seconds.",
+            'five_times_sit_to_stand': 'Now a short test. Sit with your arms crossed over your '
+                                       'chest. When I say go, stand all the way up and sit down '
+                                       'again five times, as quickly as you safely can.',
+        },
+        'ready_go': 'Ready, set, go!',
+        'test_stop': 'Stop! Well done.',
+        'result_chair_stand_30s': 'You stood up {times} in thirty seconds.',
+        'zero_times': 'zero times',
+        'result_five_times_sit_to_stand': 'That took {seconds} seconds.',
+        'result_not_completed': 'That was a good try. We will try again another day.',
+        'summary': 'Today you did {parts}. That is excellent!',
+        'summary_nothing': 'We will do the exercises another time.',
+        'and': 'and',
     },
 }
 
@@ -90,23 +155,52 @@ class Phrases:
     def stand_up(self) -> str:
         return self._text['stand_up']
 
-    def stand_up_again(self, name: str) -> str:
-        return self._text['stand_up_again'].format(name=name)
-
-    def has_intro(self, exercise: str) -> bool:
-        return exercise in self._text['intro']
-
-    def exercise_intro(self, exercise: str, target: int) -> str:
-        if exercise not in self._text['intro']:
-            raise ValueError(f'no {self.language!r} introduction for exercise {exercise!r}')
-        self.number(target)  # validates the range
-        return self._text['intro'][exercise].format(times=self._text['times'](target))
-
-    def praise(self) -> str:
-        return self._text['praise']
-
     def goodbye(self, name: str) -> str:
         return self._text['goodbye'].format(name=name)
 
-    def no_response(self, name: str) -> str:
-        return self._text['no_response'].format(name=name)
+    # ---- the full morning routine and programmes (coach_routine.py) -----------------------
+
+    def text(self, key: str, **fields) -> str:
+        """A phrase by key (see _TEXT), with its {fields} filled in."""
+        template = self._text.get(key)
+        if not isinstance(template, str):
+            raise ValueError(f'no {self.language!r} phrase {key!r}')
+        return template.format(**fields)
+
+    def times(self, n: int) -> str:
+        """"fem ganger" / "five times"."""
+        self.number(n)
+        return self._text['times'](n)
+
+    def format_intro(self, template: str, target: int) -> str:
+        """An exercise's intro text from exercises.yaml, {times} filled in."""
+        return template.format(times=self.times(target))
+
+    def set_of(self, index: int, sets: int) -> str:
+        return self.text('set_of', index=self.number(index), sets=self.number(sets))
+
+    @property
+    def praises(self) -> tuple[str, ...]:
+        return self._text['praises']
+
+    def test_intro(self, test: str) -> str:
+        if test not in self._text['test_intro']:
+            raise ValueError(f'no {self.language!r} instructions for clinical test {test!r}')
+        return self._text['test_intro'][test]
+
+    def chair_stand_result(self, stands: int) -> str:
+        return self.text('result_chair_stand_30s',
+                         times=self.times(stands) if stands else self._text['zero_times'])
+
+    def five_times_result(self, seconds: float) -> str:
+        return self.text('result_five_times_sit_to_stand',
+                         seconds=self._text['seconds'](seconds))
+
+    def summary(self, parts: list[tuple[int, str]]) -> str:
+        """"I dag har du gjort 16 reisninger og 10 armløft." from (count, spoken noun)."""
+        items = [f'{count} {noun}' for count, noun in parts if count > 0]
+        if not items:
+            return self.text('summary_nothing')
+        joined = items[0] if len(items) == 1 else \
+            ', '.join(items[:-1]) + f" {self._text['and']} " + items[-1]
+        return self.text('summary', parts=joined)

@@ -25,6 +25,7 @@ class FakePatient:
         self.msgs = dict(BodyPosture=BodyPosture, IdsList=IdsList, Skeleton2D=Skeleton2D)
         self.lock = threading.Lock()
         self.spoken: list[tuple[str, str]] = []
+        self.urgent: list[str] = []
         self.states: list = []
         self.server = ActionServer(node, Speak, 'speak', self._speak)
         node.create_subscription(
@@ -41,6 +42,8 @@ class FakePatient:
         from berntsen_interfaces.action import Speak
         with self.lock:
             self.spoken.append((goal_handle.request.text, goal_handle.request.language))
+            if goal_handle.request.urgent:
+                self.urgent.append(goal_handle.request.text)
         goal_handle.succeed()
         return Speak.Result(success=True, error='', duration=0.5, output='log')
 
@@ -52,11 +55,16 @@ class FakePatient:
         with self.lock:
             return self.states[-1] if self.states else None
 
-    def publish(self, posture, angle, image_width=WIDTH):
+    def urgent_texts(self):
+        with self.lock:
+            return list(self.urgent)
+
+    def publish(self, posture, angle, image_width=WIDTH, on_floor=False):
         stamp = self.node.get_clock().now().to_msg()
         # A second, unusable id ('bad id' is no valid topic name) must be skipped safely.
         self.tracked_pub.publish(self.msgs['IdsList'](ids=['bad id', BODY_ID]))
-        p = self.msgs['BodyPosture'](body_id=BODY_ID, posture=posture, confidence=0.9)
+        p = self.msgs['BodyPosture'](body_id=BODY_ID, posture=posture, confidence=0.9,
+                                     on_floor=on_floor)
         p.header.stamp = stamp
         self.posture_pub.publish(p)
         s = self.msgs['Skeleton2D'](body_id=BODY_ID, image_width=image_width, image_height=HEIGHT)
@@ -90,15 +98,20 @@ def arm_angle(t: float) -> float:
     return 150.0 if within < 1.5 else 20.0
 
 
-def test_coach_runs_the_morning_routine(ros_nodes, make_patient):
+def _coach(tmp_path, **params):
     from berntsen_bringup.processes import NodeProcessSpec
+    return NodeProcessSpec(module='berntsen_coach.coach_node', name='coach', params={
+        'programme_file': 'sim_morning', 'skeleton_topic': 'skeleton2d',
+        'db_path': str(tmp_path / 'sessions.sqlite3'), **params})
+
+
+def test_coach_runs_the_morning_programme_and_records_it(ros_nodes, make_patient, tmp_path):
     from berntsen_interfaces.msg import BodyPosture
     from berntsen_coach.phrases import Phrases
+    from berntsen_coach.session_log import SessionLog
 
     patient = make_patient()
-    coach = ros_nodes(NodeProcessSpec(
-        module='berntsen_coach.coach_node', name='coach',
-        params={'patient_name': 'Kari', 'start_delay': 0.5, 'exit_when_done': True}))
+    coach = ros_nodes(_coach(tmp_path, start_delay=0.5, exit_when_done=True))
 
     stand_seen = exercise_seen = None
     corrupt_sent = False
@@ -127,54 +140,118 @@ def test_coach_runs_the_morning_routine(ros_nodes, make_patient):
         texts = [text for text, _ in patient.spoken]
         languages = {language for _, language in patient.spoken}
         states = list(patient.states)
-    assert texts == [p.greeting('Kari'), p.stand_up(), p.exercise_intro('arm_raise', 5),
-                     'én', 'to', 'tre', 'fire', 'fem', p.praise(), p.goodbye('Kari')]
+    # greeted; asked to stand (after a wake-up call if her sitting was not seen steadily yet)
+    assert texts[0] == p.greeting('Kari') and p.stand_up() in texts
+    assert [t for t in texts if t in ('én', 'to', 'tre', 'fire', 'fem')] == \
+        ['én', 'to', 'tre', 'fire', 'fem']
+    assert texts[-1] == p.goodbye('Kari')
     assert languages == {'nb'}
     steps = []
     for _, step, *_rest in states:
         if not steps or steps[-1] != step:
             steps.append(step)
-    assert steps == ['greet', 'stand_up', 'exercise', 'goodbye', 'done']
-    assert states[-1] == ('morning', 'done', 'arm_raise', 5, 5)
+    assert [s for s in steps if s != 'wake'] == \
+        ['greet', 'stand_up', 'exercise', 'summary', 'goodbye', 'done']
     counts = [count for _, step, exercise, count, _ in states if step == 'exercise' and exercise]
-    assert counts == [0, 1, 2, 3, 4]
-    log = coach.log_path.read_text()
-    assert 'say: "God morgen, Kari!' in log and 'count: 5/5' in log
+    assert counts[:5] == [0, 1, 2, 3, 4]
+
+    with SessionLog(tmp_path / 'sessions.sqlite3', create=False) as log:
+        [session] = log.list_sessions('p-sim-0001')
+        assert session.outcome == 'completed' and session.exercises == ('arm_raise',)
+        [progress] = log.patient_progress('p-sim-0001')
+        [arm] = progress.exercises
+        assert (arm.counted_reps, arm.target_reps) == (5, 5)
+    assert b'Kari' not in (tmp_path / 'sessions.sqlite3').read_bytes(), 'only the pseudonym'
 
 
-def test_coach_waits_for_the_speech_server_and_falls_back_to_norwegian(ros_nodes, make_patient):
-    from berntsen_bringup.processes import NodeProcessSpec
+def test_a_person_on_the_floor_gets_an_urgent_message_and_a_caregiver_alert(
+        ros_nodes, make_patient, rclpy_node, tmp_path):
+    from berntsen_interfaces.msg import BodyPosture, CaregiverAlert
+    from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+
+    alerts = []
+    rclpy_node.create_subscription(
+        CaregiverAlert, 'caregiver/alert', alerts.append,
+        QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
+                   durability=DurabilityPolicy.TRANSIENT_LOCAL))
+    patient = make_patient()
+    coach = ros_nodes(_coach(tmp_path, start_delay=0.0))
+    deadline = time.monotonic() + 20.0
+    while time.monotonic() < deadline and not patient.latest_state():
+        patient.publish(BodyPosture.SITTING, 20.0)
+        time.sleep(0.05)
+    fell_at = time.monotonic()
+    while time.monotonic() < fell_at + 10.0 and not alerts:
+        patient.publish(BodyPosture.LYING, 20.0, on_floor=True)
+        time.sleep(0.05)
+    assert alerts, 'no caregiver alert for a person on the floor'
+    assert time.monotonic() - fell_at < 3.0
+    assert alerts[0].urgent and alerts[0].patient_id == 'p-sim-0001'
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline and not patient.urgent_texts():
+        time.sleep(0.05)
+    assert patient.urgent_texts() == ['Kari, bli liggende der du er. Jeg ringer etter hjelp nå.']
+    assert patient.latest_state()[1] == 'help'
+    assert coach.poll() is None
+
+
+def test_session_services(ros_nodes, rclpy_node, tmp_path):
+    from berntsen_interfaces.srv import StartSession
+    from std_srvs.srv import Trigger
+
+    bad = tmp_path / 'bad.yaml'
+    bad.write_text('patient: {name: Kari, id: p-1}\nlanguage: nb\nitems:\n'
+                   '  - exercise: cartwheel\n    sets: 1\n    repetitions: 5\n')
+    ros_nodes(_coach(tmp_path, autostart=False))
+    start = rclpy_node.create_client(StartSession, 'start_session')
+    stop = rclpy_node.create_client(Trigger, 'stop_session')
+    assert start.wait_for_service(timeout_sec=20) and stop.wait_for_service(timeout_sec=5)
+
+    def call(client, request):
+        future = client.call_async(request)
+        deadline = time.monotonic() + 10
+        while not future.done() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return future.result()
+
+    assert not call(stop, Trigger.Request()).success, 'nothing to stop yet'
+    refused = call(start, StartSession.Request(programme_file=str(bad)))
+    assert not refused.success and str(bad) in refused.message and 'cartwheel' in refused.message
+    started = call(start, StartSession.Request(programme_file='sim_morning'))
+    assert started.success and started.session_id
+    assert not call(start, StartSession.Request()).success, 'one session at a time'
+    assert call(stop, Trigger.Request()).success
+
+
+def test_coach_waits_for_the_speech_server_and_falls_back_to_norwegian(ros_nodes, make_patient,
+                                                                        tmp_path):
     from berntsen_coach.phrases import Phrases
 
-    coach = ros_nodes(NodeProcessSpec(
-        module='berntsen_coach.coach_node', name='coach',
-        params={'patient_name': 'Ola', 'language': 'sv', 'start_delay': 0.0}))
+    coach = ros_nodes(_coach(tmp_path, patient_name='Ola', language='sv', start_delay=0.0))
     deadline = time.monotonic() + 20.0
     while time.monotonic() < deadline and 'not available yet' not in coach.log_path.read_text():
         assert coach.poll() is None, 'coach must not exit without a speech server'
         time.sleep(0.2)
     log = coach.log_path.read_text()
-    assert "unknown language 'sv'" in log and 'speaking nb instead' in log
+    assert "unknown language 'sv'" in log and "speaking the programme's (nb)" in log
     assert 'say: "God morgen, Ola!' in log and 'not available yet' in log
 
     patient = make_patient()   # the speech server comes up late
     deadline = time.monotonic() + 20.0
-    while time.monotonic() < deadline and len(patient.spoken) < 2:
+    while time.monotonic() < deadline and len(patient.spoken) < 1:
         time.sleep(0.1)
     with patient.lock:
-        assert patient.spoken[:2] == [(Phrases('nb').greeting('Ola'), 'nb'),
-                                      (Phrases('nb').stand_up(), 'nb')]
+        assert patient.spoken[0] == (Phrases('nb').greeting('Ola'), 'nb')
     # Transient-local: the late subscriber still gets the current step.
     deadline = time.monotonic() + 10.0
     while time.monotonic() < deadline and patient.latest_state() is None:
         time.sleep(0.1)
-    assert patient.latest_state() == ('morning', 'stand_up', '', 0, 0)
+    assert patient.latest_state()[1] in ('greet', 'wake')
     assert coach.poll() is None
 
 
-def test_coach_carries_on_when_the_speech_server_never_answers(ros_nodes, rclpy_node):
+def test_coach_carries_on_when_the_speech_server_never_answers(ros_nodes, rclpy_node, tmp_path):
     import rclpy
-    from berntsen_bringup.processes import NodeProcessSpec
     from berntsen_interfaces.action import Speak
     from rclpy.action import ActionServer
 
@@ -182,15 +259,13 @@ def test_coach_carries_on_when_the_speech_server_never_answers(ros_nodes, rclpy_
     mute = rclpy.create_node('mute_speech', context=rclpy_node.context)
     server = ActionServer(mute, Speak, 'speak', lambda goal_handle: Speak.Result())
     try:
-        coach = ros_nodes(NodeProcessSpec(
-            module='berntsen_coach.coach_node', name='coach',
-            params={'start_delay': 0.0, 'speech_timeout': 1.0}))
+        coach = ros_nodes(_coach(tmp_path, start_delay=0.0, speech_timeout=1.0))
         deadline = time.monotonic() + 20.0
-        while time.monotonic() < deadline and 'step: stand_up' not in coach.log_path.read_text():
+        while time.monotonic() < deadline and 'step: wake' not in coach.log_path.read_text():
             time.sleep(0.2)
         log = coach.log_path.read_text()
         assert 'no result from the speech server 1 s after "God morgen, Kari!' in log
-        assert 'say: "Nå skal vi stå opp.' in log and 'step: stand_up' in log
+        assert 'say: "God morgen, Kari! Det er tid for å våkne.' in log and 'step: wake' in log
         assert coach.poll() is None
     finally:
         server.destroy()

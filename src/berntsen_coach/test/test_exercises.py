@@ -94,3 +94,51 @@ def test_unreadable_and_malformed_files(tmp_path):
     with pytest.raises(ExerciseFileError, match="key 'exercises'"):
         load_exercises(_write(tmp_path, 'just text'))
     assert issubclass(ExerciseFileError, ValueError)
+
+
+@pytest.mark.parametrize('mutate,field,problem', [
+    (lambda d: d['exercises']['mini_squat'].update(direction='sideways'),
+     'mini_squat.direction', "'sideways' is not one of up, down"),
+    (lambda d: d['exercises']['mini_squat'].update(ready_posture='kneeling'),
+     'mini_squat.ready_posture', 'not one of'),
+    (lambda d: d['exercises']['heel_raise']['signal'].update(kind='speed'),
+     'heel_raise.signal.kind', "'speed' is not one of"),
+    (lambda d: d['exercises']['heel_raise']['signal']['sides']['left'].pop('scale'),
+     'heel_raise.signal.sides.left', 'point, reference and scale'),
+    (lambda d: d['exercises']['heel_raise']['signal'].update(use_z=True),
+     'heel_raise.signal.use_z', 'only joint angles'),
+    (lambda d: d['exercises']['standing_march'].update(up_threshold=7.0),
+     'standing_march.up_threshold', 'outside'),
+    (lambda d: d['exercises']['elbow_flexion']['intro'].pop('en'),
+     'elbow_flexion.intro.en', 'missing'),
+    (lambda d: d['exercises']['elbow_flexion']['cues'].update(wobble={'nb': 'x', 'en': 'y'}),
+     'elbow_flexion.cues.wobble', 'unknown cue kind'),
+    (lambda d: d['exercises']['elbow_flexion']['cues']['peak_above'].pop('threshold'),
+     'elbow_flexion.cues.peak_above', 'threshold and cue'),
+])
+def test_invalid_new_fields_name_file_field_and_problem(tmp_path, mutate, field, problem):
+    data = _valid()
+    mutate(data)
+    path = _write(tmp_path, data)
+    with pytest.raises(ExerciseFileError) as info:
+        load_exercises(path)
+    message = str(info.value)
+    assert str(path) in message and field in message and problem in message
+
+
+def test_shipped_exercises_and_their_cues():
+    exercises = load_exercises(SHIPPED)
+    seated = exercises['seated_arm_raise']
+    arm_raise = exercises['arm_raise']
+    assert arm_raise.sides == seated.sides and arm_raise.ready_posture == 'any'
+    assert seated.ready_posture == 'sitting'
+    assert exercises['elbow_flexion'].direction == 'down' and exercises['elbow_flexion'].use_z
+    assert exercises['heel_raise'].baseline and exercises['heel_raise'].smoothing > 0
+    assert exercises['standing_march'].combine == 'max'
+    from berntsen_coach.rep_counter import Partial, Rep
+    assert seated.cue_for(Rep(1, 0.0, 2.0, 120.0)).text['en'] == 'Raise your arms a little higher.'
+    assert seated.cue_for(Rep(1, 0.0, 2.0, 150.0)) is None
+    assert seated.cue_for(Partial(0.0, 2.0, 95.0)).kind == 'partial'
+    assert exercises['elbow_flexion'].cue_for(Rep(1, 0.0, 2.0, 70.0)).kind == 'peak_above'
+    counter = exercises['mini_squat'].new_counter()
+    assert counter.direction == 'down' and counter.up_threshold == 162.0

@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from berntsen_coach.rep_counter import Phase, RepCounter
+from berntsen_coach.rep_counter import Partial, Phase, RepCounter, TooFast
 from coach_synthetic import rep_signal
 
 
@@ -123,3 +123,55 @@ def test_invalid_configuration(kw, error):
 def test_non_finite_time_raises():
     with pytest.raises(ValueError):
         counter().update(float('inf'), 20.0)
+
+
+def test_direction_down_counts_falls_and_reports_the_lowest_peak():
+    c = RepCounter(140.0, 80.0, 0.8, 0.5, direction='down')
+    samples = [(t, 200.0 - v) for t, v in rep_signal(3, low=35.0, high=150.0, noise=2.0)]
+    reps = feed(c, samples)
+    assert [r.number for r in reps] == [1, 2, 3]
+    assert all(r.peak == pytest.approx(50.0, abs=8.0) for r in reps)
+
+
+def test_up_at_and_up_since_mark_reaching_the_far_threshold():
+    c = counter()
+    feed(c, [(t / 10, 20.0) for t in range(10)])
+    c.update(1.2, 120.0)
+    assert c.up_since == 1.2 and c.phase is Phase.UP
+    rep = c.update(2.5, 20.0)
+    assert rep.up_at == 1.2 and c.up_since is None
+
+
+def test_partial_and_too_fast_events():
+    c = counter()
+    feed(c, [(t / 10, 20.0) for t in range(10)])
+    assert c.update_event(1.5, 95.0) is None
+    partial = c.update_event(2.5, 20.0)
+    assert partial == Partial(start=0.9, end=2.5, peak=95.0)
+    assert c.update_event(3.0, 60.0) is None and c.update_event(3.5, 20.0) is None  # wobble
+    c.update_event(3.6, 140.0)
+    assert isinstance(c.update_event(3.8, 20.0), TooFast) and c.rejected == 1
+    assert c.count == 0 and len(c.partials) == 1
+
+
+def test_baseline_mode_measures_from_the_rest_level():
+    c = RepCounter(0.03, 0.012, 0.8, 1.0, baseline=True)
+    rest = 0.4
+    samples = [(t, rest + v) for t, v in rep_signal(2, low=0.0, high=0.05, rate=30.0)]
+    assert len(feed(c, samples)) == 2
+    assert c.rest_value == pytest.approx(rest)
+
+
+def test_smoothing_removes_single_sample_spikes():
+    c = counter(smoothing=0.3)
+    samples = [(t / 30, 20.0) for t in range(60)]
+    samples[40] = (samples[40][0], 170.0)          # one corrupt frame
+    assert feed(c, samples) == [] and c.rejected == 0
+    assert len(feed(c, rep_signal(2, start=3.0, rate=30.0))) == 2
+
+
+@pytest.mark.parametrize('kw', [dict(direction='sideways'), dict(smoothing=-1.0),
+                                dict(baseline=True, down_threshold=-1.0)])
+def test_invalid_options(kw):
+    with pytest.raises(ValueError):
+        counter(**kw)

@@ -1,0 +1,82 @@
+"""Write a routine's events into the session log (no rclpy).
+
+The routine reports what happened as `Event(kind, detail)`; this module turns those into
+session, set, repetition, event and clinical-measure rows. Every event is also kept as an
+event row, so nothing the routine reported is lost even where no table fits it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .programme import ExerciseItem, Programme
+from .routine import Event
+from .session_log import SessionLog
+
+# Final routine steps and the session outcome they stand for.
+OUTCOME_OF_STEP = {'done': 'completed', 'no_response': 'no_response', 'stopped': 'stopped_early'}
+
+
+class SessionRecorder:
+    """One session of one programme in a SessionLog."""
+
+    def __init__(self, log: SessionLog, programme: Programme, programme_path: str | Path | None,
+                 routine_name: str):
+        self.log = log
+        self.programme = programme
+        self.programme_path = programme_path
+        self.routine_name = routine_name
+        self.session_id: int | None = None
+        self._set_id: int | None = None
+        self._set_count = 0
+        self._sets_of: dict[str, int] = {}   # sets started per exercise (a restart is a new set)
+        self._fall_suspected = False
+        self.ended = False
+
+    def begin(self, t: float) -> int:
+        """Open the session row; before the routine starts, so a session that cannot be
+        recorded is refused rather than run unrecorded. Raises SessionLogError."""
+        self.session_id = self.log.start_session(
+            self.programme.patient_id, self.routine_name, self.programme_path,
+            self.programme.language, started=t, private_names=[self.programme.patient_name])
+        return self.session_id
+
+    def record(self, t: float, event: Event, item=None) -> None:
+        """Record one routine event; `item` is the programme item being done at that time."""
+        if self.session_id is None or self.ended:
+            return
+        detail = dict(event.detail)
+        self.log.add_event(self.session_id, t, event.kind, detail)
+        kind = event.kind
+        if kind == 'set_started' and isinstance(item, ExerciseItem):
+            exercise = detail.get('exercise') or item.exercise
+            self._sets_of[exercise] = self._sets_of.get(exercise, 0) + 1
+            self._set_id = self.log.start_set(self.session_id, exercise, self._sets_of[exercise],
+                                              item.repetitions, started=t)
+            self._set_count = 0
+        elif kind in ('repetition', 'partial_repetition') and self._set_id is not None \
+                and 'test' not in detail:
+            partial = kind == 'partial_repetition'
+            number = self._set_count + 1 if partial else int(detail['number'])
+            self.log.add_repetition(self._set_id, number, detail['start'], detail['end'],
+                                    peak_signal=detail.get('peak'), partial=partial)
+            if not partial:
+                self._set_count = number
+        elif kind in ('set_completed', 'set_incomplete', 'set_interrupted') \
+                and self._set_id is not None:
+            self.log.end_set(self._set_id, int(detail.get('count', self._set_count)), ended=t)
+            self._set_id = None
+        elif kind == 'clinical_measure' and detail.get('value') is not None:
+            self.log.add_clinical_measure(self.session_id, t, detail['test'], detail['value'])
+        elif kind == 'fall_suspected':
+            self._fall_suspected = True
+
+    def end(self, t: float, final_step: str) -> None:
+        """Close the session (and a set left open) once the routine has ended."""
+        if self.session_id is None or self.ended:
+            return
+        if self._set_id is not None:
+            self.log.end_set(self._set_id, self._set_count, ended=t)
+            self._set_id = None
+        outcome = 'fall_alert' if self._fall_suspected else OUTCOME_OF_STEP.get(final_step, 'aborted')
+        self.log.end_session(self.session_id, ended=t, outcome=outcome)
+        self.ended = True

@@ -1,0 +1,357 @@
+"""The full morning routine with scripted, timestamped events (no ROS, no real time)."""
+from pathlib import Path
+
+import pytest
+
+from berntsen_coach.coach_routine import CoachRoutine, RoutineSettings, Step
+from berntsen_coach.exercises import load_exercises
+from berntsen_coach.phrases import Phrases
+from berntsen_coach.programme import parse_programme
+from berntsen_coach.routine import AlertCaregiver, Counted, Event, Posture, Say, StateChanged
+from coach_synthetic import rep_signal
+
+CONFIG = Path(__file__).resolve().parent.parent / 'config'
+EXERCISES = load_exercises(CONFIG / 'exercises.yaml')
+
+
+def programme(items=None, language='nb'):
+    items = items or [{'exercise': 'seated_arm_raise', 'sets': 2, 'repetitions': 6,
+                       'rest_seconds': 30}]
+    return parse_programme({'patient': {'name': 'Kari', 'id': 'p-1'}, 'language': language,
+                            'items': items}, EXERCISES)
+
+
+class Session:
+    """Drives a CoachRoutine; a fake speech server plays one phrase at a time."""
+
+    def __init__(self, items=None, language='nb', **settings):
+        settings.setdefault('approach', True)
+        self.routine = CoachRoutine(programme(items, language), EXERCISES,
+                                    RoutineSettings(**settings))
+        self.p = Phrases(language)
+        self.said: list[Say] = []
+        self.unfinished: list[Say] = []
+        self.states: list[StateChanged] = []
+        self.events: list[Event] = []
+        self.alerts: list[AlertCaregiver] = []
+        self.alert_times: list[float] = []
+        self.spoken_at: dict[str, float] = {}    # kind → when it was last reported finished
+        self.counted: list[Counted] = []
+        self.t = 0.0
+
+    def take(self, actions):
+        for a in actions:
+            if isinstance(a, Say):
+                self.said.append(a)
+                self.unfinished.append(a)
+            elif isinstance(a, StateChanged):
+                self.states.append(a)
+            elif isinstance(a, Event):
+                self.events.append(a)
+            elif isinstance(a, AlertCaregiver):
+                self.alerts.append(a)
+                self.alert_times.append(self.t)
+            elif isinstance(a, Counted):
+                self.counted.append(a)
+        return actions
+
+    # Each helper advances the clock, like a node would.
+    def speak_all(self, per_phrase=1.0):
+        while self.unfinished:
+            self.unfinished.pop(0)
+            self.t += per_phrase
+            self.take(self.routine.on_speech_finished(self.t))
+
+    def hold(self, posture, seconds, rate=10.0, on_floor=False, speak=True):
+        """Posture samples and ticks for `seconds`; speech finishes as it goes."""
+        for _ in range(int(round(seconds * rate))):
+            self.t += 1.0 / rate
+            self.take(self.routine.on_posture(self.t, posture, on_floor))
+            self.take(self.routine.tick(self.t))
+            if speak and self.unfinished:
+                self.spoken_at[self.unfinished.pop(0).kind] = self.t
+                self.take(self.routine.on_speech_finished(self.t))
+
+    def signal(self, samples, posture=Posture.SITTING):
+        """Signal samples (times relative to now) with posture samples, speech, ticks."""
+        t0 = self.t
+        for dt, value in samples:
+            self.t = t0 + dt
+            self.take(self.routine.on_posture(self.t, posture))
+            self.take(self.routine.on_signal(self.t, value))
+            self.take(self.routine.tick(self.t))
+            if self.unfinished:   # a speech server 0.3 s a phrase behind
+                self.unfinished.pop(0)
+                self.take(self.routine.on_speech_finished(self.t))
+
+    @property
+    def steps(self):
+        out = []
+        for s in self.states:
+            if not out or out[-1] != s.step:
+                out.append(s.step)
+        return out
+
+    def kinds(self):
+        return [s.kind for s in self.said]
+
+
+def get_up(s: Session):
+    s.take(s.routine.start(s.t))
+    assert s.routine.wants_approach and s.routine.motion_allowed and s.said == []
+    s.t += 5.0
+    s.take(s.routine.on_arrived(s.t))
+    s.hold(Posture.LYING, 3.0)           # greeting, wake-up words
+    s.hold(Posture.LYING, 10.0)          # wake_wait → sit-up prompt
+    s.hold(Posture.SITTING, 3.0)         # sits → stand-up prompt
+    s.hold(Posture.STANDING, 3.0)        # stands → programme
+
+
+def test_cooperative_full_programme():
+    s = Session()
+    get_up(s)
+    assert s.routine.step is Step.EXERCISE and not s.routine.motion_allowed
+    s.hold(Posture.SITTING, 4.0)         # intro, "set 1 of 2", sits down: counting live
+    assert s.states[-1] == StateChanged('morning', 'exercise', 'seated_arm_raise', 0, 6, 1, 2)
+    s.signal(rep_signal(6, noise=3.0))
+    assert s.routine.step is Step.REST
+    s.hold(Posture.SITTING, 35.0)        # rest 30 s with a countdown
+    s.hold(Posture.SITTING, 2.0)
+    s.signal(rep_signal(6, noise=3.0, seed=2))
+    s.hold(Posture.SITTING, 10.0)
+    assert s.steps == ['approach', 'greet', 'wake', 'sit_up', 'stand_up', 'exercise', 'rest',
+                       'exercise', 'summary', 'goodbye', 'done']
+    assert s.routine.finished and s.routine.motion_allowed
+    texts = [x.text for x in s.said]
+    p = s.p
+    assert texts[:5] == [p.greeting('Kari'), p.text('wake', name='Kari'), p.text('sit_up'),
+                         p.text('stand_up'), p.format_intro(
+                             EXERCISES['seated_arm_raise'].intro['nb'], 6)]
+    counts = [x.text for x in s.said if x.kind == 'count']
+    assert counts == ['én', 'to', 'tre', 'fire', 'fem', 'seks'] * 2
+    assert [c.rep.number for c in s.counted] == [1, 2, 3, 4, 5, 6] * 2
+    assert 'Pause i 30 sekunder.' in texts and '10 sekunder igjen.' in texts
+    assert texts.count('Halvveis!') == 2 and texts.count('Én igjen!') == 2
+    assert texts[-2] == p.summary([(12, 'armløft')]) and texts[-1] == p.goodbye('Kari')
+    assert 'I dag har du gjort 12 armløft.' in texts[-2]
+    kinds = [e.kind for e in s.events]
+    assert kinds.count('repetition') == 12 and kinds.count('set_completed') == 2
+    assert 'session_started' in kinds and 'session_completed' in kinds
+    assert s.alerts == []
+    assert not any(x.urgent for x in s.said)
+
+
+def test_never_more_than_one_phrase_in_flight():
+    s = Session()
+    s.take(s.routine.start(0.0))
+    s.take(s.routine.on_arrived(1.0))
+    sent = s.take(s.routine.tick(100.0))
+    assert [a for a in sent if isinstance(a, Say)] == []   # greeting still in flight
+    assert len(s.unfinished) == 1
+
+
+def test_slow_patient_gets_reprompts_and_no_alert():
+    s = Session(reprompt_after=10.0, patience=60.0, approach=False)
+    s.take(s.routine.start(0.0))
+    s.hold(Posture.SITTING, 3.0)                 # greeting → stand-up prompt
+    assert s.routine.step is Step.STAND_UP
+    s.hold(Posture.SITTING, 45.0)
+    assert s.kinds().count('reprompt') >= 3
+    s.hold(Posture.STANDING, 3.0)
+    assert s.routine.step is Step.EXERCISE and s.alerts == []
+
+
+def test_no_response_alerts_a_caregiver_within_patience():
+    s = Session(reprompt_after=10.0, patience=40.0)
+    get_up_until_sit_up(s)
+    prompt_spoken = s.spoken_at['sit_up']
+    s.hold(Posture.LYING, 60.0)
+    assert len(s.alerts) == 1 and not s.alerts[0].urgent
+    # Patience counts from the end of the first prompt; re-prompts do not extend it.
+    assert prompt_spoken + 40.0 <= s.alert_times[0] <= prompt_spoken + 40.0 + 0.2
+    assert s.kinds().count('reprompt') == 3
+    no_response = next(e for e in s.events if e.kind == 'no_response')
+    assert 'sit_up' in no_response.detail['reason'] and 'sit_up' in s.alerts[0].reason
+    assert s.routine.step is Step.NO_RESPONSE
+    assert s.kinds()[-1] == 'caregiver_called'
+    assert s.routine.finished
+
+
+def get_up_until_sit_up(s: Session):
+    s.take(s.routine.start(0.0))
+    s.take(s.routine.on_arrived(1.0))
+    s.t = 1.0
+    s.hold(Posture.LYING, 12.0)
+    assert s.routine.step is Step.SIT_UP
+
+
+def test_lying_down_again_is_a_gentle_reprompt_back_to_sit_up():
+    s = Session()
+    get_up(s)
+    s.hold(Posture.SITTING, 4.0)
+    s.signal(rep_signal(2))
+    s.hold(Posture.LYING, 2.0)
+    assert s.routine.step is Step.SIT_UP and s.alerts == []
+    assert 'lay_down_again' in s.kinds()
+    kinds = [e.kind for e in s.events]
+    assert 'lay_down_again' in kinds and 'set_interrupted' in kinds
+    s.hold(Posture.SITTING, 3.0)
+    s.hold(Posture.STANDING, 3.0)
+    s.hold(Posture.SITTING, 6.0)             # the interrupted set starts again from zero
+    assert s.states[-1] == StateChanged('morning', 'exercise', 'seated_arm_raise', 0, 6, 1, 2)
+
+
+@pytest.mark.parametrize('when', ['approach', 'greet', 'stand_up', 'exercise', 'rest', 'done'])
+def test_on_the_floor_is_urgent_at_any_step(when):
+    s = Session()
+    s.take(s.routine.start(0.0))
+    if when != 'approach':
+        s.take(s.routine.on_arrived(1.0))
+    if when in ('stand_up', 'exercise', 'rest', 'done'):
+        s.t = 1.0
+        s.speak_all()
+        s.hold(Posture.SITTING, 3.0)
+    if when in ('exercise', 'rest', 'done'):
+        s.hold(Posture.STANDING, 3.0)
+        s.hold(Posture.SITTING, 4.0)
+    if when in ('rest', 'done'):
+        s.signal(rep_signal(6))
+    if when == 'done':
+        s.hold(Posture.SITTING, 35.0)
+        s.signal(rep_signal(6))
+        s.hold(Posture.SITTING, 10.0)
+    assert s.routine.step.value == when
+    before = len(s.said)
+    actions = s.take(s.routine.on_posture(s.t + 0.1, Posture.LYING, on_floor=True))
+    says = [a for a in actions if isinstance(a, Say)]
+    alerts = [a for a in actions if isinstance(a, AlertCaregiver)]
+    assert len(says) == 1 and says[0].urgent and says[0].kind == 'floor_urgent'
+    assert 'Bli liggende' in says[0].text or 'bli liggende' in says[0].text
+    assert len(alerts) == 1 and alerts[0].urgent
+    assert s.routine.step is Step.HELP and not s.routine.motion_allowed
+    assert len(s.said) == before + 1
+    # Reassurance later, never a second alert; only stop() ends it.
+    s.hold(Posture.LYING, 70.0, on_floor=True)
+    assert s.kinds().count('floor_reassure') >= 1 and len(s.alerts) == 1
+    s.take(s.routine.stop(s.t))
+    assert s.routine.step is Step.STOPPED
+
+
+def test_one_corrective_cue_per_repetition_and_partials_reported():
+    s = Session(items=[{'exercise': 'seated_arm_raise', 'sets': 1, 'repetitions': 8}])
+    get_up(s)
+    s.hold(Posture.SITTING, 4.0)
+    # Three partial raises (peak 95) in a row, then low reps (peak 125 < 140 cue threshold).
+    s.signal(rep_signal(3, high=95.0))
+    s.signal(rep_signal(2, high=125.0))
+    events = [e for e in s.events if e.kind in ('partial_repetition', 'repetition', 'cue')]
+    assert [e.kind for e in events] == ['partial_repetition', 'cue', 'partial_repetition',
+                                        'partial_repetition', 'repetition', 'cue',
+                                        'repetition', 'cue']
+    assert events[0].detail['peak'] == pytest.approx(95.0, abs=1.0)
+    cue_texts = [x.text for x in s.said if x.kind == 'cue']
+    assert cue_texts == ['Litt høyere neste gang.', 'Løft armene litt høyere.',
+                         'Løft armene litt høyere.']
+
+
+def test_counts_merge_when_speech_lags():
+    s = Session(items=[{'exercise': 'seated_arm_raise', 'sets': 1, 'repetitions': 10}])
+    get_up(s)
+    s.hold(Posture.SITTING, 4.0)
+    for t, v in rep_signal(4, rep_time=1.2, rest=0.4, start=s.t):   # speech never finishes
+        s.take(s.routine.on_signal(t, v))
+    assert [x.text for x in s.unfinished] == ['én']      # one in flight
+    assert s.routine._planner.queued == 1                 # only the newest count waits
+    s.speak_all()
+    assert [x.text for x in s.said if x.kind == 'count'] == ['én', 'fire']
+
+
+def test_praise_varies_and_is_deterministic():
+    def praise(seed):
+        s = Session(items=[{'exercise': 'seated_arm_raise', 'sets': 1, 'repetitions': 20}],
+                    praise_every=1, seed=seed)
+        get_up(s)
+        s.hold(Posture.SITTING, 4.0)
+        s.signal(rep_signal(20))
+        return [x.text for x in s.said if x.kind == 'praise']
+    first = praise(1)
+    assert first == praise(1) and len(set(first)) >= 4
+    assert all(a != b for a, b in zip(first, first[1:]))
+
+
+def test_ready_posture_is_asked_for_and_patience_alerts():
+    s = Session(items=[{'exercise': 'seated_arm_raise', 'sets': 1, 'repetitions': 4}],
+                reprompt_after=10.0, patience=30.0)
+    get_up(s)                                    # ends standing: asked to sit down
+    s.hold(Posture.STANDING, 5.0)
+    assert 'sit_for_exercise' in s.kinds()
+    assert s.states[-1].exercise == ''           # not counting while standing
+    s.hold(Posture.STANDING, 40.0)
+    assert s.kinds().count('reprompt') >= 2
+    assert len(s.alerts) == 1 and s.routine.step is Step.NO_RESPONSE
+
+
+def test_stalled_set_ends_incomplete_and_moves_on():
+    s = Session(items=[{'exercise': 'seated_arm_raise', 'sets': 2, 'repetitions': 5,
+                        'rest_seconds': 0}], reprompt_after=10.0, set_patience=25.0)
+    get_up(s)
+    s.hold(Posture.SITTING, 4.0)
+    s.signal(rep_signal(2))
+    s.hold(Posture.SITTING, 30.0)
+    assert 'keep_going' in s.kinds()
+    assert [e.detail['count'] for e in s.events if e.kind == 'set_incomplete'] == [2]
+    assert s.routine.step in (Step.SUMMARY, Step.GOODBYE, Step.DONE)
+
+
+def test_chair_stand_test_in_a_programme():
+    s = Session(items=[{'test': 'chair_stand_30s'}])
+    get_up(s)
+    s.hold(Posture.SITTING, 3.0)               # instructions, sits; "Klar, ferdig, gå!"
+    assert s.routine.step is Step.TEST
+    go = next(e for e in s.events if e.kind == 'test_started').detail['go']
+    assert s.t < go + 3.0
+    # From go + 3 s: 0.5 s seated, then stands of 2.5 s + 0.5 s seated. Stand k reaches
+    # standing (0.7) about 0.76 s into its rise, at go + 4.26 + 3k s: k = 0..8 are within
+    # 30 s, k = 9 (at 31.3 s) is not; at 30 s the person is seated.
+    stands = rep_signal(12, low=0.1, high=1.0, rep_time=2.5, rest=0.5, rate=10)
+    s.signal([(go + 3.0 - s.t + t, v) for t, v in stands])
+    s.hold(Posture.SITTING, 5.0)
+    measure = next(e for e in s.events if e.kind == 'clinical_measure')
+    assert measure.detail == {'test': 'chair_stand_30s', 'value': 9, 'unit': 'stands',
+                              'completed': True}
+    assert s.p.chair_stand_result(9) in [x.text for x in s.said]
+    assert s.routine.measures == {'chair_stand_30s': 9}
+
+
+def test_five_times_sit_to_stand_in_english():
+    s = Session(items=[{'test': 'five_times_sit_to_stand'}], language='en')
+    get_up(s)
+    s.hold(Posture.SITTING, 3.0)
+    go = next(e for e in s.events if e.kind == 'test_started').detail['go']
+    assert s.t < go + 3.0
+    # From go + 3 s: 0.5 s seated, five stands of 2 s + 0.5 s; seated again (below 0.35)
+    # about 0.35 s before the end of the fifth: go + 3 + 0.5 + 4 * 2.5 + 2 - 0.35.
+    stands = rep_signal(5, low=0.1, high=1.0, rep_time=2.0, rest=0.5, rate=10)
+    s.signal([(go + 3.0 - s.t + t, v) for t, v in stands])
+    s.hold(Posture.SITTING, 5.0)
+    value = s.routine.measures['five_times_sit_to_stand']
+    assert value == pytest.approx(15.15, abs=0.15)
+    assert [x.text for x in s.said if x.kind == 'count'] == ['one', 'two', 'three', 'four',
+                                                             'five']
+    assert s.steps[-1] == 'done'
+
+
+def test_invalid_settings_and_bad_input():
+    with pytest.raises(ValueError):
+        RoutineSettings(patience=5.0, reprompt_after=10.0)
+    with pytest.raises(ValueError):
+        RoutineSettings(praise_every=0)
+    s = Session()
+    with pytest.raises(ValueError):
+        s.routine.tick(float('nan'))
+    with pytest.raises(TypeError):
+        s.routine.on_posture(1.0, 3)
+    assert s.routine.on_speech_finished(0.0) == []
+    s.take(s.routine.start(0.0))
+    with pytest.raises(RuntimeError):
+        s.routine.start(1.0)

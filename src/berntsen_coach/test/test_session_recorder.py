@@ -1,0 +1,68 @@
+"""Routine events become session, set and repetition rows."""
+from berntsen_coach.programme import ExerciseItem, Programme
+from berntsen_coach.routine import Event
+from berntsen_coach.session_log import SessionLog
+from berntsen_coach.session_recorder import SessionRecorder
+
+ITEM = ExerciseItem(exercise='arm_raise', sets=1, repetitions=3, rest_seconds=0)
+PROGRAMME = Programme(patient_name='Kari', patient_id='p-0042', language='nb', items=(ITEM,))
+
+
+def record(tmp_path, events, final_step):
+    log = SessionLog(tmp_path / 'log.sqlite3')
+    recorder = SessionRecorder(log, PROGRAMME, None, 'morning')
+    recorder.begin(100.0)
+    for t, event in events:
+        recorder.record(t, event, item=ITEM)
+    recorder.end(200.0, final_step)
+    return log
+
+
+def rep(t, number):
+    return t, Event('repetition', {'exercise': 'arm_raise', 'set': 0, 'number': number,
+                                   'start': t - 2, 'end': t, 'peak': 150.0})
+
+
+def test_a_completed_set_with_a_partial_attempt(tmp_path):
+    log = record(tmp_path, [
+        (110.0, Event('set_started', {'exercise': 'arm_raise', 'set': 0})),
+        rep(113.0, 1),
+        (116.0, Event('partial_repetition', {'exercise': 'arm_raise', 'set': 0,
+                                             'start': 114.0, 'end': 116.0, 'peak': 95.0})),
+        rep(119.0, 2), rep(122.0, 3),
+        (122.5, Event('set_completed', {'exercise': 'arm_raise', 'set': 0, 'count': 3,
+                                        'target': 3})),
+    ], 'done')
+    [session] = log.list_sessions('p-0042')
+    assert session.outcome == 'completed'
+    [progress] = log.patient_progress('p-0042')
+    [arm] = progress.exercises
+    assert (arm.counted_reps, arm.target_reps, arm.partial_reps) == (3, 3, 1)
+    kinds = [kind for _, kind, _ in log.events(session.id)]
+    assert kinds == ['set_started', 'repetition', 'partial_repetition', 'repetition',
+                     'repetition', 'set_completed']
+
+
+def test_a_fall_ends_the_session_as_a_fall_alert_and_closes_the_open_set(tmp_path):
+    log = record(tmp_path, [
+        (110.0, Event('set_started', {'exercise': 'arm_raise', 'set': 0})),
+        rep(113.0, 1),
+        (115.0, Event('fall_suspected', {'step': 'exercise'})),
+    ], 'stopped')
+    [session] = log.list_sessions('p-0042')
+    assert session.outcome == 'fall_alert'
+    [arm] = log.patient_progress('p-0042')[0].exercises
+    assert arm.counted_reps == 1
+
+
+def test_a_restarted_set_is_a_new_set(tmp_path):
+    log = record(tmp_path, [
+        (110.0, Event('set_started', {'exercise': 'arm_raise', 'set': 0})),
+        rep(113.0, 1),
+        (114.0, Event('set_interrupted', {'exercise': 'arm_raise', 'set': 0})),
+        (130.0, Event('set_started', {'exercise': 'arm_raise', 'set': 0})),
+        rep(133.0, 1),
+    ], 'no_response')
+    [arm] = log.patient_progress('p-0042')[0].exercises
+    assert arm.sets == 2 and arm.counted_reps == 2
+    assert log.list_sessions('p-0042')[0].outcome == 'no_response'
