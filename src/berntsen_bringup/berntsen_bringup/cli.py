@@ -3,7 +3,8 @@
     berntsen sim                 the simulated morning session with a virtual patient
     berntsen robot               the stack on robot hardware
     berntsen replay VIDEO        perception and coaching on a recorded video
-    berntsen analyze VIDEO       offline pose and posture timeline of a video (no ROS graph)
+    berntsen analyze VIDEO       offline pose and posture timeline of a video (no ROS graph);
+                                 --exercise NAME also counts that exercise's repetitions
     berntsen sessions            the recorded coaching sessions
     berntsen report PATIENT      a patient's progress over sessions (--html FILE: with plots)
     berntsen graph [PROFILE]     print the nodes of a profile
@@ -167,6 +168,38 @@ def run_session(args) -> int:
     return status
 
 
+def run_analyze(args) -> int:
+    """`berntsen analyze`: the vision timeline, and with --exercise the coach's count."""
+    if not args.exercise:
+        return analysis.run(args)
+    from berntsen_coach.coach_node import package_config
+    from berntsen_coach.exercises import load_exercises
+    from berntsen_coach.offline import count_repetitions, format_count
+    from berntsen_vision.posture import PostureThresholds
+
+    exercises = load_exercises(package_config() / 'exercises.yaml')
+    if args.exercise not in exercises:
+        print(f'berntsen analyze: unknown exercise {args.exercise!r}; choose one of '
+              f'{", ".join(sorted(exercises))}', file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        result = analysis.analyze(args.video, PostureThresholds(floor_line=args.floor_line),
+                                  progress=sys.stderr)
+    except (analysis.AnalysisError, OSError) as error:
+        print(f'berntsen analyze: {error}', file=sys.stderr)
+        return EXIT_FAILED
+    count = count_repetitions(exercises[args.exercise],
+                              ((f.time_s, f.landmarks) for f in result.frames),
+                              result.width, result.height)
+    print(analysis.format_timeline(result))
+    print(format_count(count))
+    if args.csv:
+        analysis.write_csv(result, args.csv)
+    if args.json:
+        analysis.write_json(result, args.json, extra={'count': count.as_dict()})
+    return EXIT_OK
+
+
 def print_graph(args) -> int:
     names = [args.profile] if args.profile else profile_names()
     for name in names:
@@ -208,7 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser('analyze', help='offline: pose and posture timeline of a video, no ROS graph')
     analysis.add_arguments(p)
-    p.set_defaults(func=analysis.run)
+    p.add_argument('--exercise', help='also count this exercise\'s repetitions '
+                                      '(a name in berntsen_coach/config/exercises.yaml)')
+    p.set_defaults(func=run_analyze)
 
     p = sub.add_parser('sessions', help='list recorded coaching sessions')
     session_report.add_sessions_arguments(p)

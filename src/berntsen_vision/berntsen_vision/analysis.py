@@ -154,8 +154,9 @@ def write_csv(analysis: Analysis, path: str | Path) -> None:
             writer.writerow([frame.index, f'{frame.time_s:.4f}', frame.posture] + values)
 
 
-def write_json(analysis: Analysis, path: str | Path) -> None:
-    """The video's facts, the timeline and each frame's landmarks ([x, y, z, visibility] x 33 or null)."""
+def write_json(analysis: Analysis, path: str | Path, extra: dict | None = None) -> None:
+    """The video's facts, the timeline and each frame's landmarks ([x, y, z, visibility] x 33
+    or null), plus `extra` top-level entries (e.g. a repetition count)."""
     doc = {
         'video': analysis.video, 'fps': analysis.fps, 'width': analysis.width, 'height': analysis.height,
         'landmark_names': list(LANDMARK_NAMES),
@@ -164,6 +165,7 @@ def write_json(analysis: Analysis, path: str | Path) -> None:
         'frames': [{'frame': f.index, 'time_s': round(f.time_s, 4), 'posture': f.posture,
                     'landmarks': None if f.landmarks is None else np.round(f.landmarks.astype(float), 5).tolist()}
                    for f in analysis.frames],
+        **(extra or {}),
     }
     with open(path, 'w', encoding='utf-8') as stream:
         json.dump(doc, stream, indent=1)
