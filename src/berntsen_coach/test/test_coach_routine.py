@@ -303,6 +303,11 @@ def test_stalled_set_ends_incomplete_and_moves_on():
     assert s.routine.step in (Step.SUMMARY, Step.GOODBYE, Step.DONE)
 
 
+# sit_to_stand signal (hip height above the knee, shoulder widths; thresholds 0.8 / 1.0)
+# seated and stood, chosen so the stands cross the thresholds at the times noted below
+SEATED, STOOD = 0.657, 1.171
+
+
 def test_chair_stand_test_in_a_programme():
     s = Session(items=[{'test': 'chair_stand_30s'}])
     get_up(s)
@@ -311,9 +316,9 @@ def test_chair_stand_test_in_a_programme():
     go = next(e for e in s.events if e.kind == 'test_started').detail['go']
     assert s.t < go + 3.0
     # From go + 3 s: 0.5 s seated, then stands of 2.5 s + 0.5 s seated. Stand k reaches
-    # standing (0.7) about 0.76 s into its rise, at go + 4.26 + 3k s: k = 0..8 are within
+    # standing (1.0) about 0.76 s into its rise, at go + 4.26 + 3k s: k = 0..8 are within
     # 30 s, k = 9 (at 31.3 s) is not; at 30 s the person is seated.
-    stands = rep_signal(12, low=0.1, high=1.0, rep_time=2.5, rest=0.5, rate=10)
+    stands = rep_signal(12, low=SEATED, high=STOOD, rep_time=2.5, rest=0.5, rate=10)
     s.signal([(go + 3.0 - s.t + t, v) for t, v in stands])
     s.hold(Posture.SITTING, 5.0)
     measure = next(e for e in s.events if e.kind == 'clinical_measure')
@@ -329,9 +334,9 @@ def test_five_times_sit_to_stand_in_english():
     s.hold(Posture.SITTING, 3.0)
     go = next(e for e in s.events if e.kind == 'test_started').detail['go']
     assert s.t < go + 3.0
-    # From go + 3 s: 0.5 s seated, five stands of 2 s + 0.5 s; seated again (below 0.35)
+    # From go + 3 s: 0.5 s seated, five stands of 2 s + 0.5 s; seated again (below 0.8)
     # about 0.35 s before the end of the fifth: go + 3 + 0.5 + 4 * 2.5 + 2 - 0.35.
-    stands = rep_signal(5, low=0.1, high=1.0, rep_time=2.0, rest=0.5, rate=10)
+    stands = rep_signal(5, low=SEATED, high=STOOD, rep_time=2.0, rest=0.5, rate=10)
     s.signal([(go + 3.0 - s.t + t, v) for t, v in stands])
     s.hold(Posture.SITTING, 5.0)
     value = s.routine.measures['five_times_sit_to_stand']

@@ -14,13 +14,13 @@ EXERCISES = load_exercises(Path(__file__).resolve().parent.parent / 'config' / '
 
 # (rest level, full-repetition peak, noise sd) per exercise, in the signal's own units.
 PROFILES = {
-    'sit_to_stand': (0.1, 1.0, 0.02),
+    'sit_to_stand': (0.56, 1.2, 0.02),
     'seated_arm_raise': (20.0, 150.0, 3.0),
     'arm_raise': (20.0, 150.0, 3.0),
-    'standing_march': (-0.9, -0.1, 0.02),
+    'standing_march': (0.0, 0.35, 0.01),
     'heel_raise': (0.08, 0.135, 0.002),   # baseline mode: only the 5.5 % rise matters
-    'elbow_flexion': (165.0, 45.0, 3.0),
-    'mini_squat': (176.0, 132.0, 1.5),
+    'elbow_flexion': (-1.0, 0.3, 0.02),
+    'mini_squat': (4.0, 3.55, 0.01),   # baseline mode: the head's 0.45 drop matters
 }
 
 
@@ -57,10 +57,11 @@ def run(exercise, samples):
 def partial_peak(exercise, rest):
     """Past the middle of the hysteresis band, short of the far threshold."""
     near, far = exercise.down_threshold, exercise.up_threshold
-    if exercise.direction == 'down':
+    if exercise.baseline:   # distances from the rest level, in the exercise's direction
+        sign = 1.0 if exercise.direction == 'up' else -1.0
+        near, far = rest + sign * near, rest + sign * far
+    elif exercise.direction == 'down':
         near, far = far, near
-    if exercise.baseline:
-        near, far = rest + near, rest + far
     return near + 0.8 * (far - near)
 
 
@@ -114,7 +115,7 @@ def test_missing_samples_and_jitter_do_not_change_the_count(name):
     # Jitter straddling the far threshold for a second counts once.
     far = exercise.up_threshold if exercise.direction == 'up' else exercise.down_threshold
     if exercise.baseline:
-        far = rest + exercise.up_threshold
+        far = rest + exercise.up_threshold * (1.0 if exercise.direction == 'up' else -1.0)
     wobble = abs(exercise.up_threshold - exercise.down_threshold) * 0.2
     samples = movement(rest, rest, 0, lead=2.0)
     samples += [(2.0 + i / 15, far + (wobble if i % 2 else -wobble)) for i in range(15)]
@@ -155,19 +156,19 @@ def legs(hip_y, knee_y=330.0, ankle_y=420.0, **extra):
     return skeleton(points)
 
 
-def test_sit_to_stand_signal_is_hip_height_in_shank_lengths():
-    ex = EXERCISES['sit_to_stand']
-    assert exercise_signal(ex, legs(hip_y=320.0), WIDTH, HEIGHT) == pytest.approx(10 / 90)
-    assert exercise_signal(ex, legs(hip_y=240.0), WIDTH, HEIGHT) == pytest.approx(1.0)
+def test_sit_to_stand_signal_is_hip_height_in_shoulder_widths():
+    ex = EXERCISES['sit_to_stand']   # legs(): shoulders 60 px apart
+    assert exercise_signal(ex, legs(hip_y=320.0), WIDTH, HEIGHT) == pytest.approx(10 / 60)
+    assert exercise_signal(ex, legs(hip_y=240.0), WIDTH, HEIGHT) == pytest.approx(90 / 60)
 
 
 def test_standing_march_follows_the_higher_knee():
     ex = EXERCISES['standing_march']
     standing = legs(hip_y=240.0)
-    assert exercise_signal(ex, standing, WIDTH, HEIGHT) == pytest.approx(-90 / 150)
+    assert exercise_signal(ex, standing, WIDTH, HEIGHT) == pytest.approx(0.0)
     raised = legs(hip_y=240.0)
     raised[LANDMARK_INDEX['right_knee']] = (350 / WIDTH, 255 / HEIGHT, 0.9)
-    assert exercise_signal(ex, raised, WIDTH, HEIGHT) == pytest.approx(-15 / 150)
+    assert exercise_signal(ex, raised, WIDTH, HEIGHT) == pytest.approx(75 / 60)
 
 
 def test_heel_raise_signal_is_ankle_height_above_the_toes():
@@ -179,24 +180,20 @@ def test_heel_raise_signal_is_ankle_height_above_the_toes():
     assert exercise_signal(ex, risen, WIDTH, HEIGHT) == pytest.approx(19 / 176)
 
 
-def test_elbow_flexion_uses_z_when_given():
-    ex = EXERCISES['elbow_flexion']
-    # Forearm pointing at the camera: in the image the wrist is just below the elbow, a
-    # straight arm by the 2D angle; in 3D (z towards the camera) it is bent 90°.
-    pts = {'left_shoulder': (280.0, 150.0), 'left_elbow': (280.0, 240.0),
-           'left_wrist': (280.0, 241.0)}
-    lm = skeleton(pts)
-    lm[LANDMARK_INDEX['right_shoulder']] = (0.5, 0.5, 0.0)   # right arm not seen
-    depths = [0.0] * 33
-    depths[LANDMARK_INDEX['left_wrist']] = -80.0 / WIDTH
-    assert exercise_signal(ex, lm, WIDTH, HEIGHT) == pytest.approx(180.0)
-    assert exercise_signal(ex, lm, WIDTH, HEIGHT, depths=depths) == pytest.approx(90.7, abs=0.5)
-    with pytest.raises(ValueError, match='depth'):
-        exercise_signal(ex, lm, WIDTH, HEIGHT, depths=[0.0] * 10)
+def test_elbow_flexion_follows_the_wrist_rising_to_the_elbow():
+    ex = EXERCISES['elbow_flexion']   # in upper-arm lengths (shoulder → elbow, 90 px here)
+    hanging = skeleton({'left_shoulder': (280.0, 150.0), 'left_elbow': (280.0, 240.0),
+                        'left_wrist': (280.0, 330.0)})
+    hanging[LANDMARK_INDEX['right_shoulder']] = (0.5, 0.5, 0.0)   # right arm not seen
+    assert exercise_signal(ex, hanging, WIDTH, HEIGHT) == pytest.approx(-1.0)
+    curled = list(hanging)
+    curled[LANDMARK_INDEX['left_wrist']] = (280.0 / WIDTH, 231.0 / HEIGHT, 0.9)
+    assert exercise_signal(ex, curled, WIDTH, HEIGHT) == pytest.approx(0.1)
 
 
 def test_unseen_or_degenerate_landmarks_give_none():
     ex = EXERCISES['sit_to_stand']
-    lm = legs(hip_y=240.0, knee_y=330.0, ankle_y=330.0)   # ankle on the knee: no scale
+    lm = legs(hip_y=240.0)
+    lm[LANDMARK_INDEX['right_shoulder']] = lm[LANDMARK_INDEX['left_shoulder']]  # no scale
     assert exercise_signal(ex, lm, WIDTH, HEIGHT) is None
     assert exercise_signal(ex, skeleton({}, visibility=0.1), WIDTH, HEIGHT) is None

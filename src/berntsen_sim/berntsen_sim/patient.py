@@ -5,25 +5,37 @@ joint positions of the kinematic patient in `assets/bedroom.xml` and for the tru
 compare against: the posture and the number of completed repetitions.
 
 A persona is data: how quickly the patient reacts, how long standing up and each repetition
-take, how far the arms go, how many of the asked repetitions it does. The cooperative
-persona does what the coach asks: stands up when the coach reaches step `stand_up` and does
-exactly `target` arm raises when it reaches step `exercise` with exercise `arm_raise`.
+take, how far it moves, how many of the asked repetitions it does and how many of them
+fall short. The cooperative persona does what the coach asks: stands up when the coach
+reaches step `stand_up` and does exactly `target` repetitions when it reaches step
+`exercise` with an exercise it knows (`EXERCISES`).
+
+An exercise is data too (`ExerciseMotion`): the posture it is done in and the body pose at
+any fraction of its full range. One repetition goes rest → full range → rest (up 40 %,
+hold 20 %, down 40 % of its duration). A repetition reaching less than the motion's
+`counted_fraction` of the range is partial: the truth does not count it but reports it
+separately. `plan_set` lays out a set with given tempo, range and pauses (the benchmark
+uses it directly); the personas build their sets with it.
 
 Geometry (metres, radians) in the patient frame: x forward (towards the robot), z up. The
-pose is described by the hip-joint centre, the trunk lean and the arm abduction; the leg
-joints follow by inverse kinematics with the feet flat at a fixed place on the floor.
+pose is described by the hip-joint centre, the trunk lean, the arm abduction and elbow
+flexion, a heel raise and a knee lift per leg; the leg joints follow by inverse kinematics
+with the feet at a fixed place on the floor (the standing leg, for a knee lift).
 """
 from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from typing import Callable, Sequence
 
 JOINT_NAMES = (
     'pelvis_x', 'pelvis_y', 'pelvis_z', 'body_roll', 'body_twist', 'trunk_lean',
     'hip_left', 'knee_left', 'ankle_left',
     'hip_right', 'knee_right', 'ankle_right',
     'shoulder_abd_left', 'shoulder_abd_right',
+    'shoulder_rot_left', 'shoulder_rot_right',
+    'elbow_left', 'elbow_right',
 )
 
 SITTING = 'sitting'
@@ -36,20 +48,40 @@ THIGH_LENGTH = 0.44
 SHIN_LENGTH = 0.44
 ANKLE_X = 0.40           # feet on the floor in front of the bed edge
 ANKLE_Z = 0.08           # ankle height above the sole
+BALL_X = 0.12            # ball of the foot ahead of the ankle: the pivot of a heel raise
+HEEL_X = 0.06            # back of the heel behind the ankle
 # Shoulder height above the hip-joint centre, for the "arm above shoulder" truth.
 SHOULDER_HEIGHT = 0.47
 
 ARM_HANGING = math.radians(10.0)   # arms hang slightly away from the body
 
+# Anatomical ranges (rad) every scripted pose stays inside; the tests check them.
+JOINT_LIMITS = {
+    'trunk_lean': (math.radians(-10), math.radians(60)),
+    'hip': (math.radians(-15), math.radians(120)),
+    'knee': (math.radians(-1), math.radians(135)),
+    'ankle': (math.radians(-45), math.radians(30)),
+    'shoulder_abd': (0.0, math.radians(170)),
+    'shoulder_rot': (math.radians(-90), math.radians(45)),
+    'elbow': (0.0, math.radians(145)),
+}
+
 
 @dataclass(frozen=True)
 class BodyPose:
-    """Whole-body pose: hip-joint centre (m), trunk lean and arm abduction (rad)."""
+    """Whole-body pose: hip-joint centre (m), trunk lean, arm abduction and elbow flexion,
+    upper-arm rotation (see assets/bedroom.xml), heel raise (plantar flexion about the ball
+    of the foot) and knee lift per leg (rad)."""
 
     hip_x: float
     hip_z: float
     trunk_lean: float
     arm_abduction: float = ARM_HANGING
+    elbow_flexion: float = 0.0
+    heel_raise: float = 0.0
+    knee_lift_left: float = 0.0
+    knee_lift_right: float = 0.0
+    arm_rotation: float = 0.0
 
 
 SITTING_POSE = BodyPose(hip_x=0.0, hip_z=0.58, trunk_lean=math.radians(5.0))
@@ -68,49 +100,68 @@ SIT_TO_STAND_KEYFRAMES = (
 
 
 @dataclass(frozen=True)
-class Exercise:
-    """An exercise the patient knows: which motion it makes for one repetition."""
-
-    name: str
-    peak_abduction_deg: float   # arm abduction at the top of the repetition
-
-
-EXERCISES = {
-    'arm_raise': Exercise(name='arm_raise', peak_abduction_deg=150.0),
-}
-
-
-@dataclass(frozen=True)
 class Persona:
-    """How a patient behaves; all durations in seconds."""
+    """How a patient behaves; all durations in seconds.
+
+    `rep_duration` is the time of one arm raise; other exercises scale their own typical
+    duration by the same factor. The last `partial_last_reps` repetitions of a set reach
+    only `fatigue_amplitude` of the range and take `fatigue_slowdown` times longer.
+    """
 
     name: str
     reaction_delay: float = 1.0      # from seeing a coach step to starting to move
     stand_duration: float = 2.5
     rep_duration: float = 2.5        # hanging -> up -> hanging
     rep_pause: float = 0.8           # arms hanging between repetitions
-    peak_scale: float = 1.0          # fraction of the exercise's peak angle reached
+    peak_scale: float = 1.0          # fraction of the exercise's full range reached
     reps_done_fraction: float = 1.0  # share of the target the patient completes
     timing_jitter: float = 0.1       # +- fraction applied to each duration (seeded)
+    partial_last_reps: int = 0
+    fatigue_amplitude: float = 0.45
+    fatigue_slowdown: float = 1.3
+    responds: bool = True            # False: never reacts to the coach
+    starts_lying: bool = False       # in bed at the start (else sitting on the bed edge)
+    lies_down_again: int = 0         # times it lies back down after sitting up
+    lie_down_delay: float = 4.0      # sitting this long before lying back down
+    falls_after: float | None = None  # falls to the floor this long after standing up
 
     def __post_init__(self):
-        for name in ('reaction_delay', 'rep_pause'):
+        for name in ('reaction_delay', 'rep_pause', 'lie_down_delay'):
             if getattr(self, name) < 0.0:
                 raise ValueError(f'persona {self.name}: {name} must be >= 0')
-        for name in ('stand_duration', 'rep_duration', 'peak_scale'):
+        for name in ('stand_duration', 'rep_duration', 'peak_scale', 'fatigue_amplitude',
+                     'fatigue_slowdown'):
             if getattr(self, name) <= 0.0:
                 raise ValueError(f'persona {self.name}: {name} must be > 0')
+        if self.peak_scale > 1.0 or self.fatigue_amplitude > 1.0:
+            raise ValueError(f'persona {self.name}: peak_scale and fatigue_amplitude must be <= 1')
         if not 0.0 <= self.reps_done_fraction <= 1.0:
             raise ValueError(f'persona {self.name}: reps_done_fraction must be in [0, 1]')
         if not 0.0 <= self.timing_jitter < 0.5:
             raise ValueError(f'persona {self.name}: timing_jitter must be in [0, 0.5)')
+        for name in ('partial_last_reps', 'lies_down_again'):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f'persona {self.name}: {name} must be an int >= 0')
+        if self.falls_after is not None and not self.falls_after >= 0.0:
+            raise ValueError(f'persona {self.name}: falls_after must be None or >= 0')
 
 
 PERSONAS = {
     'cooperative': Persona(name='cooperative'),
     'slow': Persona(name='slow', reaction_delay=3.0, stand_duration=6.0, rep_duration=4.5,
                     rep_pause=1.5),
+    # slower, and the last two repetitions of every set fall short (not counted)
+    'tired': Persona(name='tired', reaction_delay=2.0, stand_duration=4.5, rep_duration=3.5,
+                     rep_pause=1.5, partial_last_reps=2),
+    'unresponsive': Persona(name='unresponsive', responds=False),
+    # in bed at the start; sits up when asked, lies back down once, sits up again when asked
+    'lies_down_again': Persona(name='lies_down_again', starts_lying=True, lies_down_again=1),
+    # stands up when asked and falls to the floor 3 s later; stays there
+    'falls': Persona(name='falls', falls_after=3.0),
 }
+
+FALL_DURATION = 0.8   # s from standing to lying on the floor
 
 
 @dataclass(frozen=True)
@@ -119,16 +170,10 @@ class PatientState:
 
     joints: dict
     posture: str
-    repetitions: int       # completed repetitions of the current exercise
+    repetitions: int       # completed (full) repetitions of the current exercise
     exercise: str          # current exercise ('' before the first one)
     arms_up: bool          # both wrists above the shoulders
-
-
-@dataclass
-class _ExerciseSet:
-    exercise: Exercise
-    target: int
-    reps: list = field(default_factory=list)   # (start, end) of each repetition it will do
+    partial_repetitions: int = 0   # repetitions of the current exercise that fell short
 
 
 def _smoothstep(u: float) -> float:
@@ -136,13 +181,14 @@ def _smoothstep(u: float) -> float:
     return u * u * (3.0 - 2.0 * u)
 
 
-def leg_joints(hip_x: float, hip_z: float) -> tuple[float, float, float]:
+def leg_joints(hip_x: float, hip_z: float, ankle_x: float = ANKLE_X,
+               ankle_z: float = ANKLE_Z) -> tuple[float, float, float]:
     """Hip flexion, knee flexion and ankle angle that put the foot flat at the ankle point.
 
     Two-link inverse kinematics in the sagittal plane with the knee in front of the hip-ankle
     line. Raises ValueError when the hip is out of the legs' reach.
     """
-    dx, dz = ANKLE_X - hip_x, ANKLE_Z - hip_z
+    dx, dz = ankle_x - hip_x, ankle_z - hip_z
     reach = math.hypot(dx, dz)
     if reach > THIGH_LENGTH + SHIN_LENGTH or reach < abs(THIGH_LENGTH - SHIN_LENGTH) + 1e-6:
         raise ValueError(f'hip ({hip_x:.3f}, {hip_z:.3f}) is out of the legs\' reach')
@@ -151,22 +197,41 @@ def leg_joints(hip_x: float, hip_z: float) -> tuple[float, float, float]:
     hip = toward_ankle + math.acos(max(-1.0, min(1.0, cos_thigh)))
     knee_x = hip_x + THIGH_LENGTH * math.sin(hip)
     knee_z = hip_z - THIGH_LENGTH * math.cos(hip)
-    shin = math.atan2(ANKLE_X - knee_x, -(ANKLE_Z - knee_z))
+    shin = math.atan2(ankle_x - knee_x, -(ankle_z - knee_z))
     knee = hip - shin
     ankle = -shin    # keep the sole level
     return hip, knee, ankle
 
 
+def ankle_point(heel_raise: float) -> tuple[float, float]:
+    """Ankle position (x, z) with the foot pitched heel-up by `heel_raise` about its ball."""
+    return (ANKLE_X + BALL_X * (1.0 - math.cos(heel_raise)) + ANKLE_Z * math.sin(heel_raise),
+            BALL_X * math.sin(heel_raise) + ANKLE_Z * math.cos(heel_raise))
+
+
+def heel_height(heel_raise: float) -> float:
+    """Height (m) of the back of the heel above the floor for a heel raise angle."""
+    return (BALL_X + HEEL_X) * math.sin(heel_raise)
+
+
 def joint_positions(pose: BodyPose) -> dict:
     """Joint positions (JOINT_NAMES) of the MuJoCo patient for a body pose."""
-    hip, knee, ankle = leg_joints(pose.hip_x, pose.hip_z)
-    return {
+    ankle_x, ankle_z = ankle_point(pose.heel_raise)
+    hip, knee, ankle = leg_joints(pose.hip_x, pose.hip_z, ankle_x, ankle_z)
+    ankle -= pose.heel_raise
+    joints = {
         'pelvis_x': pose.hip_x, 'pelvis_y': 0.0, 'pelvis_z': pose.hip_z,
         'body_roll': 0.0, 'body_twist': 0.0, 'trunk_lean': pose.trunk_lean,
-        'hip_left': hip, 'knee_left': knee, 'ankle_left': ankle,
-        'hip_right': hip, 'knee_right': knee, 'ankle_right': ankle,
         'shoulder_abd_left': pose.arm_abduction, 'shoulder_abd_right': pose.arm_abduction,
+        'shoulder_rot_left': pose.arm_rotation, 'shoulder_rot_right': pose.arm_rotation,
+        'elbow_left': pose.elbow_flexion, 'elbow_right': pose.elbow_flexion,
     }
+    for side, lift in (('left', pose.knee_lift_left), ('right', pose.knee_lift_right)):
+        # a lifted leg bends hip and knee alike, so the shin keeps hanging and the foot level
+        joints[f'hip_{side}'] = hip + lift
+        joints[f'knee_{side}'] = knee + lift
+        joints[f'ankle_{side}'] = ankle
+    return joints
 
 
 @dataclass(frozen=True)
@@ -197,12 +262,18 @@ def lying_joint_positions(pose: LyingPose) -> dict:
         'hip_left': 0.0, 'knee_left': 0.0, 'ankle_left': 0.0,
         'hip_right': 0.0, 'knee_right': 0.0, 'ankle_right': 0.0,
         'shoulder_abd_left': ARM_HANGING, 'shoulder_abd_right': ARM_HANGING,
+        'shoulder_rot_left': 0.0, 'shoulder_rot_right': 0.0,
+        'elbow_left': 0.0, 'elbow_right': 0.0,
     }
 
 
-def wrist_above_shoulder(arm_abduction: float) -> bool:
-    """True when a straight arm at this abduction has the wrist above the shoulder."""
-    return math.cos(arm_abduction) < 0.0
+def wrist_above_shoulder(arm_abduction: float, elbow_flexion: float = 0.0,
+                         arm_rotation: float = 0.0) -> bool:
+    """True when the arm in this pose has the wrist above the shoulder."""
+    upper, fore = 0.29, 0.33
+    forearm_z = (math.cos(arm_rotation) * math.sin(elbow_flexion) * math.sin(arm_abduction)
+                 - math.cos(elbow_flexion) * math.cos(arm_abduction))
+    return -upper * math.cos(arm_abduction) + fore * forearm_z > 0.0
 
 
 def sit_to_stand_pose(fraction: float) -> BodyPose:
@@ -217,23 +288,250 @@ def sit_to_stand_pose(fraction: float) -> BodyPose:
     return STANDING_POSE
 
 
+def rep_profile(fraction: float) -> float:
+    """Share of the repetition's range reached part-way (0..1) through it: up 40 %, hold 20 %,
+    down 40 %, smooth at both ends."""
+    if fraction <= 0.0 or fraction >= 1.0:
+        return 0.0
+    if fraction < 0.4:
+        return _smoothstep(fraction / 0.4)
+    if fraction <= 0.6:
+        return 1.0
+    return _smoothstep((1.0 - fraction) / 0.4)
+
+
 def arm_raise_angle(fraction: float, peak: float) -> float:
     """Arm abduction part-way (0..1) through one repetition: up 40 %, hold 20 %, down 40 %."""
-    if fraction <= 0.0 or fraction >= 1.0:
-        return ARM_HANGING
-    if fraction < 0.4:
-        w = _smoothstep(fraction / 0.4)
-    elif fraction <= 0.6:
-        w = 1.0
-    else:
-        w = _smoothstep((1.0 - fraction) / 0.4)
-    return ARM_HANGING + w * (peak - ARM_HANGING)
+    return ARM_HANGING + rep_profile(fraction) * (peak - ARM_HANGING)
+
+
+# --- the exercise library -------------------------------------------------------------
+
+ARM_RAISED = math.radians(150.0)            # arm raise: arms out to the side and up
+ELBOW_FLEXION_ABDUCTION = math.radians(80.0)  # side curl: upper arms held out to the side
+CURL_ROTATION = -math.pi / 2.0              # upper arms turned so the elbows bend forward
+ELBOW_EXTENDED = math.radians(5.0)
+ELBOW_FLEXED = math.radians(130.0)
+MARCH_LIFT = math.radians(80.0)             # hip (and knee) flexion of a full knee raise
+HEEL_RAISE = math.radians(25.0)             # heels about 7.5 cm up, body about 4 cm up
+SQUAT_KNEE = math.radians(45.0)             # knee flexion at the bottom of a mini squat
+SQUAT_HIP_BACK = 0.10                       # hips go back this far (m) at the bottom
+SQUAT_LEAN = 0.6                            # trunk lean per knee flexion
+
+
+def _arm_raise_pose(base: BodyPose) -> Callable[[float, int], BodyPose]:
+    def pose(r: float, _rep: int) -> BodyPose:
+        return replace(base, arm_abduction=ARM_HANGING + r * (ARM_RAISED - ARM_HANGING))
+    return pose
+
+
+def _sit_to_stand_pose(r: float, _rep: int) -> BodyPose:
+    return sit_to_stand_pose(r)
+
+
+def _march_pose(r: float, rep: int) -> BodyPose:
+    side = 'knee_lift_left' if rep % 2 == 0 else 'knee_lift_right'
+    return replace(STANDING_POSE, **{side: r * MARCH_LIFT})
+
+
+def _heel_raise_pose(r: float, _rep: int) -> BodyPose:
+    angle = r * HEEL_RAISE
+    ankle_x, ankle_z = ankle_point(angle)
+    # the straight body rises and moves forward with the ankles
+    return replace(STANDING_POSE, hip_x=STANDING_POSE.hip_x + ankle_x - ANKLE_X,
+                   hip_z=STANDING_POSE.hip_z + ankle_z - ANKLE_Z, heel_raise=angle)
+
+
+def _elbow_flexion_pose(r: float, _rep: int) -> BodyPose:
+    # a biceps curl: arms hanging, forearms come up in front (towards the camera)
+    return replace(SITTING_POSE, arm_rotation=CURL_ROTATION,
+                   elbow_flexion=ELBOW_EXTENDED + r * (ELBOW_FLEXED - ELBOW_EXTENDED))
+
+
+def _elbow_flexion_side_pose(r: float, _rep: int) -> BodyPose:
+    # upper arms out to the side, forearms bend up in the image plane
+    return replace(SITTING_POSE, arm_abduction=ELBOW_FLEXION_ABDUCTION,
+                   elbow_flexion=ELBOW_EXTENDED + r * (ELBOW_FLEXED - ELBOW_EXTENDED))
+
+
+def _mini_squat_pose(r: float, _rep: int) -> BodyPose:
+    knee = r * SQUAT_KNEE
+    standing_reach = STANDING_POSE.hip_z - ANKLE_Z
+    reach = standing_reach * math.cos(knee / 2.0)   # hip-ankle distance with the knee bent
+    back = r * SQUAT_HIP_BACK
+    return replace(STANDING_POSE, hip_x=ANKLE_X - back,
+                   hip_z=ANKLE_Z + math.sqrt(reach ** 2 - back ** 2),
+                   trunk_lean=SQUAT_LEAN * knee)
+
+
+@dataclass(frozen=True)
+class ExerciseMotion:
+    """How the patient does one exercise.
+
+    `pose(r, rep)` is the body pose at fraction r (0 rest .. 1 full range) of repetition
+    number `rep` (0-based; alternating exercises switch side with it). `rep_duration` is the
+    typical duration of one repetition at normal tempo.
+    """
+
+    name: str
+    posture: str
+    pose: Callable[[float, int], BodyPose]
+    rep_duration: float
+    counted_fraction: float = 0.7
+    description: str = ''
+
+    def __post_init__(self):
+        if self.posture not in (SITTING, STANDING):
+            raise ValueError(f'exercise {self.name}: posture must be sitting or standing')
+        if self.rep_duration <= 0.0 or not 0.0 < self.counted_fraction <= 1.0:
+            raise ValueError(f'exercise {self.name}: need rep_duration > 0 and '
+                             'counted_fraction in (0, 1]')
+
+    def rest_pose(self) -> BodyPose:
+        return self.pose(0.0, 0)
+
+
+EXERCISES = {motion.name: motion for motion in (
+    ExerciseMotion('arm_raise', STANDING, _arm_raise_pose(STANDING_POSE), 2.5,
+                   description='standing, both arms out to the side and up to 150 degrees'),
+    ExerciseMotion('seated_arm_raise', SITTING, _arm_raise_pose(SITTING_POSE), 2.5,
+                   description='sitting on the bed edge, both arms out to the side and up'),
+    ExerciseMotion('sit_to_stand', SITTING, _sit_to_stand_pose, 4.0,
+                   description='from the bed edge to standing and back down'),
+    ExerciseMotion('standing_march', STANDING, _march_pose, 1.6,
+                   description='knee raises to 80 degrees hip flexion, left and right in turn; '
+                               'every knee raise is one repetition'),
+    ExerciseMotion('heel_raise', STANDING, _heel_raise_pose, 2.0,
+                   description='rise on the toes, heels 7.5 cm up'),
+    ExerciseMotion('elbow_flexion', SITTING, _elbow_flexion_pose, 2.5,
+                   description='sitting, arms hanging, a biceps curl from 5 to 130 degrees: the '
+                               'forearms come up towards the camera'),
+    ExerciseMotion('elbow_flexion_side', SITTING, _elbow_flexion_side_pose, 2.5,
+                   description='sitting, upper arms out to the side at 80 degrees, forearms '
+                               'bend up from 5 to 130 degrees in the camera\'s image plane'),
+    ExerciseMotion('mini_squat', STANDING, _mini_squat_pose, 3.0,
+                   description='knees bend to 45 degrees, hips back, trunk leaning forward'),
+)}
+
+
+@dataclass(frozen=True)
+class RepPlan:
+    """One repetition as the patient will do it: times (s), share of the range reached."""
+
+    start: float
+    end: float
+    amplitude: float
+    counted: bool     # reaches the exercise's counted_fraction: a full repetition
+
+
+@dataclass(frozen=True)
+class SetPlan:
+    """A set of repetitions of one exercise, laid out in time; pose and truth at any time."""
+
+    motion: ExerciseMotion
+    reps: tuple[RepPlan, ...]
+
+    @property
+    def end(self) -> float:
+        return self.reps[-1].end if self.reps else 0.0
+
+    def counted_ends(self) -> list[float]:
+        """End times of the full repetitions: what an honest counter must count."""
+        return [rep.end for rep in self.reps if rep.counted]
+
+    def partial_ends(self) -> list[float]:
+        return [rep.end for rep in self.reps if not rep.counted]
+
+    def completed(self, t: float) -> tuple[int, int]:
+        """(full, partial) repetitions finished by time t."""
+        full = sum(1 for rep in self.reps if rep.counted and t >= rep.end)
+        partial = sum(1 for rep in self.reps if not rep.counted and t >= rep.end)
+        return full, partial
+
+    def pose(self, t: float) -> BodyPose:
+        """Body pose at time t (the rest pose outside the repetitions)."""
+        for index, rep in enumerate(self.reps):
+            if t < rep.end:
+                if t <= rep.start:
+                    break
+                fraction = (t - rep.start) / (rep.end - rep.start)
+                return self.motion.pose(rep.amplitude * rep_profile(fraction), index)
+        return self.motion.rest_pose()
+
+
+def plan_set(motion: ExerciseMotion, start: float,
+             reps: Sequence[tuple[float, float, float]]) -> SetPlan:
+    """A set starting at `start`: one (duration s, amplitude 0..1, pause after s) per rep."""
+    planned = []
+    t = float(start)
+    for duration, amplitude, pause in reps:
+        if duration <= 0.0 or pause < 0.0 or not 0.0 < amplitude <= 1.0:
+            raise ValueError(f'bad repetition (duration {duration}, amplitude {amplitude}, '
+                             f'pause {pause}): need duration > 0, 0 < amplitude <= 1, pause >= 0')
+        planned.append(RepPlan(start=t, end=t + duration, amplitude=amplitude,
+                               counted=amplitude >= motion.counted_fraction))
+        t += duration + pause
+    return SetPlan(motion=motion, reps=tuple(planned))
+
+
+def random_set(motion: ExerciseMotion, start: float, rng: random.Random, reps: int,
+               tempo: float = 1.0, partial_share: float = 0.0,
+               pause: tuple[float, float] = (0.3, 1.5), jitter: float = 0.1) -> SetPlan:
+    """A seeded set with varied tempo, range and pauses.
+
+    `tempo` scales the exercise's typical repetition duration; each repetition is partial
+    (35-55 % of the range) with probability `partial_share`, else full (85-100 %).
+    """
+    spec = []
+    for _ in range(reps):
+        duration = motion.rep_duration * tempo * (1.0 + rng.uniform(-jitter, jitter))
+        if rng.random() < partial_share:
+            amplitude = rng.uniform(0.35, 0.55)
+        else:
+            amplitude = rng.uniform(0.85, 1.0)
+        spec.append((duration, amplitude, rng.uniform(*pause)))
+    return plan_set(motion, start, spec)
+
+
+def blend_joints(a: dict, b: dict, weight: float) -> dict:
+    """Joint positions part-way (0 a .. 1 b, smoothed) between two sets of joint positions."""
+    w = _smoothstep(weight)
+    return {name: a[name] + w * (b[name] - a[name]) for name in JOINT_NAMES}
+
+
+# Time to get into (and out of) an exercise's rest pose when it differs from plain
+# sitting or standing, e.g. the upper arms out to the side for elbow flexion.
+SETUP_DURATION = 1.0
+
+
+@dataclass
+class _Transition:
+    start: float
+    end: float
+    to_posture: str      # SITTING, STANDING, LYING or LYING_ON_FLOOR
+
+
+def posture_joints(posture: str) -> dict:
+    """Joint positions of the patient at rest in a posture."""
+    if posture == SITTING:
+        return joint_positions(SITTING_POSE)
+    if posture == STANDING:
+        return joint_positions(STANDING_POSE)
+    if posture == LYING:
+        return lying_joint_positions(LYING_IN_BED_POSE)
+    if posture == LYING_ON_FLOOR:
+        return lying_joint_positions(LYING_ON_FLOOR_POSE)
+    raise ValueError(f'unknown posture {posture!r}')
 
 
 class VirtualPatient:
     """A persona reacting to the coach: `observe_coach` on each coach state, `state(t)` to read.
 
-    Time `t` is the simulation time in seconds and must not go backwards.
+    The patient starts sitting on the bed edge (or lying in bed: `starts_lying`). It sits
+    up on step `sit_up` when lying, stands up on step `stand_up` when sitting, and for an
+    exercise done in the other posture it first stands up or sits down; lying (in bed or on
+    the floor) it does no exercise. Time `t` is the simulation time in seconds and must not
+    go backwards.
     """
 
     def __init__(self, persona: str | Persona = 'cooperative', seed: int = 0):
@@ -245,10 +543,12 @@ class VirtualPatient:
             raise TypeError('persona must be a persona name or a Persona')
         self.persona = persona
         self._rng = random.Random(seed)
-        self._stand_start = None
-        self._stand_end = None
-        self._set = None
+        self._transitions: list[_Transition] = []
+        self._set: SetPlan | None = None
         self._set_key = None
+        self._setup = (0.0, 0.0)    # (start of getting into position, end of getting out)
+        self._initial_posture = LYING if persona.starts_lying else SITTING
+        self._lie_downs_left = persona.lies_down_again
         self._last_t = 0.0
 
     def _jitter(self, duration: float) -> float:
@@ -262,61 +562,125 @@ class VirtualPatient:
             raise ValueError(f'time went backwards: {t} < {self._last_t}')
         self._last_t = t
 
+    def _planned_posture(self) -> str:
+        return self._transitions[-1].to_posture if self._transitions else self._initial_posture
+
+    def _busy_until(self) -> float:
+        ends = [tr.end for tr in self._transitions]
+        if self._set is not None:
+            ends.append(self._setup[1])
+        return max(ends, default=0.0)
+
+    def _move_to(self, start: float, posture: str, duration: float | None = None) -> float:
+        """Change posture from `start`; returns when the motion ends."""
+        end = start + self._jitter(self.persona.stand_duration if duration is None else duration)
+        self._transitions.append(_Transition(start, end, posture))
+        return end
+
     def observe_coach(self, t: float, step: str, exercise: str = '', target: int = 0) -> bool:
         """React to the coach's current step. Returns True when the patient starts something new.
 
         Repeated states (the coach republishes on every counted repetition) change nothing.
-        Exercises the patient does not know are ignored (returns False).
+        Exercises the patient does not know are ignored (returns False), and so is
+        everything when the persona does not respond.
         """
         self._check_time(t)
         if not isinstance(step, str) or not isinstance(exercise, str):
             raise TypeError('step and exercise must be strings')
         if isinstance(target, bool) or not isinstance(target, int) or target < 0:
             raise ValueError(f'target must be a non-negative int, got {target!r}')
-        if step == 'stand_up' and self._stand_start is None:
-            self._stand_start = t + self._jitter(self.persona.reaction_delay)
-            self._stand_end = self._stand_start + self._jitter(self.persona.stand_duration)
+        persona = self.persona
+        posture = self._planned_posture()
+        if not persona.responds or posture == LYING_ON_FLOOR:
+            return False
+        if step == 'sit_up' and posture == LYING and t >= self._busy_until():
+            # also a repeated sit_up (a re-prompt) once lying back down
+            end = self._move_to(t + self._jitter(persona.reaction_delay), SITTING)
+            if self._lie_downs_left > 0:
+                self._lie_downs_left -= 1
+                self._move_to(end + persona.lie_down_delay, LYING)
+            return True
+        if step == 'stand_up' and posture == SITTING:
+            end = self._move_to(t + self._jitter(persona.reaction_delay), STANDING)
+            if persona.falls_after is not None:
+                self._move_to(end + persona.falls_after, LYING_ON_FLOOR, FALL_DURATION)
             return True
         if step == 'exercise' and (exercise, target) != self._set_key:
-            if exercise not in EXERCISES:
+            if exercise not in EXERCISES or posture == LYING:
                 return False
             self._set_key = (exercise, target)
-            start = t + self._jitter(self.persona.reaction_delay)
-            if self._stand_end is not None:
-                start = max(start, self._stand_end)
-            ex_set = _ExerciseSet(exercise=EXERCISES[exercise], target=target)
-            for _ in range(round(target * self.persona.reps_done_fraction)):
-                end = start + self._jitter(self.persona.rep_duration)
-                ex_set.reps.append((start, end))
-                start = end + self._jitter(self.persona.rep_pause)
-            self._set = ex_set
+            motion = EXERCISES[exercise]
+            start = max(t + self._jitter(self.persona.reaction_delay), self._busy_until())
+            if motion.posture != self._planned_posture():
+                start = self._move_to(start, motion.posture)
+            setup_start = start
+            needs_setup = joint_positions(motion.rest_pose()) != joint_positions(
+                STANDING_POSE if motion.posture == STANDING else SITTING_POSE)
+            if needs_setup:
+                start += SETUP_DURATION
+            self._set = plan_set(motion, start, self._rep_spec(motion, target))
+            self._setup = (setup_start, self._set.end + (SETUP_DURATION if needs_setup else 0.0))
             return True
         return False
+
+    def _rep_spec(self, motion: ExerciseMotion, target: int) -> list:
+        persona = self.persona
+        done = round(target * persona.reps_done_fraction)
+        duration = motion.rep_duration * persona.rep_duration / PERSONAS['cooperative'].rep_duration
+        spec = []
+        for index in range(done):
+            tired = index >= done - persona.partial_last_reps
+            amplitude = persona.fatigue_amplitude if tired else persona.peak_scale
+            slowdown = persona.fatigue_slowdown if tired else 1.0
+            spec.append((self._jitter(duration * slowdown), amplitude,
+                         self._jitter(persona.rep_pause)))
+        return spec
+
+    def _base(self, t: float) -> tuple[dict, str]:
+        """Joint positions and posture from the posture timeline (the posture changes when a
+        motion ends)."""
+        posture = self._initial_posture
+        for tr in self._transitions:
+            if t <= tr.start:
+                break
+            if t < tr.end:
+                fraction = (t - tr.start) / (tr.end - tr.start)
+                if {posture, tr.to_posture} == {SITTING, STANDING}:
+                    if tr.to_posture == SITTING:
+                        fraction = 1.0 - fraction
+                    return joint_positions(sit_to_stand_pose(fraction)), posture
+                # sitting up, lying back down, falling: a smooth blend of the joints
+                return blend_joints(posture_joints(posture), posture_joints(tr.to_posture),
+                                    fraction), posture
+            posture = tr.to_posture
+        return posture_joints(posture), posture
 
     def state(self, t: float) -> PatientState:
         """Pose and ground truth at time t."""
         self._check_time(t)
-        if self._stand_start is None or t <= self._stand_start:
-            pose, posture = SITTING_POSE, SITTING
-        elif t < self._stand_end:
-            fraction = (t - self._stand_start) / (self._stand_end - self._stand_start)
-            pose, posture = sit_to_stand_pose(fraction), SITTING
-        else:
-            pose, posture = STANDING_POSE, STANDING
-
-        repetitions, arm, name = 0, ARM_HANGING, ''
+        joints, posture = self._base(t)
+        full = partial = 0
+        name = ''
         if self._set is not None:
-            name = self._set.exercise.name
-            peak = math.radians(self._set.exercise.peak_abduction_deg) * self.persona.peak_scale
-            for start, end in self._set.reps:
-                if t >= end:
-                    repetitions += 1
-                elif t > start:
-                    arm = arm_raise_angle((t - start) / (end - start), peak)
-                    break
+            name = self._set.motion.name
+            full, partial = self._set.completed(t)
+            setup_start, setup_end = self._setup
+            first_rep = self._set.reps[0].start if self._set.reps else self._set.end
+            if setup_start < t < setup_end and posture == self._set.motion.posture:
+                pose = self._set.pose(t)
+                exercise_joints = joint_positions(pose)
+                if t < first_rep:      # getting into the exercise's rest pose
+                    weight = (t - setup_start) / max(first_rep - setup_start, 1e-9)
+                    joints = blend_joints(joints, exercise_joints, weight)
+                elif t > self._set.end:   # and back out of it
+                    weight = (t - self._set.end) / max(setup_end - self._set.end, 1e-9)
+                    joints = blend_joints(exercise_joints, joints, weight)
                 else:
-                    break
-        pose = BodyPose(pose.hip_x, pose.hip_z, pose.trunk_lean, arm)
-        return PatientState(joints=joint_positions(pose), posture=posture,
-                            repetitions=repetitions, exercise=name,
-                            arms_up=wrist_above_shoulder(arm))
+                    joints = exercise_joints
+                standing_tall = pose.hip_z >= STANDING_POSE.hip_z - 0.01
+                if self._set.motion.name == 'sit_to_stand' and standing_tall:
+                    posture = STANDING
+        arms_up = wrist_above_shoulder(joints['shoulder_abd_left'], joints['elbow_left'],
+                                       joints['shoulder_rot_left'])
+        return PatientState(joints=joints, posture=posture, repetitions=full, exercise=name,
+                            arms_up=arms_up, partial_repetitions=partial)

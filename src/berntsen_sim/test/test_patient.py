@@ -195,3 +195,49 @@ def test_lying_poses_set_every_joint_and_lie_on_the_bed_or_the_floor():
     # the sitting and standing poses leave the new whole-body joints at rest
     sitting = P.joint_positions(P.SITTING_POSE)
     assert sitting['pelvis_y'] == sitting['body_roll'] == sitting['body_twist'] == 0.0
+
+
+def test_patient_in_bed_sits_up_lies_back_down_once_and_sits_up_again():
+    patient = VirtualPatient('lies_down_again', seed=1)
+    assert patient.state(0.0).posture == P.LYING
+    assert not patient.observe_coach(0.5, 'stand_up')          # lying: gets up first
+    assert patient.observe_coach(1.0, 'sit_up')
+    states = run(patient, 20.0, start=1.0)
+    postures = [s.posture for _, s in states]
+    first_sitting = postures.index(SITTING)
+    assert P.LYING in postures[first_sitting:], 'lies back down'
+    assert postures[-1] == P.LYING
+    # a re-prompt gets it up again, and this time it stays up
+    assert patient.observe_coach(20.1, 'sit_up')
+    states = run(patient, 40.0, start=20.1)
+    assert states[-1][1].posture == SITTING
+    assert states[-1][1].joints == pytest.approx(P.joint_positions(P.SITTING_POSE))
+    assert patient.observe_coach(40.1, 'stand_up')
+    assert run(patient, 50.0, start=40.1)[-1][1].posture == STANDING
+
+
+def test_lying_in_bed_and_moving_smoothly_between_lying_and_sitting():
+    patient = VirtualPatient('lies_down_again')
+    assert patient.state(0.0).joints == pytest.approx(P.lying_joint_positions(P.LYING_IN_BED_POSE))
+    patient.observe_coach(0.0, 'sit_up')
+    states = run(patient, 20.0)
+    for (_, a), (_, b) in zip(states, states[1:]):
+        assert max(abs(b.joints[j] - a.joints[j]) for j in P.JOINT_NAMES) < 0.2
+
+
+def test_falling_patient_ends_on_the_floor_and_stays_there():
+    patient = VirtualPatient('falls', seed=2)
+    patient.observe_coach(0.0, 'stand_up')
+    states = run(patient, 15.0)
+    postures = [s.posture for _, s in states]
+    assert STANDING in postures
+    assert postures[-1] == P.LYING_ON_FLOOR
+    fell = next(t for t, s in states if s.posture == P.LYING_ON_FLOOR)
+    stood = next(t for t, s in states if s.posture == STANDING)
+    persona = P.PERSONAS['falls']
+    assert fell - stood == pytest.approx(persona.falls_after + P.FALL_DURATION, abs=0.3)
+    assert states[-1][1].joints == pytest.approx(
+        P.lying_joint_positions(P.LYING_ON_FLOOR_POSE))
+    assert not patient.observe_coach(15.1, 'exercise', 'arm_raise', 3)
+    assert not patient.observe_coach(15.1, 'sit_up')
+    assert patient.state(40.0).posture == P.LYING_ON_FLOOR
