@@ -29,7 +29,7 @@ fi
 SUDO=""
 if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
 
-DEB_PACKAGES=(espeak-ng libespeak-ng1 libosmesa6 libegl1 cmake g++ make sox)
+DEB_PACKAGES=(espeak-ng libespeak-ng1 libosmesa6 libegl1 cmake g++ make sox liburdfdom-tools)
 # A distribution's Python needs venv and headers as packages (named for 3.11 on Debian 12
 # and on Ubuntu, where python3-venv would be the default Python's); pyenv builds have both.
 if [[ "$PYTHON" == /usr/bin/* ]]; then DEB_PACKAGES+=(python3.11-venv python3.11-dev); fi
