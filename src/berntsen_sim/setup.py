@@ -20,6 +20,7 @@ setup(
         (f'share/{package_name}', ['package.xml']),
         share('config'),
         share('launch'),
+        share('gazebo'),
     ],
     install_requires=['setuptools'],
     zip_safe=False,

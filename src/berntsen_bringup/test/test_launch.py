@@ -10,6 +10,8 @@ EXPECTED = {
     'sim.launch.py': COMMON_ARGUMENTS | {'patient_name', 'language'},
     'robot.launch.py': COMMON_ARGUMENTS | {'patient_name', 'language', 'camera_source'},
     'replay.launch.py': COMMON_ARGUMENTS | {'patient_name', 'language', 'video'},
+    'gazebo.launch.py': {'params_file', 'log_level', 'patient_name', 'language', 'world',
+                         'headless', 'start_gazebo', 'start_stack', 'use_sim_time'},
 }
 
 
