@@ -213,9 +213,14 @@ def test_camera_and_pose_track_a_person(tmp_path, ros_nodes, rclpy_node):
     assert skeleton.body_id == body_id and len(skeleton.landmarks) == 33
     assert (skeleton.image_width, skeleton.image_height) == (640, 480)
     assert skeleton.landmarks[0].visibility > 0.9  # her nose
-    # the probe may take the images (large) after the skeletons (small) off the wire
-    _wait_for(lambda: skeleton.header.stamp in [m.header.stamp for m in list(images.messages)], 5,
-              'the skeleton does not carry the stamp of a camera image')
+    # Skeletons carry the stamp of the image they come from. The probe may take images (large)
+    # off the wire after the skeletons (small), and on a loaded machine it may miss some
+    # images (keep-last 2): so some skeleton, not necessarily the last, must match one.
+    def stamps_match():
+        image_stamps = {(m.header.stamp.sec, m.header.stamp.nanosec) for m in list(images.messages)}
+        return any((s.header.stamp.sec, s.header.stamp.nanosec) in image_stamps
+                   for s in list(skeletons.messages))
+    _wait_for(stamps_match, 10, 'no skeleton carries the stamp of a camera image')
     assert postures.last().body_id == body_id
     # the same person stays the same body
     assert {m.ids[0] for m in list(tracked.messages)[-5:] if m.ids} == {body_id}
