@@ -308,10 +308,13 @@ class CoachNode(Node):
     def destroy_node(self):
         if self.routine is not None and self.routine.started and not self.routine.finished:
             now = self._now()
-            for action in self.routine.stop(now, 'coach node shut down'):
-                if isinstance(action, Event):
-                    self.recorder.record(now, action, item=self.routine.item)
-            self.recorder.end(now, self.routine.step.value)
+            try:
+                for action in self.routine.stop(now, 'coach node shut down'):
+                    if isinstance(action, Event):
+                        self.recorder.record(now, action, item=self.routine.item)
+                self.recorder.end(now, self.routine.step.value)
+            except SessionLogError as exc:
+                self.get_logger().error(f'session log: could not close the session: {exc}')
         if self.log is not None:
             self.log.close()
         super().destroy_node()
