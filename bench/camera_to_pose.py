@@ -20,22 +20,14 @@ Figures, over the measuring window after --warmup seconds:
 """
 import argparse
 import os
-import random
 import shutil
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SRC_PATHS = [str(p) for p in sorted((ROOT / 'src').glob('berntsen_*')) if (p / 'setup.py').exists()]
-sys.path[:0] = SRC_PATHS
-os.environ.setdefault('ROS_DOMAIN_ID', str(random.randint(1, 100)))  # private: no other graph hears it
-os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
-inherited = [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]
-os.environ['PYTHONPATH'] = os.pathsep.join(SRC_PATHS + inherited)  # the node processes import the sources
+from benchenv import percentile  # noqa: E402  (sets up sources and a private ROS domain)
 
 import cv2  # noqa: E402
 import rclpy  # noqa: E402
@@ -46,9 +38,6 @@ from berntsen_vision.sample_images import grace_hopper_frame  # noqa: E402
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 
 
-def percentile(values, share):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 class Probe:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import statistics
 import sys
 import tempfile
@@ -22,18 +21,11 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SRC = [str(p) for p in sorted((ROOT / 'src').glob('berntsen_*')) if (p / 'setup.py').exists()]
-sys.path[:0] = SRC + [str(ROOT / 'src/berntsen_coach/test')]
-os.environ['PYTHONPATH'] = os.pathsep.join(SRC + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p])
-os.environ.setdefault('ROS_DOMAIN_ID', str(random.randint(1, 100)))
-os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
-os.environ.setdefault('AMENT_PREFIX_PATH', sys.prefix)
+from benchenv import ROOT, percentile  # sets up sources and a private ROS domain
+
+sys.path.insert(0, str(ROOT / 'src/berntsen_coach/test'))   # coach_synthetic
 
 
-def percentile(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def main():
@@ -140,7 +132,7 @@ def main():
         return 1
     print(f'repetitions measured: {len(latencies)} of {args.reps} (skeletons at {args.rate:.0f} Hz)')
     print(f'completing frame published -> count goal at the speech server: '
-          f'median {statistics.median(latencies):.1f} ms, p95 {percentile(latencies, 95):.1f} ms, '
+          f'median {statistics.median(latencies):.1f} ms, p95 {percentile(latencies, 0.95):.1f} ms, '
           f'max {max(latencies):.1f} ms')
     return 0
 

@@ -29,15 +29,9 @@ import multiprocessing
 import os
 import random
 import statistics
-import sys
 import time
-from pathlib import Path
 
-os.environ.setdefault('MUJOCO_GL', 'osmesa')
-os.environ.setdefault('PYOPENGL_PLATFORM', os.environ['MUJOCO_GL'])
-ROOT = Path(__file__).resolve().parents[1]
-for package in ('berntsen_sim', 'berntsen_vision', 'berntsen_coach'):
-    sys.path.insert(0, str(ROOT / 'src' / package))
+from benchenv import ROOT, percentile  # sets up sources and headless MuJoCo
 
 from berntsen_coach.exercises import exercise_signal, load_exercises  # noqa: E402
 from berntsen_sim import patient as P  # noqa: E402
@@ -186,11 +180,6 @@ def match_latencies(truth_ends: list[float], counts: list[tuple[float, float]], 
     return latencies, len(unmatched), extra
 
 
-def percentile(values, q):
-    ordered = sorted(values)
-    if not ordered:
-        return float('nan')
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
 def summarize(label: str, results: list[dict]) -> str:

@@ -15,26 +15,16 @@ import argparse
 import os
 import random
 import statistics
-import sys
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SRC = [str(p) for p in sorted((ROOT / 'src').glob('berntsen_*')) if (p / 'setup.py').exists()]
-sys.path[:0] = SRC
-os.environ['PYTHONPATH'] = os.pathsep.join(SRC + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p])
-os.environ.setdefault('ROS_DOMAIN_ID', str(random.randint(1, 100)))
-os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
-os.environ.setdefault('AMENT_PREFIX_PATH', sys.prefix)
+from benchenv import percentile  # sets up sources and a private ROS domain
 
 from berntsen_drivers.fake_motor_controller import FakeMotorController  # noqa: E402
 from berntsen_drivers.motor_protocol import Command, Decoder, encode  # noqa: E402
 
 
-def percentile(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def summary(values):

@@ -7,19 +7,14 @@ processed as a 30 fps video (tracking mode), one after another, on this process'
 """
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'src' / 'berntsen_vision'))
+from benchenv import percentile  # sets up the sources
 
 from berntsen_vision.pose_estimator import PoseEstimator  # noqa: E402
 from berntsen_vision.sample_images import grace_hopper_frame  # noqa: E402
 
 
-def percentile(values, share):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 def main():

@@ -10,13 +10,9 @@ when unset, like the node); run once with MUJOCO_GL=osmesa and once with egl to 
 """
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
-os.environ.setdefault('MUJOCO_GL', 'osmesa')
-os.environ.setdefault('PYOPENGL_PLATFORM', os.environ['MUJOCO_GL'])
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'src' / 'berntsen_sim'))
+import benchenv  # noqa: F401  (sets up the sources and headless MuJoCo)
 
 from berntsen_sim import patient as P  # noqa: E402
 from berntsen_sim.world import BedroomWorld, HeadCameraRenderer  # noqa: E402

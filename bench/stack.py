@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import re
 import statistics
 import struct
@@ -41,14 +40,7 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SRC = [str(p) for p in sorted((ROOT / 'src').glob('berntsen_*')) if (p / 'setup.py').exists()]
-sys.path[:0] = SRC
-os.environ['PYTHONPATH'] = os.pathsep.join(SRC + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p])
-os.environ.setdefault('ROS_DOMAIN_ID', str(random.randint(1, 100)))
-os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
-os.environ.setdefault('AMENT_PREFIX_PATH', sys.prefix)
-os.environ.setdefault('MUJOCO_GL', 'osmesa')
+from benchenv import percentile  # sets up sources, ROS domain, MuJoCo
 
 CLK_TCK = os.sysconf('SC_CLK_TCK')
 SAMPLE_PERIOD = 0.5
@@ -59,9 +51,6 @@ ALIGNED_S = 1.0         # s between a count's completing frame and the truth rep
 SKIPPED = re.compile(r'(\d+) frames skipped, (\d+) rendered')
 
 
-def percentile(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 class ProcSampler(threading.Thread):
@@ -324,7 +313,7 @@ def report(session) -> tuple[list[float], list[float], int]:
             offset = time.time() - time.monotonic()
             pose_ms = [(skeletons[stamp] + offset - stamp) * 1000 for stamp in matched]
             print(f'frame stamp -> skeleton2d arrival: median {statistics.median(pose_ms):.0f} ms, '
-                  f'p95 {percentile(pose_ms, 95):.0f} ms')
+                  f'p95 {percentile(pose_ms, 0.95):.0f} ms')
     else:
         print('camera frames received: none')
     if session['render_skipped']:
@@ -405,11 +394,11 @@ def main():
           f'matching the truth; load average now {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}')
     if all_latencies:
         print(f'rep -> spoken count latency over {len(all_latencies)} reps: median '
-              f'{statistics.median(all_latencies):.0f} ms, p95 {percentile(all_latencies, 95):.0f} ms, '
+              f'{statistics.median(all_latencies):.0f} ms, p95 {percentile(all_latencies, 0.95):.0f} ms, '
               f'max {max(all_latencies):.0f} ms')
     if all_pipeline:
         print(f'completing frame -> spoken count over {len(all_pipeline)} reps: median '
-              f'{statistics.median(all_pipeline):.0f} ms, p95 {percentile(all_pipeline, 95):.0f} ms, '
+              f'{statistics.median(all_pipeline):.0f} ms, p95 {percentile(all_pipeline, 0.95):.0f} ms, '
               f'max {max(all_pipeline):.0f} ms')
     print(f'reps counted from a frame not within {ALIGNED_S} s of the truth rep end '
           f'(left out of the rep -> spoken figures): {misaligned}')
