@@ -45,6 +45,9 @@ DEFAULT_VOLUME = 1.0
 _NORDIC = str.maketrans({'æ': 'ae', 'ø': 'o', 'å': 'a', 'Æ': 'Ae', 'Ø': 'O', 'Å': 'A', 'ß': 'ss'})
 
 
+RENDER_ATTEMPTS = 2
+
+
 class TtsError(RuntimeError):
     """An utterance could not be rendered."""
 
@@ -141,11 +144,17 @@ class Pyttsx3Engine:
                    engine.getProperty('volume'))
         if applied[:2] != (VOICES[language], rate) or abs(applied[2] - volume) > 0.01:
             raise TtsError(f'espeak-ng did not take voice/rate/volume {VOICES[language]}/{rate}/{volume}: {applied}')
-        path.unlink(missing_ok=True)
-        engine.save_to_file(text, str(path))
-        with contextlib.redirect_stdout(io.StringIO()):
-            engine.runAndWait()
-        if not path.is_file():
-            raise TtsError(f'pyttsx3 wrote no file {path} (see the traceback above)')
-        if wav_duration(path) <= 0.0:
-            raise TtsError(f'pyttsx3 wrote an empty WAV {path}')
+        # Now and then (seen on the first utterance after start-up, under load) espeak still
+        # looks busy when runAndWait starts, pyttsx3 cancels it and the WAV comes out empty;
+        # a second render after synchronising with espeak has always produced the audio.
+        for attempt in range(RENDER_ATTEMPTS):
+            path.unlink(missing_ok=True)
+            engine.save_to_file(text, str(path))
+            with contextlib.redirect_stdout(io.StringIO()):
+                engine.runAndWait()
+            if not path.is_file():
+                raise TtsError(f'pyttsx3 wrote no file {path} (see the traceback above)')
+            if wav_duration(path) > 0.0:
+                return
+            self._espeak.Synchronize()
+        raise TtsError(f'pyttsx3 wrote an empty WAV {path} ({RENDER_ATTEMPTS} attempts)')

@@ -52,3 +52,37 @@ def test_rate_and_volume_changes_apply_to_every_render(engine, tmp_path):
     assert durations[3] == pytest.approx(durations[0], rel=0.05)
     assert durations[4] == pytest.approx(durations[1], rel=0.05)
     assert peaks[2] < 0.5 * peaks[0] and peaks[4] < 0.5 * peaks[3]
+
+
+def _empty_wav(path):
+    import wave
+    with wave.open(str(path), 'wb') as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(22050)
+
+
+def test_an_empty_render_is_tried_again(engine, tmp_path, monkeypatch):
+    # espeak cancelled mid-render leaves a header-only WAV (seen on a first utterance)
+    engine.render('Klar.', 'nb', 170, 1.0, tmp_path / 'warm.wav')  # engine started
+    pyttsx3_engine = engine._engine
+    real_run, runs = pyttsx3_engine.runAndWait, []
+    path = tmp_path / 'retry.wav'
+
+    def run_and_empty_first_time():
+        real_run()
+        runs.append(1)
+        if len(runs) == 1:
+            _empty_wav(path)
+
+    monkeypatch.setattr(pyttsx3_engine, 'runAndWait', run_and_empty_first_time)
+    engine.render('God morgen, Kari!', 'nb', 170, 1.0, path)
+    assert len(runs) == 2 and wav_duration(path) > 0.5
+
+    def run_and_always_empty():
+        real_run()
+        _empty_wav(path)
+
+    monkeypatch.setattr(pyttsx3_engine, 'runAndWait', run_and_always_empty)
+    with pytest.raises(TtsError, match='empty WAV'):
+        engine.render('God morgen, Kari!', 'nb', 170, 1.0, path)
