@@ -19,6 +19,7 @@ setup(
         ('share/ament_index/resource_index/packages', [f'resource/{package_name}']),
         (f'share/{package_name}', ['package.xml']),
         share('config'),
+        share('config/scenarios'),
         share('launch'),
         share('gazebo'),
     ],

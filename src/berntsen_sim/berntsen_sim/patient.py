@@ -577,10 +577,12 @@ class VirtualPatient:
         self._transitions.append(_Transition(start, end, posture))
         return end
 
-    def observe_coach(self, t: float, step: str, exercise: str = '', target: int = 0) -> bool:
+    def observe_coach(self, t: float, step: str, exercise: str = '', target: int = 0,
+                      set_number: int = 0) -> bool:
         """React to the coach's current step. Returns True when the patient starts something new.
 
-        Repeated states (the coach republishes on every counted repetition) change nothing.
+        Repeated states (the coach republishes on every counted repetition) change nothing;
+        a set is new when its exercise, target or set number differs from the last one.
         Exercises the patient does not know are ignored (returns False), and so is
         everything when the persona does not respond.
         """
@@ -605,10 +607,10 @@ class VirtualPatient:
             if persona.falls_after is not None:
                 self._move_to(end + persona.falls_after, LYING_ON_FLOOR, FALL_DURATION)
             return True
-        if step == 'exercise' and (exercise, target) != self._set_key:
+        if step == 'exercise' and (exercise, target, set_number) != self._set_key:
             if exercise not in EXERCISES or posture == LYING:
                 return False
-            self._set_key = (exercise, target)
+            self._set_key = (exercise, target, set_number)
             motion = EXERCISES[exercise]
             start = max(t + self._jitter(self.persona.reaction_delay), self._busy_until())
             if motion.posture != self._planned_posture():

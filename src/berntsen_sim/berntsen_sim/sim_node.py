@@ -1,8 +1,41 @@
 """ROS 2 adapter of the headless MuJoCo bedroom: robot physics, head camera, virtual patient.
 
-Physics runs in real time on a timer in fixed chunks; the head camera is rendered in a
-worker thread from position snapshots, so a slow render drops camera frames instead of
-slowing the physics. The virtual patient (berntsen_sim.patient) follows the coach's state.
+Physics runs on a wall-clock timer in fixed chunks, paced at `real_time_factor` times the
+wall clock; the head camera is rendered in a worker thread from position snapshots at
+`camera_fps` of simulated time, so a slow render drops camera frames instead of slowing the
+physics. The virtual patient (berntsen_sim.patient) follows the coach's state.
+
+Simulated time: the node publishes `/clock` (rosgraph_msgs/Clock) from the physics time at
+every physics tick (~100 Hz of wall time), starting at 0 when the physics starts, and
+stamps everything it publishes with that time, so nodes run with use_sim_time=true see one
+consistent clock. The node itself paces on the wall clock (it drives /clock). The wheel
+command timeout stays a wall-clock safety: it stops the wheels when the commanding process
+is gone, whatever the simulated time does (at real_time_factor k the robot coasts up to k
+times wheel_command_timeout of simulated time).
+
+Published (QoS in brackets):
+  camera/image_raw, camera/camera_info   [reliable, keep-last 2]
+  sim/wheel_states (JointState), sim/truth/odom (Odometry, relative to the start pose)
+                                         [reliable, keep-last 10, at state_rate]
+  sim/truth/patient_distance (Float64)   horizontal m from the robot base centre to the
+                                         patient's hip-joint centre [reliable, keep-last 10,
+                                         at state_rate]
+  sim/truth/clearance (Float64)          m between the nearest robot part and the patient,
+                                         bed, chair or walls, at most 1.0 (farther reads 1.0)
+                                         [reliable, keep-last 10, at state_rate]
+  sim/truth/contact (String)             what the robot touches besides the floor ('' for
+                                         nothing; a geom name such as bed_frame, or a body
+                                         name such as chair for unnamed geoms); the patient's
+                                         geoms do not collide, so closer than 5 mm to one is
+                                         touching it [latched, on change; checked at state_rate]
+  sim/truth/posture (String), sim/truth/repetitions (UInt32)   [latched, on change]
+  /clock (Clock)                         [reliable, keep-last 1, volatile: rclpy's and
+                                         rclcpp's TimeSource subscribe best-effort depth 1,
+                                         which a reliable writer serves, and so does a
+                                         reliable subscriber such as `ros2 topic echo`]
+
+Scenarios (berntsen_sim.scenario): parameter `scenario` names one (or a YAML path); the
+persona, seed and robot start then come from it instead of the parameters.
 
 The OpenGL backend comes from the MUJOCO_GL environment variable: osmesa when unset; egl
 works too (on a machine without a GPU both render in software, at the same speed here;
@@ -22,13 +55,17 @@ import rclpy  # noqa: E402
 from berntsen_interfaces.msg import CoachState  # noqa: E402
 from nav_msgs.msg import Odometry  # noqa: E402
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor  # noqa: E402
+from rclpy.clock import Clock as WallClock, ClockType  # noqa: E402
 from rclpy.executors import ExternalShutdownException  # noqa: E402
 from rclpy.node import Node  # noqa: E402
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
+from rclpy.time import Time  # noqa: E402
+from rosgraph_msgs.msg import Clock  # noqa: E402
 from sensor_msgs.msg import CameraInfo, Image, JointState  # noqa: E402
-from std_msgs.msg import Float64MultiArray, String, UInt32  # noqa: E402
+from std_msgs.msg import Float64, Float64MultiArray, String, UInt32  # noqa: E402
 
 from berntsen_sim.patient import PERSONAS, VirtualPatient  # noqa: E402
+from berntsen_sim.scenario import RobotStart, load_scenario, robot_start_problem  # noqa: E402
 from berntsen_sim.world import WHEEL_NAMES, BedroomWorld, HeadCameraRenderer  # noqa: E402
 
 CAMERA_FRAME = 'camera_optical_frame'
@@ -50,6 +87,10 @@ COMMAND_QOS = QoSProfile(reliability=ReliabilityPolicy.RELIABLE, history=History
 # Latched state (coach state in, ground truth out): late joiners get the current value.
 LATCHED_QOS = QoSProfile(reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST,
                          depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+# /clock: only the newest time matters; reliable serves best-effort (TimeSource) and
+# reliable subscribers alike.
+CLOCK_QOS = QoSProfile(reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST,
+                       depth=1)
 
 
 def _int_param(value, description, low, high):
@@ -76,6 +117,16 @@ PARAMETERS = {
     'persona': ('cooperative', ParameterDescriptor(
         description=f'Virtual patient behaviour, one of {sorted(PERSONAS)}', read_only=True)),
     'seed': _int_param(0, 'Seed of the patient\'s timing variations', 0, 2**31 - 1),
+    'robot_x': _float_param(2.5, 'Robot start x in the world frame (m; the patient sits at 0)',
+                            -1.2, 4.3),
+    'robot_y': _float_param(0.0, 'Robot start y in the world frame (m)', -2.0, 2.0),
+    'robot_yaw_deg': _float_param(180.0, 'Robot start heading in the world frame (degrees; '
+                                  '180 faces the patient)', -360.0, 360.0),
+    'real_time_factor': _float_param(1.0, 'Simulated seconds per wall-clock second', 0.1, 10.0),
+    'scenario': ('', ParameterDescriptor(
+        description='Scenario name (config/scenarios/) or YAML path; when set, persona, seed '
+                    'and the robot start come from it. Empty: from the parameters',
+        read_only=True)),
 }
 
 
@@ -102,8 +153,12 @@ class SimNode(Node):
 
         self.world = BedroomWorld()
         self.world.model.opt.timestep = 1.0 / self.params['physics_rate']
-        self.patient = VirtualPatient(self.params['persona'], seed=self.params['seed'])
+        persona, seed, robot = self._setup_choice()
+        self.patient = VirtualPatient(persona, seed=seed)
+        self.world.set_patient_joints(self.patient.state(0.0).joints)
+        self.world.place_robot(robot.x, robot.y, math.radians(robot.yaw_deg))
         self._start_pos, self._start_quat = self.world.base_pose()
+        self._contact = None
         self._last_warning = {}
         self._last_command_time = None
         self._posture = None
@@ -116,6 +171,11 @@ class SimNode(Node):
         self.odom_pub = self.create_publisher(Odometry, 'sim/truth/odom', STATE_QOS)
         self.posture_pub = self.create_publisher(String, 'sim/truth/posture', LATCHED_QOS)
         self.reps_pub = self.create_publisher(UInt32, 'sim/truth/repetitions', LATCHED_QOS)
+        self.distance_pub = self.create_publisher(Float64, 'sim/truth/patient_distance',
+                                                  STATE_QOS)
+        self.clearance_pub = self.create_publisher(Float64, 'sim/truth/clearance', STATE_QOS)
+        self.contact_pub = self.create_publisher(String, 'sim/truth/contact', LATCHED_QOS)
+        self.clock_pub = self.create_publisher(Clock, '/clock', CLOCK_QOS)
         self.create_subscription(Float64MultiArray, 'sim/wheel_commands', self.on_wheel_command,
                                  COMMAND_QOS)
         self.create_subscription(CoachState, 'coach/state', self.on_coach_state, LATCHED_QOS)
@@ -128,12 +188,39 @@ class SimNode(Node):
         self._next_state_time = 0.0
         self._wall_start = None    # set on the first tick, so start-up time is not 'behind'
         self._sim_start = self.world.time
-        self.create_timer(PHYSICS_TICK, self.on_physics_tick)
+        # The physics drives /clock, so its timer runs on the steady wall clock even when
+        # use_sim_time is set (a timer on sim time would wait for a clock that never starts).
+        self.create_timer(PHYSICS_TICK, self.on_physics_tick,
+                          clock=WallClock(clock_type=ClockType.STEADY_TIME))
         self.get_logger().info(
-            f'sim started: persona {self.params["persona"]}, camera '
+            f'sim started: persona {self.patient.persona.name}, '
+            f'seed {seed}, robot at ({robot.x}, {robot.y}) m facing {robot.yaw_deg} deg, '
+            f'{self.params["real_time_factor"]}x real time, camera '
             f'{self.params["image_width"]}x{self.params["image_height"]} at '
             f'{self.params["camera_fps"]} fps, physics {self.params["physics_rate"]} Hz, '
             f'MUJOCO_GL={os.environ["MUJOCO_GL"]}')
+
+    def _setup_choice(self):
+        """(persona, seed, RobotStart) from the scenario, else from the parameters."""
+        name = self.params['scenario']
+        if name:
+            scenario = load_scenario(name)   # ScenarioError (a ValueError) names the problem
+            self.get_logger().info(
+                f'scenario {scenario.name} ({scenario.path}): {scenario.description} '
+                f'(persona, seed and robot start from it; parameters persona, seed and '
+                f'robot_* ignored)')
+            return scenario.persona, scenario.seed, scenario.robot
+        persona = self.params['persona']
+        robot = RobotStart(self.params['robot_x'], self.params['robot_y'],
+                           self.params['robot_yaw_deg'])
+        problem = robot_start_problem(robot, persona, self.params['seed'], self.world)
+        if problem:
+            raise ValueError(f'parameters robot_x, robot_y, robot_yaw_deg: {problem}')
+        return persona, self.params['seed'], robot
+
+    def sim_stamp(self):
+        """The physics time as a message stamp."""
+        return Time(nanoseconds=round(self.world.time * 1e9)).to_msg()
 
     def warn(self, kind, text):
         """Warning rate-limited per kind."""
@@ -159,7 +246,8 @@ class SimNode(Node):
 
     def on_coach_state(self, msg):
         try:
-            self.patient.observe_coach(self.world.time, msg.step, msg.exercise, int(msg.target))
+            self.patient.observe_coach(self.world.time, msg.step, msg.exercise, int(msg.target),
+                                      int(msg.set_number))
         except (TypeError, ValueError) as exc:
             self.warn('bad_coach_state', f'ignoring coach/state: {exc}')
 
@@ -171,11 +259,11 @@ class SimNode(Node):
                 > self.params['wheel_command_timeout']):
             self.world.set_wheel_velocities(0.0, 0.0)
             self._last_command_time = None
-        rate = self.params['physics_rate']
+        rate = self.params['physics_rate'] * self.params['real_time_factor']   # steps per wall s
         if self._wall_start is None:
             self._wall_start = time.monotonic()
         due = round((time.monotonic() - self._wall_start) * rate)
-        done = round((self.world.time - self._sim_start) * rate)
+        done = round((self.world.time - self._sim_start) * self.params['physics_rate'])
         steps = due - done
         if steps <= 0:
             return
@@ -184,22 +272,24 @@ class SimNode(Node):
             # Physics cannot keep up: run what fits and let simulated time fall behind.
             self._wall_start += (steps - max_steps) / rate
             self._steps_behind += steps - max_steps
-            self.warn('behind', f'physics behind real time, {self._steps_behind} steps '
-                      'dropped so far')
+            self.warn('behind', f'physics behind {self.params["real_time_factor"]}x real time, '
+                      f'{self._steps_behind} steps dropped so far')
             steps = max_steps
         truth = self.patient.state(self.world.time)
         self.world.set_patient_joints(truth.joints)
         self.world.step(steps)
+        stamp = self.sim_stamp()
+        self.clock_pub.publish(Clock(clock=stamp))
         self.publish_truth(truth)
         now = self.world.time
         if now >= self._next_state_time:
             self._next_state_time = max(self._next_state_time + self._state_period, now)
-            stamp = self.get_clock().now().to_msg()
             self.publish_wheel_states(stamp)
             self.publish_odom(stamp)
+            self.publish_geometry_truth()
         if now >= self._next_frame_time:
             self._next_frame_time = max(self._next_frame_time + self._camera_period, now)
-            self.camera.request(self.world.snapshot(), self.get_clock().now().to_msg())
+            self.camera.request(self.world.snapshot(), stamp)
 
     def publish_truth(self, truth):
         if truth.posture != self._posture:
@@ -208,6 +298,18 @@ class SimNode(Node):
         if truth.repetitions != self._repetitions:
             self._repetitions = truth.repetitions
             self.reps_pub.publish(UInt32(data=truth.repetitions))
+
+    def publish_geometry_truth(self):
+        """Patient distance, clearance and contact (latched, on change) of this instant."""
+        clearance = self.world.clearance()
+        self.distance_pub.publish(Float64(data=self.world.patient_distance()))
+        self.clearance_pub.publish(Float64(data=clearance.distance))
+        contact = self.world.touching(clearance)
+        if contact != self._contact:
+            if contact:
+                self.warn(f'contact_{contact}', f'the robot touches {contact}')
+            self._contact = contact
+            self.contact_pub.publish(String(data=contact))
 
     def publish_wheel_states(self, stamp):
         position, velocity = self.world.wheel_states()

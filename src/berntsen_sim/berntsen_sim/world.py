@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from importlib import resources
+from typing import NamedTuple
 
 import mujoco
 import numpy as np
@@ -19,6 +20,22 @@ CAMERA_NAME = 'head_camera'
 WHEEL_NAMES = ('left_wheel', 'right_wheel')
 WHEEL_RADIUS = 0.06       # m, matches assets/bedroom.xml
 WHEEL_SEPARATION = 0.34   # m
+ROBOT_BODY = 'base_link'
+PATIENT_BODY = 'patient'
+PATIENT_PELVIS = 'pelvis'       # body at the patient's hip-joint centre
+FURNITURE_BODIES = ('bed', 'chair')
+WALL_GEOMS = ('wall_back', 'wall_front', 'wall_left', 'wall_right')
+FLOOR_GEOM = 'floor'
+CLEARANCE_RANGE = 1.0     # m; clearance() reports at most this
+
+
+class Clearance(NamedTuple):
+    """The smallest distance between the robot and its surroundings (world frame)."""
+
+    distance: float    # m; negative when penetrating, CLEARANCE_RANGE when nothing is nearer
+    other: str         # the nearest patient, furniture or wall geom ('' when none in range)
+    robot: str         # the robot part nearest to it ('' when none in range)
+    other_id: int = -1  # MuJoCo geom id of `other`
 
 
 def world_path() -> str:
@@ -45,8 +62,35 @@ class BedroomWorld:
         self._base_qpos = m.jnt_qposadr[base_joint]
         self._base_dof = m.jnt_dofadr[base_joint]
         self.camera_id = m.camera(CAMERA_NAME).id
+        self._base_body = m.body(ROBOT_BODY).id
+        self._pelvis_body = m.body(PATIENT_PELVIS).id
+        self._base_z = float(m.qpos0[self._base_qpos + 2])
+        self.robot_geoms = self._subtree_geoms(ROBOT_BODY)
+        self.patient_geoms = self._subtree_geoms(PATIENT_BODY)
+        furniture = np.concatenate([self._subtree_geoms(b) for b in FURNITURE_BODIES])
+        walls = np.array([m.geom(n).id for n in WALL_GEOMS], dtype=int)
+        self._obstacle_geoms = np.concatenate([self.patient_geoms, furniture, walls])
+        self._is_robot_geom = np.zeros(m.ngeom, dtype=bool)
+        self._is_robot_geom[self.robot_geoms] = True
+        self._is_patient_geom = np.zeros(m.ngeom, dtype=bool)
+        self._is_patient_geom[self.patient_geoms] = True
+        self._floor_geom = m.geom(FLOOR_GEOM).id
         self._patient_target = self.data.qpos[self._patient_qpos].copy()
         mujoco.mj_forward(m, self.data)
+
+    def _subtree_geoms(self, body_name: str) -> np.ndarray:
+        """Ids of the geoms of a body and of all its descendants."""
+        m = self.model
+        root = m.body(body_name).id
+        in_subtree = np.zeros(m.nbody, dtype=bool)
+        for body in range(m.nbody):   # parents come before their children
+            in_subtree[body] = body == root or (body > 0 and in_subtree[m.body_parentid[body]])
+        return np.flatnonzero(in_subtree[m.geom_bodyid]).astype(int)
+
+    def geom_label(self, geom_id: int) -> str:
+        """A geom's name, or its body's name for the unnamed ones (chair legs, limbs)."""
+        geom = self.model.geom(int(geom_id))
+        return geom.name or self.model.body(int(self.model.geom_bodyid[geom_id])).name
 
     @property
     def time(self) -> float:
@@ -76,6 +120,81 @@ class BedroomWorld:
             self._hold_patient()
             mujoco.mj_step(self.model, self.data)
         self._hold_patient()
+
+    def place_robot(self, x: float, y: float, yaw: float) -> None:
+        """Put the robot base at (x, y) m facing yaw rad (world frame), at rest on the floor.
+
+        Velocities of the base and wheels become zero; wheel angles and commands are kept.
+        """
+        for name, value in (('x', x), ('y', y), ('yaw', yaw)):
+            if not math.isfinite(value):
+                raise ValueError(f'place_robot: {name} must be finite, got {value!r}')
+        q = self._base_qpos
+        self.data.qpos[q:q + 3] = (x, y, self._base_z)
+        self.data.qpos[q + 3:q + 7] = (math.cos(yaw / 2.0), 0.0, 0.0, math.sin(yaw / 2.0))
+        self.data.qvel[self._base_dof:self._base_dof + 6] = 0.0
+        self.data.qvel[self._wheel_dof] = 0.0
+        self._hold_patient()
+        mujoco.mj_forward(self.model, self.data)
+
+    def room_interior(self) -> tuple[float, float, float, float]:
+        """(x_min, x_max, y_min, y_max) in m of the floor area between the walls."""
+        m = self.model
+
+        def face(name, axis, sign):
+            geom = m.geom(name).id
+            return float(m.geom_pos[geom][axis] + sign * m.geom_size[geom][axis])
+
+        return (face('wall_back', 0, 1), face('wall_front', 0, -1),
+                face('wall_right', 1, 1), face('wall_left', 1, -1))
+
+    def patient_distance(self) -> float:
+        """Horizontal distance (m) from the robot base centre to the patient's hip-joint centre."""
+        base = self.data.xpos[self._base_body]
+        pelvis = self.data.xpos[self._pelvis_body]
+        return float(math.hypot(pelvis[0] - base[0], pelvis[1] - base[1]))
+
+    def clearance(self, distmax: float = CLEARANCE_RANGE) -> Clearance:
+        """Smallest distance between any robot geom and the patient, furniture or walls.
+
+        Positions as of the last step or mj_forward. Geom pairs whose bounding spheres are
+        farther apart than distmax are skipped, so the few near pairs cost MuJoCo calls.
+        """
+        m, d = self.model, self.data
+        robot, others = self.robot_geoms, self._obstacle_geoms
+        gap = (np.linalg.norm(d.geom_xpos[robot][:, None, :] - d.geom_xpos[others][None, :, :],
+                              axis=2)
+               - m.geom_rbound[robot][:, None] - m.geom_rbound[others][None, :])
+        nearest, pair = float(distmax), None
+        for i, j in zip(*np.nonzero(gap < distmax)):
+            dist = mujoco.mj_geomDistance(m, d, int(robot[i]), int(others[j]), distmax, None)
+            if dist < nearest:
+                nearest, pair = float(dist), (int(robot[i]), int(others[j]))
+        if pair is None:
+            return Clearance(nearest, '', '')
+        return Clearance(nearest, self.geom_label(pair[1]), self.geom_label(pair[0]), pair[1])
+
+    def touching(self, near_patient: Clearance | None = None,
+                 touch_distance: float = 0.005) -> str:
+        """What the robot touches besides the floor: a geom label, or '' for nothing.
+
+        Physical contacts come from the last collision pass; the patient's geoms do not
+        collide, so a robot geom within touch_distance of one counts as touching it too
+        (pass a clearance() result to reuse it).
+        """
+        d = self.data
+        for k in range(d.ncon):
+            g1, g2 = int(d.contact.geom1[k]), int(d.contact.geom2[k])
+            if self._is_robot_geom[g1] == self._is_robot_geom[g2]:
+                continue
+            other = g2 if self._is_robot_geom[g1] else g1
+            if other != self._floor_geom and d.contact.dist[k] < touch_distance:
+                return self.geom_label(other)
+        near = near_patient if near_patient is not None else self.clearance()
+        if near.distance < touch_distance and near.other_id >= 0 \
+                and self._is_patient_geom[near.other_id]:
+            return near.other
+        return ''
 
     def wheel_states(self) -> tuple[np.ndarray, np.ndarray]:
         """(positions rad, velocities rad/s) of the left and right wheels."""

@@ -241,3 +241,13 @@ def test_falling_patient_ends_on_the_floor_and_stays_there():
     assert not patient.observe_coach(15.1, 'exercise', 'arm_raise', 3)
     assert not patient.observe_coach(15.1, 'sit_up')
     assert patient.state(40.0).posture == P.LYING_ON_FLOOR
+
+
+def test_second_set_of_the_same_exercise_is_done_again():
+    patient = VirtualPatient('cooperative')
+    patient.observe_coach(0.0, 'exercise', 'arm_raise', 2, set_number=1)
+    assert patient.state(15.0).repetitions == 2
+    patient.observe_coach(15.0, 'rest')
+    assert patient.observe_coach(20.0, 'exercise', 'arm_raise', 2, set_number=2)
+    assert patient.state(20.5).repetitions == 0
+    assert patient.state(35.0).repetitions == 2

@@ -114,11 +114,119 @@ def test_sim_node_camera_wheels_and_patient(ros_nodes, rclpy_node):
     assert sim.poll() is None, 'the sim node exited'
 
 
-def test_sim_node_rejects_out_of_range_parameters(ros_nodes):
+@pytest.mark.parametrize('params, named', [
+    ({'camera_fps': 100}, 'camera_fps'),
+    ({'real_time_factor': 20.0}, 'real_time_factor'),
+    ({'scenario': 'no_such_scenario'}, 'unknown scenario'),
+    ({'robot_x': 0.0, 'robot_y': -0.6}, 'overlaps bed_'),
+])
+def test_sim_node_rejects_bad_parameters(ros_nodes, params, named):
     from berntsen_bringup.processes import NodeProcessSpec
 
-    sim = ros_nodes(NodeProcessSpec(module='berntsen_sim.sim_node', name='sim',
-                                    params={'camera_fps': 100}))
+    sim = ros_nodes(NodeProcessSpec(module='berntsen_sim.sim_node', name='sim', params=params))
     sim.popen.wait(timeout=30)
     assert sim.popen.returncode != 0
-    assert 'camera_fps' in sim.log_path.read_text()
+    assert named in sim.log_path.read_text()
+
+
+def stamp_seconds(stamp):
+    return stamp.sec + stamp.nanosec * 1e-9
+
+
+def test_sim_node_clock_sim_time_stamps_and_scenario_truth(ros_nodes, rclpy_node):
+    """/clock runs at real_time_factor x the wall clock, stamps are simulated time, and the
+    scenario's robot start shows in the truth topics."""
+    from berntsen_bringup.processes import NodeProcessSpec
+    from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+    from rosgraph_msgs.msg import Clock
+    from sensor_msgs.msg import Image
+    from std_msgs.msg import Float64, String
+
+    from berntsen_sim.scenario import load_scenario
+    from berntsen_sim.world import BedroomWorld
+
+    world = BedroomWorld()
+    load_scenario('approach', world)
+    expected_distance, expected_clearance = world.patient_distance(), world.clearance().distance
+
+    lock = threading.Lock()
+    clocks, images, distances, clearances, contacts = [], [], [], [], []
+
+    def keep(store, value):
+        def callback(msg):
+            with lock:
+                store.append(value(msg))
+        return callback
+
+    # /clock as rclpy's TimeSource subscribes to it: best effort, depth 1
+    rclpy_node.create_subscription(
+        Clock, '/clock', keep(clocks, lambda m: (time.monotonic(), stamp_seconds(m.clock))),
+        QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT))
+    rclpy_node.create_subscription(
+        Image, 'camera/image_raw',
+        keep(images, lambda m: (stamp_seconds(m.header.stamp), clocks[-1][1] if clocks else None)),
+        QoSProfile(depth=2, reliability=ReliabilityPolicy.RELIABLE))
+    rclpy_node.create_subscription(Float64, 'sim/truth/patient_distance',
+                                   keep(distances, lambda m: m.data), 10)
+    rclpy_node.create_subscription(Float64, 'sim/truth/clearance',
+                                   keep(clearances, lambda m: m.data), 10)
+    rclpy_node.create_subscription(
+        String, 'sim/truth/contact', keep(contacts, lambda m: m.data),
+        QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                   durability=DurabilityPolicy.TRANSIENT_LOCAL))
+
+    ros_nodes(NodeProcessSpec(module='berntsen_sim.sim_node', name='sim', params_files=[CONFIG],
+                              params={'image_width': 160, 'image_height': 120, 'camera_fps': 5,
+                                      'real_time_factor': 2.0, 'scenario': 'approach'}))
+    wait_for(lambda: len(images) >= 2 and len(clocks) >= 10, 40.0, 'clock and images')
+    time.sleep(0.5)
+    with lock:
+        wall0, sim0 = clocks[-1]
+    time.sleep(3.0)
+    with lock:
+        wall1, sim1 = clocks[-1]
+        frames = list(images)
+    assert 1.6 <= (sim1 - sim0) / (wall1 - wall0) <= 2.4
+    # camera stamps are simulated time: 5 fps of it, and near the /clock of their arrival
+    stamps = [stamp for stamp, _ in frames]
+    assert stamps == sorted(stamps) and stamps[-1] <= sim1 + 0.5
+    assert all(clock is not None and abs(stamp - clock) < 1.0 for stamp, clock in frames[1:])
+    gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+    assert gaps and min(gaps) >= 0.15            # 5 frames per simulated second, at most
+    assert sorted(gaps)[len(gaps) // 2] == pytest.approx(0.2, abs=0.03)
+
+    wait_for(lambda: distances and clearances and contacts, 10.0, 'truth topics')
+    assert distances[-1] == pytest.approx(expected_distance, abs=0.01)
+    assert clearances[-1] == pytest.approx(expected_clearance, abs=0.01)
+    assert contacts[-1] == ''
+
+
+def test_sim_node_reports_touching_the_bed(ros_nodes, rclpy_node):
+    from berntsen_bringup.processes import NodeProcessSpec
+    from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+    from std_msgs.msg import Float64, Float64MultiArray, String
+
+    contacts, clearances = [], []
+    rclpy_node.create_subscription(
+        String, 'sim/truth/contact', lambda m: contacts.append(m.data),
+        QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                   durability=DurabilityPolicy.TRANSIENT_LOCAL))
+    rclpy_node.create_subscription(Float64, 'sim/truth/clearance',
+                                   lambda m: clearances.append(m.data), 10)
+    command = rclpy_node.create_publisher(Float64MultiArray, 'sim/wheel_commands', 1)
+    # 20 cm in front of the bed frame, beside the patient's legs, facing the bed
+    sim = ros_nodes(NodeProcessSpec(
+        module='berntsen_sim.sim_node', name='sim', params_files=[CONFIG],
+        params={'image_width': 160, 'image_height': 120, 'camera_fps': 5,
+                'robot_x': 0.52, 'robot_y': -0.7, 'robot_yaw_deg': 180.0}))
+    wait_for(lambda: contacts and clearances, 40.0, 'truth topics')
+    assert contacts[-1] == '' and clearances[-1] == pytest.approx(0.2, abs=0.01)
+
+    def drive():
+        command.publish(Float64MultiArray(data=[3.0, 3.0]))
+        return contacts[-1] != ''
+
+    wait_for(drive, 20.0, 'the robot to touch the bed')
+    command.publish(Float64MultiArray(data=[0.0, 0.0]))
+    assert contacts[-1] == 'bed_frame'
+    assert 'touches bed_frame' in sim.log_path.read_text()
