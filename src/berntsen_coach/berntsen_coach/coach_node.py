@@ -5,6 +5,12 @@ Adapter only: turns REP 155 body messages into routine events, sends the routine
 to the `speak` action server (one at a time, urgent ones flagged), publishes `coach/state`,
 `coach/events` and `caregiver/alert`, serves `start_session` / `stop_session`, and writes the
 session log. The logic lives in coach_routine.py and the modules it uses.
+
+With `approach` true the session starts by driving up to the person: `cmd_vel` is published
+only in the routine's approach step (approach.py decides the command from the newest
+skeleton, `camera/camera_info` and the camera mounting; `odom` bounds the travel; `e_stop`
+ends it), followed by one zero Twist when the approach ends for any reason. The motor
+node's watchdog stops the base if the commands stop.
 """
 from __future__ import annotations
 
@@ -18,13 +24,19 @@ from berntsen_interfaces.action import Speak
 from berntsen_interfaces.msg import (BodyPosture, CaregiverAlert, CoachState, IdsList,
                                      SessionEvent, Skeleton2D)
 from berntsen_interfaces.srv import StartSession
+from geometry_msgs.msg import Twist
+from nav_msgs.msg import Odometry
 from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor
 from rclpy.action import ActionClient
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from sensor_msgs.msg import CameraInfo
+from std_msgs.msg import Bool
 from std_srvs.srv import Trigger
 
+from .approach import (ARRIVED, FAILED, ApproachController, ApproachSettings, CameraModel,
+                       estimate_person)
 from .coach_routine import ROUTINE_NAME, CoachRoutine, RoutineSettings
 from .exercises import exercise_signal, load_exercises
 from .phrases import LANGUAGES
@@ -44,9 +56,19 @@ EVENT_QOS = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
 # the counter tolerates gaps. Sensor-data QoS (best effort, REP 2003) also matches a
 # reliable publisher, so the coach hears the pose node whichever it picks.
 BODY_QOS = qos_profile_sensor_data
+# Velocity commands: reliable, only the newest matters (the motor node subscribes the same).
+CMD_VEL_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
+# An e-stop press must arrive; the motor node subscribes with the same profile.
+E_STOP_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+# camera_info and odometry come with every frame / control cycle: a lost one is replaced by
+# the next; sensor-data QoS matches reliable and best-effort publishers alike.
+CAMERA_INFO_QOS = qos_profile_sensor_data
+ODOM_QOS = qos_profile_sensor_data
 
 TICK_PERIOD = 0.1                 # s; re-prompt and rest timing resolution
 SPEECH_WAIT_LOG_PERIOD = 5.0      # s between "speech server not up" warnings
+STAMP_SKEW_WARN = 2.0             # s; skeleton stamps this far from the node's clock: warn
+DEFAULT_APPROACH_DISTANCE = 2.2   # m; the approach_distance parameter's default
 FINAL_STATE_GRACE = 0.5           # s between the last publish and shutdown (exit_when_done)
 CONFIG = Path(__file__).resolve().parent.parent / 'config'
 
@@ -96,7 +118,18 @@ class CoachNode(Node):
         self._unusable_ids: set[str] = set()        # ids that make no valid topic name
         self._stopping = False
         self._logged_step = ('', '')
+        self._camera: CameraModel | None = None
+        self._approach: ApproachController | None = None
+        self._approach_status = ''
+        self._travelled = 0.0
+        self._last_odom_xy: tuple[float, float] | None = None
         self.create_subscription(IdsList, '/humans/bodies/tracked', self._on_tracked, BODY_QOS)
+        if self.params['approach']:
+            self.cmd_vel_pub = self.create_publisher(Twist, 'cmd_vel', CMD_VEL_QOS)
+            self.create_subscription(CameraInfo, 'camera/camera_info', self._on_camera_info,
+                                     CAMERA_INFO_QOS)
+            self.create_subscription(Odometry, 'odom', self._on_odom, ODOM_QOS)
+            self.create_subscription(Bool, 'e_stop', self._on_e_stop, E_STOP_QOS)
         self.create_timer(TICK_PERIOD, self._on_tick)
         if self.params['autostart']:
             self._start_timer = self.create_timer(self.params['start_delay'], self._on_autostart)
@@ -106,10 +139,15 @@ class CoachNode(Node):
             self.get_logger().info('waiting for a start_session request')
 
     def _declare_parameters(self) -> dict:
-        def seconds(description, default, low, high):
-            return default, ParameterDescriptor(
-                description=f'{description} ({low}-{high} s)',
-                floating_point_range=[FloatingPointRange(from_value=float(low), to_value=float(high))])
+        def ranged(unit):
+            def spec(description, default, low, high):
+                return default, ParameterDescriptor(
+                    description=f'{description} ({low}-{high} {unit})',
+                    floating_point_range=[FloatingPointRange(from_value=float(low),
+                                                             to_value=float(high))])
+            return spec
+
+        seconds, metres = ranged('s'), ranged('m')
 
         specs = {
             'programme_file': ('example', ParameterDescriptor(
@@ -141,6 +179,23 @@ class CoachNode(Node):
                                     60.0, 1, 3600),
             'speech_timeout': seconds('Wait for a phrase\'s result before carrying on without it, '
                                       'so a dead speech node cannot stall the routine', 30.0, 1, 600),
+            'approach': (False, ParameterDescriptor(
+                description='Start each session by driving up to the person (publishes cmd_vel '
+                            'in the approach step only; needs camera/camera_info); false: '
+                            'greet from where the robot stands')),
+            'approach_distance': metres('Stop this far from the person (horizontally, base '
+                                        'centre to pelvis)', DEFAULT_APPROACH_DISTANCE, 1.0, 4.0),
+            'approach_speed': ranged('m/s')('Top forward speed while approaching',
+                                            0.25, 0.05, 0.5),
+            'approach_timeout': seconds('Give up the approach and greet from where the robot '
+                                        'stands after', 120.0, 10, 600),
+            'approach_max_travel': metres('Give up the approach after driving this far '
+                                          '(odometry)', 5.0, 0.5, 20.0),
+            'camera_height': metres('Height of the camera\'s optical centre above the floor',
+                                    1.12, 0.2, 3.0),
+            'camera_tilt_deg': ranged('deg')('Downward tilt of the camera', 5.0, -30.0, 60.0),
+            'camera_forward_offset': metres('Camera position ahead of the base centre',
+                                            0.035, -1.0, 1.0),
         }
         values = {}
         for name, (default, descriptor) in specs.items():
@@ -179,9 +234,7 @@ class CoachNode(Node):
         programme, path = self._load_programme(name_or_path)
         routine = CoachRoutine(programme, self.exercises, RoutineSettings(
             reprompt_after=self.params['reprompt_after'], patience=self.params['patience'],
-            set_patience=self.params['set_patience'],
-            # The node cannot drive to the bed yet: the session starts where the robot stands.
-            approach=False))
+            set_patience=self.params['set_patience'], approach=self.params['approach']))
         if self.log is None:
             self.log = SessionLog(self.db_path)
         recorder = SessionRecorder(self.log, programme, path, ROUTINE_NAME)
@@ -218,6 +271,7 @@ class CoachNode(Node):
             response.success, response.message = False, 'no session is running'
             return response
         self._apply(self.routine.stop(self._now(), 'stopped by request'))
+        self._drive()
         response.success, response.message = True, 'session stopped'
         return response
 
@@ -236,6 +290,7 @@ class CoachNode(Node):
                 self._speech_finished(seq)
         if self.routine is not None and self.routine.started:
             self._apply(self.routine.tick(self._now()))
+            self._drive()
         self._send_unsent()
 
     def _apply(self, actions):
@@ -292,7 +347,7 @@ class CoachNode(Node):
     def _publish_state(self, state: StateChanged):
         msg = CoachState(routine=state.routine, step=state.step, exercise=state.exercise,
                          count=state.count, target=state.target,
-                         set_number=state.set_index + 1 if state.sets else 0, sets=state.sets,
+                         set_number=state.set_index if state.sets else 0, sets=state.sets,
                          motion_allowed=self.routine.motion_allowed)
         msg.header.stamp = self.get_clock().now().to_msg()
         self.state_pub.publish(msg)
@@ -306,6 +361,8 @@ class CoachNode(Node):
         self.context.try_shutdown()
 
     def destroy_node(self):
+        if self._approach is not None:
+            self._end_drive()
         if self.routine is not None and self.routine.started and not self.routine.finished:
             now = self._now()
             try:
@@ -365,6 +422,111 @@ class CoachNode(Node):
             return
         self._apply(self.routine.on_speech_finished(self._now()))
 
+    # ---- approach -----------------------------------------------------------------------
+
+    def _on_camera_info(self, msg: CameraInfo):
+        fx, fy, cx, cy = msg.k[0], msg.k[4], msg.k[2], msg.k[5]
+        try:
+            camera = CameraModel(float(fx), float(fy), float(cx), float(cy), int(msg.width),
+                                 int(msg.height), mount_height=self.params['camera_height'],
+                                 tilt=math.radians(self.params['camera_tilt_deg']),
+                                 forward_offset=self.params['camera_forward_offset'])
+        except ValueError as exc:
+            self.get_logger().warning(f'camera_info unusable ({exc}); not driving on it',
+                                      throttle_duration_sec=10.0)
+            return
+        if camera != self._camera:
+            self.get_logger().info(f'camera intrinsics: fx {fx:.1f} fy {fy:.1f} cx {cx:.1f} '
+                                   f'cy {cy:.1f} ({msg.width}x{msg.height})')
+        self._camera = camera
+
+    def _on_odom(self, msg: Odometry):
+        p = msg.pose.pose.position
+        if not (math.isfinite(p.x) and math.isfinite(p.y)):
+            self.get_logger().warning('odometry with a non-finite position ignored',
+                                      throttle_duration_sec=10.0)
+            return
+        if self._approach is not None and self._last_odom_xy is not None:
+            last_x, last_y = self._last_odom_xy
+            self._travelled += math.hypot(p.x - last_x, p.y - last_y)
+        self._last_odom_xy = (p.x, p.y)
+
+    def _on_e_stop(self, msg: Bool):
+        # The motor node's latching e-stop stops the wheels; the coach stops asking.
+        if msg.data and self.routine is not None and self.routine.wants_approach:
+            self.get_logger().warning('e-stop pressed: the approach ends here')
+            self._approach_controller().stop('e-stop pressed')
+            self._drive()
+
+    def _on_approach_skeleton(self, body_id: str, msg: Skeleton2D):
+        controller = self._approach_controller()
+        if self._camera is None:
+            return   # _drive() says why it stands still
+        now = self._now()
+        stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+        if stamp <= 0:
+            stamp = now
+        elif abs(now - stamp) > STAMP_SKEW_WARN:
+            self.get_logger().warning(
+                f'skeleton stamped {now - stamp:+.1f} s off this node\'s clock; only fresh '
+                'ones allow driving (use_sim_time alike on all nodes?)', throttle_duration_sec=10.0)
+        try:
+            estimate = estimate_person([(lm.x, lm.y, lm.visibility) for lm in msg.landmarks],
+                                       self._camera)
+        except ValueError as exc:
+            self.get_logger().warning(f'skeleton from body {body_id!r} unusable: {exc}',
+                                      throttle_duration_sec=10.0)
+            estimate = None
+        controller.add_estimate(stamp, estimate)
+        self._drive()
+
+    def _approach_controller(self) -> ApproachController:
+        if self._approach is None:
+            p = self.params
+            self._approach = ApproachController(ApproachSettings(
+                stop_distance=p['approach_distance'], max_speed=p['approach_speed'],
+                timeout=p['approach_timeout'], max_travel=p['approach_max_travel']), self._now())
+            self._travelled = 0.0
+            self._approach_status = ''
+            self.get_logger().info(f"approaching the person to {p['approach_distance']:.2f} m")
+        return self._approach
+
+    def _drive(self):
+        """Publish the approach command; end the approach when it or the step has ended."""
+        if self.routine is None or not self.routine.wants_approach:
+            if self._approach is not None:   # stopped, or ended elsewhere: stand still
+                self._end_drive()
+            return
+        controller = self._approach_controller()
+        now = self._now()
+        command = controller.update(now, self._travelled)
+        if self._camera is None and command.status not in (ARRIVED, FAILED):
+            # Guessed intrinsics could put the person farther than they are and the robot
+            # closer than approach_distance: no camera_info, no motion (the timeout still runs).
+            self.get_logger().warning('no camera/camera_info yet: standing still',
+                                      throttle_duration_sec=10.0)
+            self.cmd_vel_pub.publish(Twist())
+            return
+        if command.status != self._approach_status:
+            self._approach_status = command.status
+            distance = '' if command.distance is None else f' at {command.distance:.2f} m'
+            self.get_logger().info(f'approach: {command.status}{distance}'
+                                   + (f' ({command.reason})' if command.reason else ''))
+        if command.status == ARRIVED:
+            self._end_drive()
+            self._apply(self.routine.on_arrived(now))
+        elif command.status == FAILED:
+            self._end_drive()
+            self._apply(self.routine.on_approach_failed(now, command.reason))
+        else:
+            twist = Twist()
+            twist.linear.x, twist.angular.z = command.linear, command.angular
+            self.cmd_vel_pub.publish(twist)
+
+    def _end_drive(self):
+        self._approach = None
+        self.cmd_vel_pub.publish(Twist())   # stand still now, not after the watchdog
+
     # ---- bodies -------------------------------------------------------------------------
 
     def _on_tracked(self, msg: IdsList):
@@ -410,6 +572,9 @@ class CoachNode(Node):
 
     def _on_skeleton(self, body_id: str, msg: Skeleton2D):
         if body_id != self._active_body or self.routine is None or not self.routine.started:
+            return
+        if self.routine.wants_approach:
+            self._on_approach_skeleton(body_id, msg)
             return
         exercise = self.routine.current_exercise
         if exercise is None:

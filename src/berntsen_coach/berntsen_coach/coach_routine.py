@@ -13,8 +13,8 @@ Ways out, from any step:
     help" (`Say(urgent=True)`) and `AlertCaregiver(urgent=True)`, step `help`, reassurance
     every `floor_reassure_every` s until the node calls `stop()`.
 
-Driven by timestamped events (`start`, `on_arrived`, `on_posture`, `on_signal`,
-`on_speech_finished`, `tick`, `stop`), each answered with a list of actions:
+Driven by timestamped events (`start`, `on_arrived`, `on_approach_failed`, `on_posture`,
+`on_signal`, `on_speech_finished`, `tick`, `stop`), each answered with a list of actions:
   Say(text, kind, urgent)     send to the speech server; report its end with
                               on_speech_finished (one call per Say, in order)
   Counted(rep, target)        a repetition was counted
@@ -261,6 +261,17 @@ class CoachRoutine:
             self._greet(now, actions)
         return self._with_state(actions)
 
+    def on_approach_failed(self, now: float, reason: str) -> list:
+        """The robot could not reach the person (lost, timeout, e-stop): greet from here."""
+        now = self._time(now)
+        if not isinstance(reason, str):
+            raise TypeError(f'reason must be a str, got {reason!r}')
+        actions: list = []
+        if self.step is Step.APPROACH:
+            actions.append(Event('approach_failed', {'reason': reason}))
+            self._greet(now, actions)
+        return self._with_state(actions)
+
     def on_posture(self, now: float, posture: Posture, on_floor: bool = False) -> list:
         now = self._time(now)
         if not isinstance(posture, Posture):
@@ -326,6 +337,8 @@ class CoachRoutine:
             if now - wait.first >= self.settings.patience:
                 self._give_up(now, actions, wait.reason)
             elif now - wait.last >= self.settings.reprompt_after:
+                # in the log too: how often a person had to be asked is worth a nurse's look
+                actions.append(Event('reprompt', {'step': self.step.value}))
                 self._say(actions, 'reprompt', wait.reprompt(),
                           then=lambda t, a, w=wait: w.spoken(t))
         elif self.step is Step.EXERCISE and self.phase == 'counting':

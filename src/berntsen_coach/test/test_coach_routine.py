@@ -157,6 +157,8 @@ def test_slow_patient_gets_reprompts_and_no_alert():
     assert s.routine.step is Step.STAND_UP
     s.hold(Posture.SITTING, 45.0)
     assert s.kinds().count('reprompt') >= 3
+    logged = [e.detail for e in s.events if e.kind == 'reprompt']
+    assert logged == [{'step': 'stand_up'}] * s.kinds().count('reprompt')
     s.hold(Posture.STANDING, 3.0)
     assert s.routine.step is Step.EXERCISE and s.alerts == []
 

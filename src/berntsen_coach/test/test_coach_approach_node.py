@@ -1,0 +1,185 @@
+"""The coach node drives the approach: cmd_vel from synthetic skeletons of a person whose
+distance shrinks as the commanded speed says, stops at approach_distance and greets; an
+e-stop ends the approach; nothing moves outside the approach step."""
+import math
+import threading
+import time
+
+import pytest
+
+from test_approach import CAMERA, person
+from test_coach_node import BODY_ID, _coach, make_patient  # noqa: F401  (fixture)
+
+pytestmark = [pytest.mark.ros, pytest.mark.slow]
+
+APPROACH_DISTANCE = 2.2
+TOLERANCE = 0.05     # ApproachSettings default
+
+
+class Robot:
+    """The test's view of the robot: camera_info out, cmd_vel, coach events in."""
+
+    def __init__(self, node):
+        from berntsen_interfaces.msg import SessionEvent
+        from geometry_msgs.msg import Twist
+        from rclpy.qos import QoSProfile, ReliabilityPolicy
+        from sensor_msgs.msg import CameraInfo
+        from std_msgs.msg import Bool
+
+        self.node = node
+        self.lock = threading.Lock()
+        self.commands: list[tuple[float, float, float]] = []   # (monotonic, linear, angular)
+        self.events: list[str] = []
+        reliable = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
+        node.create_subscription(Twist, 'cmd_vel', self._on_cmd_vel, reliable)
+        node.create_subscription(SessionEvent, 'coach/events', self._on_event, reliable)
+        self.info_pub = node.create_publisher(CameraInfo, 'camera/camera_info', 2)
+        self.e_stop_pub = node.create_publisher(Bool, 'e_stop', 10)
+        self.info = CameraInfo(width=CAMERA.width, height=CAMERA.height)
+        self.info.k = [CAMERA.fx, 0.0, CAMERA.cx, 0.0, CAMERA.fy, CAMERA.cy, 0.0, 0.0, 1.0]
+
+    def _on_cmd_vel(self, msg):
+        with self.lock:
+            self.commands.append((time.monotonic(), msg.linear.x, msg.angular.z))
+
+    def _on_event(self, msg):
+        with self.lock:
+            self.events.append(msg.kind)
+
+    def commands_since(self, t):
+        with self.lock:
+            return [c for c in self.commands if c[0] >= t]
+
+    def last_linear(self):
+        with self.lock:
+            return self.commands[-1][1] if self.commands else 0.0
+
+
+def publish_person(patient, distance, bearing=0.0):
+    from berntsen_interfaces.msg import IdsList, Skeleton2D
+
+    stamp = patient.node.get_clock().now().to_msg()
+    patient.tracked_pub.publish(IdsList(ids=[BODY_ID]))
+    msg = Skeleton2D(body_id=BODY_ID, image_width=CAMERA.width, image_height=CAMERA.height)
+    msg.header.stamp = stamp
+    for lm, (x, y, v) in zip(msg.landmarks, person(distance, bearing)):
+        lm.x, lm.y, lm.visibility = x, y, v
+    patient.skeleton_pub.publish(msg)
+
+
+def wait_for(condition, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f'timed out waiting for {what}')
+
+
+def steps(patient):
+    with patient.lock:
+        seen = []
+        for _, step, *_ in patient.states:
+            if not seen or seen[-1] != step:
+                seen.append(step)
+    return seen
+
+
+def test_the_coach_drives_up_to_the_person_stops_and_greets(ros_nodes, make_patient,
+                                                            rclpy_node, tmp_path):
+    from berntsen_interfaces.msg import BodyPosture
+    from berntsen_coach.phrases import Phrases
+
+    patient = make_patient()
+    robot = Robot(rclpy_node)
+    ros_nodes(_coach(tmp_path, start_delay=0.0, approach=True,
+                     approach_distance=APPROACH_DISTANCE, approach_speed=0.4))
+    wait_for(lambda: patient.latest_state() is not None, 20, 'the coach state')
+    assert patient.latest_state()[1] == 'approach'
+
+    # Closed loop: the person comes nearer as fast as the coach commands.
+    distance, bearing = 3.2, math.radians(20)
+    goal_reached_at = None
+    last = time.monotonic()
+    deadline = last + 40
+    while time.monotonic() < deadline and patient.latest_state()[1] == 'approach':
+        now = time.monotonic()
+        dt, last = now - last, now
+        with robot.lock:
+            linear, angular = robot.commands[-1][1:] if robot.commands else (0.0, 0.0)
+        distance -= linear * dt
+        bearing -= angular * dt
+        if goal_reached_at is None and distance <= APPROACH_DISTANCE + TOLERANCE:
+            goal_reached_at = now
+        robot.info_pub.publish(robot.info)
+        publish_person(patient, distance, bearing)
+        time.sleep(0.05)
+    assert patient.latest_state()[1] != 'approach', 'the approach did not end'
+    assert goal_reached_at is not None
+    ended = time.monotonic()
+
+    commands = robot.commands_since(0.0)
+    turning_first = [c for c in commands if c[2] > 0.1]
+    assert turning_first and turning_first[0][1] == 0.0, 'turned towards her before driving'
+    assert max(c[1] for c in commands) == pytest.approx(0.4), 'drove at approach_speed'
+    assert all(c[1] == 0.0 for c in robot.commands_since(goal_reached_at + 0.3)), \
+        'no forward command once the person was at the approach distance'
+    assert APPROACH_DISTANCE - 0.01 <= distance <= APPROACH_DISTANCE + TOLERANCE
+    assert commands[-1][1:] == (0.0, 0.0), 'a zero Twist ends the approach'
+    assert steps(patient)[:2] == ['approach', 'greet']
+    with robot.lock:
+        assert 'arrived' in robot.events
+    wait_for(lambda: patient.spoken, 10, 'the greeting')
+    assert patient.spoken[0][0] == Phrases('nb').greeting('Kari')
+
+    # The person stands: the programme starts; nothing is published on cmd_vel any more.
+    published = len(robot.commands_since(0.0))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and 'exercise' not in steps(patient):
+        patient.publish(BodyPosture.STANDING, 20.0)
+        time.sleep(0.05)
+    assert 'exercise' in steps(patient)
+    for _ in range(30):
+        patient.publish(BodyPosture.STANDING, 20.0)
+        robot.info_pub.publish(robot.info)
+        time.sleep(0.05)
+    assert len(robot.commands_since(0.0)) == published, 'cmd_vel outside the approach step'
+    assert not robot.commands_since(ended + 0.5)
+
+
+def test_e_stop_ends_the_approach_and_the_session_goes_on(ros_nodes, make_patient, rclpy_node,
+                                                          tmp_path):
+    from std_msgs.msg import Bool
+
+    patient = make_patient()
+    robot = Robot(rclpy_node)
+    coach = ros_nodes(_coach(tmp_path, start_delay=0.0, approach=True))
+    wait_for(lambda: patient.latest_state() is not None, 20, 'the coach state')
+
+    # No camera_info yet: the coach sees the person but does not move.
+    for _ in range(20):
+        publish_person(patient, 3.5)
+        time.sleep(0.05)
+    assert robot.commands_since(0.0), 'commands while approaching'
+    assert all(c[1:] == (0.0, 0.0) for c in robot.commands_since(0.0))
+    assert 'no camera/camera_info yet' in coach.log_path.read_text()
+
+    def drive():
+        robot.info_pub.publish(robot.info)
+        publish_person(patient, 3.5)
+        return robot.last_linear() > 0
+    wait_for(drive, 10, 'a forward command')
+    pressed = time.monotonic()
+    robot.e_stop_pub.publish(Bool(data=True))
+    for _ in range(30):
+        robot.info_pub.publish(robot.info)
+        publish_person(patient, 3.5)
+        time.sleep(0.05)
+    after = robot.commands_since(pressed + 0.3)
+    assert all(c[1] == 0.0 for c in after), 'no forward command after the e-stop'
+    assert robot.commands_since(0.0)[-1][1:] == (0.0, 0.0)
+    assert patient.latest_state()[1] in ('greet', 'wake')
+    with robot.lock:
+        assert 'approach_failed' in robot.events and 'arrived' not in robot.events
+    assert 'e-stop pressed' in coach.log_path.read_text()
+    assert coach.poll() is None
