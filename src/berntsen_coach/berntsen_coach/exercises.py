@@ -1,11 +1,13 @@
 """Exercise definitions as data, loaded from YAML, and the signal each one follows.
 
 No ROS imports. An exercise names a body signal — a joint angle (three BlazePose landmarks
-per body side, optionally in 3D with BlazePose's z) or a landmark height (one landmark's
-height above another, in lengths of a body segment) — and the thresholds a repetition must
-cross, its direction, the ready position and the form cues. `exercise_signal` turns one
-frame of landmarks into that signal, or None when the frame is not good enough to judge;
-`Exercise.new_counter()` makes the matching RepCounter. See config/exercises.yaml.
+per body side, optionally in 3D with BlazePose's z), a landmark height (one landmark's
+height above another, in lengths of a body segment) or an image height (how high a group of
+landmarks is in the camera image: small rises of the whole body in front of a still camera)
+— and the thresholds a repetition must cross, its direction, the ready position and the
+form cues. `exercise_signal` turns one frame of landmarks into that signal, or None when the
+frame is not good enough to judge; `Exercise.new_counter()` makes the matching RepCounter.
+See config/exercises.yaml.
 """
 from __future__ import annotations
 
@@ -31,11 +33,12 @@ LANDMARK_NAMES = (
 )
 LANDMARK_INDEX = {name: i for i, name in enumerate(LANDMARK_NAMES)}
 
-SIGNAL_KINDS = ('joint_angle', 'landmark_height')
+SIGNAL_KINDS = ('joint_angle', 'landmark_height', 'image_height')
 COMBINE_MODES = ('mean', 'max', 'min')
 READY_POSTURES = ('any', 'sitting', 'standing')
 CUE_KINDS = ('peak_below', 'peak_above', 'partial', 'too_fast')
-_THRESHOLD_RANGE = {'joint_angle': (0.0, 180.0), 'landmark_height': (-5.0, 5.0)}
+_THRESHOLD_RANGE = {'joint_angle': (0.0, 180.0), 'landmark_height': (-5.0, 5.0),
+                    'image_height': (0.0, 1.0)}
 
 
 class ExerciseFileError(ValueError):
@@ -65,6 +68,18 @@ class HeightSide:
 
 
 @dataclass(frozen=True)
+class ImageHeightSide:
+    """One body side's image height: the mean height of `points` in the image."""
+
+    name: str
+    points: tuple[int, ...]
+
+    @property
+    def landmarks(self) -> tuple[int, ...]:
+        return self.points
+
+
+@dataclass(frozen=True)
 class FormCue:
     """Something to say about a repetition: `kind` in CUE_KINDS, text per language."""
 
@@ -89,7 +104,7 @@ class Exercise:
     name: str
     description: str
     signal_name: str
-    sides: tuple[AngleSide | HeightSide, ...]
+    sides: tuple[AngleSide | HeightSide | ImageHeightSide, ...]
     up_threshold: float
     down_threshold: float
     min_rep_duration: float
@@ -112,6 +127,11 @@ class Exercise:
         if self.signal_kind not in SIGNAL_KINDS:
             raise ValueError(f'exercise {self.name!r}: signal kind must be one of '
                              f'{SIGNAL_KINDS}, got {self.signal_kind!r}')
+        if self.signal_kind == 'image_height' and not self.baseline:
+            # its level depends on where the person stands in the image: only the change
+            # from the person's own rest level means something
+            raise ValueError(f'exercise {self.name!r}: an image_height signal needs '
+                             'baseline: true')
         low, high = _THRESHOLD_RANGE[self.signal_kind]
         if self.baseline:
             low = 0.0
@@ -170,6 +190,8 @@ def exercise_signal(exercise: Exercise, landmarks: Sequence[Landmark],
         try:
             if isinstance(side, HeightSide):
                 values.append(relative_height(*points, image_width, image_height))
+            elif isinstance(side, ImageHeightSide):
+                values.append(image_height_of(points))
             elif exercise.use_z and depths is not None:
                 values.append(joint_angle_3d(
                     *[(landmarks[i][0], landmarks[i][1], depths[i]) for i in side.landmarks],
@@ -185,6 +207,20 @@ def exercise_signal(exercise: Exercise, landmarks: Sequence[Landmark],
     if exercise.combine == 'min':
         return min(values)
     return sum(values) / len(values)
+
+
+def image_height_of(points: Sequence[Landmark]) -> float:
+    """Mean height of normalised image points in image heights (0 bottom edge, 1 top).
+
+    Meaningful only while the camera stands still (the robot does not move while the person
+    exercises). Raises ValueError for an empty list or a non-finite coordinate.
+    """
+    if not points:
+        raise ValueError('image height needs at least one point')
+    heights = [1.0 - float(p[1]) for p in points]
+    if not all(math.isfinite(h) for h in heights):
+        raise ValueError('image height undefined: a point is not finite')
+    return sum(heights) / len(heights)
 
 
 # name: (low, high, required)
@@ -241,6 +277,8 @@ def parse_exercises(data: object, source: str = '<exercises>') -> dict[str, Exer
         baseline = entry.get('baseline', False)
         if not isinstance(baseline, bool):
             raise fail(f'{where}.baseline', f'expected true or false, got {baseline!r}')
+        if kind == 'image_height' and not baseline:
+            raise fail(f'{where}.baseline', 'an image_height signal needs baseline: true')
         numbers = {}
         for field_name, (low, high, required) in _NUMBER_FIELDS.items():
             if field_name not in entry:
@@ -309,6 +347,14 @@ def _parse_signal(signal: Mapping, kind: str, where: str, fail):
     sides = []
     for side_name, spec in sides_data.items():
         side_where = f'{where}.sides.{side_name}'
+        if kind == 'image_height':
+            if not isinstance(spec, Sequence) or isinstance(spec, str) or not spec:
+                raise fail(side_where, f'expected a list of landmark names, got {spec!r}')
+            indices = tuple(_landmark(name, side_where, fail) for name in spec)
+            if len(set(indices)) != len(indices):
+                raise fail(side_where, 'the landmarks must differ')
+            sides.append(ImageHeightSide(str(side_name), indices))
+            continue
         if kind == 'joint_angle':
             if not isinstance(spec, Sequence) or isinstance(spec, str) or len(spec) != 3:
                 raise fail(side_where, f'expected a list of 3 landmark names, got {spec!r}')

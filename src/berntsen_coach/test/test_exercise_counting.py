@@ -18,7 +18,7 @@ PROFILES = {
     'seated_arm_raise': (20.0, 150.0, 3.0),
     'arm_raise': (20.0, 150.0, 3.0),
     'standing_march': (0.0, 0.35, 0.01),
-    'heel_raise': (0.08, 0.135, 0.002),   # baseline mode: only the 5.5 % rise matters
+    'heel_raise': (0.78, 0.805, 0.0017),   # baseline mode: only the 0.025 rise matters
     'elbow_flexion': (-1.0, 0.3, 0.02),
     'mini_squat': (4.0, 3.55, 0.01),   # baseline mode: the head's 0.45 drop matters
 }
@@ -171,13 +171,20 @@ def test_standing_march_follows_the_higher_knee():
     assert exercise_signal(ex, raised, WIDTH, HEIGHT) == pytest.approx(75 / 60)
 
 
-def test_heel_raise_signal_is_ankle_height_above_the_toes():
-    ex = EXERCISES['heel_raise']
-    extra = {'left_foot_index': (290.0, 430.0), 'right_foot_index': (350.0, 430.0)}
-    flat = legs(hip_y=240.0, ankle_y=420.0, **extra)
-    risen = legs(hip_y=235.0, ankle_y=411.0, **extra)
-    assert exercise_signal(ex, flat, WIDTH, HEIGHT) == pytest.approx(10 / 180)
-    assert exercise_signal(ex, risen, WIDTH, HEIGHT) == pytest.approx(19 / 176)
+def test_heel_raise_signal_is_ear_and_shoulder_height_in_the_image():
+    ex = EXERCISES['heel_raise']   # in image heights from the bottom edge (480 px here)
+    def standing(rise_px=0.0):
+        return skeleton({'left_ear': (300.0, 96.0 - rise_px), 'right_ear': (340.0, 100.0 - rise_px),
+                         'left_shoulder': (280.0, 150.0 - rise_px),
+                         'right_shoulder': (360.0, 154.0 - rise_px)})
+    flat = exercise_signal(ex, standing(), WIDTH, HEIGHT)
+    assert flat == pytest.approx(1.0 - 125.0 / 480)
+    risen = exercise_signal(ex, standing(rise_px=12.0), WIDTH, HEIGHT)
+    assert risen - flat == pytest.approx(12.0 / 480)
+    # a side not seen well drops out; the other side alone gives the signal
+    one_side = standing()
+    one_side[LANDMARK_INDEX['right_ear']] = (340.0 / WIDTH, 100.0 / HEIGHT, 0.2)
+    assert exercise_signal(ex, one_side, WIDTH, HEIGHT) == pytest.approx(1.0 - 123.0 / 480)
 
 
 def test_elbow_flexion_follows_the_wrist_rising_to_the_elbow():

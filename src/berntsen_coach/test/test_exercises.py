@@ -1,10 +1,11 @@
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
 
 from berntsen_coach.exercises import (LANDMARK_NAMES, ExerciseFileError, exercise_signal,
-                                      load_exercises)
+                                      image_height_of, load_exercises)
 from coach_synthetic import HEIGHT, WIDTH, arm_skeleton
 
 SHIPPED = Path(__file__).resolve().parent.parent / 'config' / 'exercises.yaml'
@@ -103,8 +104,18 @@ def test_unreadable_and_malformed_files(tmp_path):
      'mini_squat.ready_posture', 'not one of'),
     (lambda d: d['exercises']['heel_raise']['signal'].update(kind='speed'),
      'heel_raise.signal.kind', "'speed' is not one of"),
-    (lambda d: d['exercises']['heel_raise']['signal']['sides']['left'].pop('scale'),
-     'heel_raise.signal.sides.left', 'point, reference and scale'),
+    (lambda d: d['exercises']['elbow_flexion']['signal']['sides']['left'].pop('scale'),
+     'elbow_flexion.signal.sides.left', 'point, reference and scale'),
+    (lambda d: d['exercises']['heel_raise'].update(baseline=False),
+     'heel_raise.baseline', 'needs baseline: true'),
+    (lambda d: d['exercises']['heel_raise']['signal']['sides'].update(left='left_ear'),
+     'heel_raise.signal.sides.left', 'list of landmark names'),
+    (lambda d: d['exercises']['heel_raise']['signal']['sides'].update(left=[]),
+     'heel_raise.signal.sides.left', 'list of landmark names'),
+    (lambda d: d['exercises']['heel_raise']['signal']['sides'].update(left=['nose', 'nose']),
+     'heel_raise.signal.sides.left', 'must differ'),
+    (lambda d: d['exercises']['heel_raise']['signal']['sides'].update(left=['left_toe']),
+     'heel_raise.signal.sides.left', "unknown landmark 'left_toe'"),
     (lambda d: d['exercises']['heel_raise']['signal'].update(use_z=True),
      'heel_raise.signal.use_z', 'only joint angles'),
     (lambda d: d['exercises']['standing_march'].update(up_threshold=7.0),
@@ -143,3 +154,22 @@ def test_shipped_exercises_and_their_cues():
     assert exercises['elbow_flexion'].cue_for(Partial(0.0, 2.0, -0.3)).kind == 'partial'
     counter = exercises['mini_squat'].new_counter()
     assert counter.direction == 'down' and counter.up_threshold == 0.33
+
+
+def test_image_height_is_the_mean_height_from_the_bottom_edge():
+    assert image_height_of([(0.2, 0.25, 0.9), (0.8, 0.35, 0.9)]) == pytest.approx(0.7)
+    assert image_height_of([(0.5, 1.1, 0.9)]) == pytest.approx(-0.1)   # below the image
+    with pytest.raises(ValueError, match='at least one'):
+        image_height_of([])
+    with pytest.raises(ValueError, match='not finite'):
+        image_height_of([(0.5, float('nan'), 0.9)])
+
+
+def test_an_image_height_signal_skips_non_finite_sides_and_needs_a_baseline():
+    heel_raise = load_exercises(SHIPPED)['heel_raise']
+    assert heel_raise.signal_kind == 'image_height'
+    landmarks = [(0.5, 0.5, 0.9)] * 33
+    landmarks[LANDMARK_NAMES.index('left_ear')] = (0.45, float('nan'), 0.9)
+    assert exercise_signal(heel_raise, landmarks, WIDTH, HEIGHT) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match='needs baseline: true'):
+        replace(heel_raise, baseline=False)
