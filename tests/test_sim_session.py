@@ -1,13 +1,12 @@
-"""The README's first command end to end: `berntsen sim` runs the whole graph over DDS
-against the MuJoCo patient, and the session completes with the count matching the truth."""
+"""`berntsen sim` stops cleanly: Ctrl-C ends every node of the run within 5 s.
+
+(The sessions themselves, against ground truth, are in test_scenarios.py.)"""
 import os
-import re
 import signal
 import subprocess
 import sys
 import time
 import uuid
-import wave
 from pathlib import Path
 
 import pytest
@@ -48,33 +47,6 @@ def _kill_leftovers(proc, marker):
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-
-
-def test_morning_session_completes_with_the_true_count(tmp_path):
-    marker = uuid.uuid4().hex
-    proc = _berntsen(['sim', '--timeout', '240'], tmp_path, marker)
-    try:
-        output, _ = proc.communicate(timeout=300)
-        time.sleep(0.3)
-        leftovers = _processes_with_marker(marker)
-    finally:
-        _kill_leftovers(proc, marker)
-    print(output)
-    assert proc.returncode == 0, output[-3000:]
-
-    said = re.findall(r'robot says +"(.*)"', output)
-    assert said and 'Kari' in said[0], 'the robot greets the patient by name first'
-    counts = re.findall(r'robot counts (\d+)/5', output)
-    assert counts == ['1', '2', '3', '4', '5']
-    assert 'arm_raise: counted 5 of 5; the virtual patient did 5.' in output
-    steps = re.search(r'steps: (.*)\.', output).group(1).split(' → ')
-    assert steps[-2:] == ['goodbye', 'done']
-
-    wavs = sorted((tmp_path / 'speech').glob('*.wav'))
-    assert len(wavs) >= len(said), 'every utterance was rendered to a WAV file'
-    with wave.open(str(wavs[0])) as w:
-        assert w.getnframes() / w.getframerate() > 0.5, 'the greeting holds real audio'
-    assert leftovers == []
 
 
 def test_ctrl_c_stops_every_node_within_5_s(tmp_path):

@@ -1,6 +1,7 @@
 """`berntsen`: run the Berntsen graph where ROS 2 launch is not installed.
 
     berntsen sim                 the simulated morning session with a virtual patient
+                                 (--scenario NAME: another scenario; --list-scenarios)
     berntsen robot               the stack on robot hardware
     berntsen replay VIDEO        perception and coaching on a recorded video
     berntsen analyze VIDEO       offline pose and posture timeline of a video (no ROS graph);
@@ -24,13 +25,16 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from berntsen_bringup import scenarios
+from berntsen_bringup.graph import load_profile, profile_names
+from berntsen_bringup.processes import NodeProcess, NodeProcessSpec, stop_all
+from berntsen_bringup.verdict import judge
 from berntsen_coach import report as session_report
 from berntsen_vision import analysis
 
-from berntsen_bringup.graph import load_profile, profile_names
-from berntsen_bringup.processes import NodeProcess, NodeProcessSpec, stop_all
-
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+DEFAULT_SCENARIO = 'cooperative_morning'
+HELP_GRACE = 6.0    # s the run goes on in step help, so the urgent words are heard and logged
 
 
 def default_run_dir() -> Path:
@@ -51,17 +55,19 @@ def node_overrides(args, run_dir: Path) -> dict[str, dict[str, object]]:
     """Per-node parameters the command line sets on top of the profile's parameter file."""
     overrides: dict[str, dict[str, object]] = {
         'speech': {'wav_dir': str(run_dir / 'speech')},
+        'coach': {},
     }
+    if args.command == 'sim':
+        for node, params in scenarios.node_parameters(args.loaded_scenario).items():
+            overrides.setdefault(node, {}).update(params)
+        overrides['coach']['exit_when_done'] = True
     if args.command in ('sim', 'replay'):
         # a simulated or replayed session is no real patient's: keep it out of the care log
-        overrides['coach'] = {'db_path': str(run_dir / 'sessions.sqlite3')}
+        overrides['coach']['db_path'] = str(run_dir / 'sessions.sqlite3')
     if getattr(args, 'patient_name', None):
-        overrides.setdefault('coach', {})['patient_name'] = args.patient_name
+        overrides['coach']['patient_name'] = args.patient_name
     if getattr(args, 'language', None):
-        overrides.setdefault('coach', {})['language'] = args.language
-    if args.command == 'sim':
-        overrides.setdefault('coach', {})['exit_when_done'] = True
-        overrides.setdefault('sim', {})['persona'] = args.persona
+        overrides['coach']['language'] = args.language
     if args.command == 'replay':
         overrides['camera'] = {'source': str(Path(args.video).resolve()), 'loop': False}
     if args.command == 'robot' and args.camera_source:
@@ -88,14 +94,31 @@ def tail(path: Path, lines: int = 15) -> str:
         return ''
 
 
+def load_scenario(args) -> None:
+    """`berntsen sim`: the scenario named on the command line, its timeout unless given."""
+    from berntsen_sim.scenario import load_scenario as load
+
+    args.loaded_scenario = load(args.scenario)
+    if not args.timeout:
+        args.timeout = args.loaded_scenario.timeout
+
+
 def run_session(args) -> int:
     profile = load_profile(args.command)
+    expectation = None
+    if args.command == 'sim':
+        load_scenario(args)
+        expectation = scenarios.expectation(args.loaded_scenario)
     run_dir = Path(args.run_dir) if args.run_dir else default_run_dir()
     run_dir.mkdir(parents=True, exist_ok=True)
     env = prepare_environment()
     os.environ.update(env)  # the monitor node in this process joins the same graph
 
     print(f'berntsen {profile.name}: {profile.description}')
+    if expectation is not None:
+        scenario = args.loaded_scenario
+        print(f'  scenario {scenario.name}: {scenario.description} '
+              f'(expected outcome: {expectation.outcome})')
     print(f'  nodes: {", ".join(n.name for n in profile.nodes)}; '
           f'ROS_DOMAIN_ID={env.get("ROS_DOMAIN_ID", "0")}; logs and audio in {run_dir}')
 
@@ -121,6 +144,7 @@ def run_session(args) -> int:
     by_name = {p.name: p for p in processes}
     deadline = time.monotonic() + args.timeout if args.timeout else None
     status, reason = EXIT_FAILED, ''
+    help_since = None
     try:
         while True:
             if stop_requested.wait(0.2):
@@ -128,11 +152,14 @@ def run_session(args) -> int:
                 break
             coach = by_name.get('coach')
             if ends_when_coach_done and coach is not None and coach.poll() == 0:
-                status, reason = EXIT_OK, 'session complete'
-                if monitor.coach_step != 'done':
-                    status = EXIT_FAILED
-                    reason = f'the routine ended in step "{monitor.coach_step}", not "done"'
+                status, reason = EXIT_OK, f'the routine ended in step "{monitor.coach_step}"'
                 break
+            # Step help lasts until a caregiver comes: the run ends a little after it began.
+            if monitor.coach_step == 'help':
+                help_since = help_since or time.monotonic()
+                if time.monotonic() - help_since > HELP_GRACE:
+                    status, reason = EXIT_OK, 'the robot is waiting with the patient for help'
+                    break
             crashed = [p for p in processes if p.poll() is not None]
             if crashed:
                 p = crashed[0]
@@ -155,17 +182,28 @@ def run_session(args) -> int:
 
     for line in monitor.transcript.summary(time.monotonic()):
         print(line)
-    if status == EXIT_OK and profile.name == 'sim':
-        figures = monitor.transcript.figures
-        if figures.counted != figures.target:
-            status, reason = EXIT_FAILED, f'counted {figures.counted} of {figures.target} repetitions'
-        elif not monitor.transcript.count_matches_truth():
-            status, reason = EXIT_FAILED, 'the count does not match what the virtual patient did'
+    if status == EXIT_OK and expectation is not None:
+        problems = judge(expectation, monitor.transcript.figures, monitor.coach_step)
+        if problems:
+            status, reason = EXIT_FAILED, '; '.join(problems)
+        else:
+            reason += f', as scenario {args.loaded_scenario.name} expects'
     print(f'{"OK" if status == EXIT_OK else "FAILED"}: {reason}. Logs: {run_dir}')
     unclean = {n: c for n, c in codes.items() if c not in (0, -signal.SIGINT, None)}
     if unclean and status == EXIT_INTERRUPTED:
         print(f'  (nodes that did not stop cleanly: {unclean})')
     return status
+
+
+def run_sim(args) -> int:
+    if args.list_scenarios:
+        from berntsen_sim.scenario import list_scenarios
+        from berntsen_sim.scenario import load_scenario as load
+        for name in list_scenarios():
+            scenario = load(name)
+            print(f'{name:<22} {scenario.description} (expects {scenario.expect.get("outcome", "done")})')
+        return EXIT_OK
+    return run_session(args)
 
 
 def run_analyze(args) -> int:
@@ -226,8 +264,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser('sim', help='run the simulated morning session with a virtual patient')
     session_options(p)
-    p.add_argument('--persona', default='cooperative', help='virtual patient persona')
-    p.set_defaults(func=run_session, timeout=300)
+    p.add_argument('--scenario', default=DEFAULT_SCENARIO,
+                   help='scenario name (berntsen_sim/config/scenarios) or YAML path '
+                        f'(default {DEFAULT_SCENARIO}); the timeout defaults to its own')
+    p.add_argument('--list-scenarios', action='store_true', help='list the scenarios and exit')
+    p.set_defaults(func=run_sim)
 
     p = sub.add_parser('robot', help='run the stack on robot hardware')
     session_options(p)

@@ -1,18 +1,23 @@
 """A node that watches the session topics and feeds the transcript (used by `berntsen`)."""
 from __future__ import annotations
 
+import json
 import threading
 import time
 
-import json
-
-from berntsen_interfaces.msg import (BodyPosture, CaregiverAlert, CoachState, IdsList,
-                                     SessionEvent, SpeechStatus)
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-from std_msgs.msg import String, UInt32
+from std_msgs.msg import Float64, String, UInt32
 
 from berntsen_bringup.transcript import Transcript
+from berntsen_interfaces.msg import (
+    BodyPosture,
+    CaregiverAlert,
+    CoachState,
+    IdsList,
+    SessionEvent,
+    SpeechStatus,
+)
 
 # Same QoS as the publishers of coach/state and speech/status: late joiners get the last value.
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
@@ -37,6 +42,10 @@ class SessionMonitor(Node):
                                             durability=DurabilityPolicy.TRANSIENT_LOCAL))
         self.create_subscription(String, 'sim/truth/posture', self._on_truth_posture, LATCHED)
         self.create_subscription(UInt32, 'sim/truth/repetitions', self._on_truth_reps, LATCHED)
+        self.create_subscription(Float64, 'sim/truth/patient_distance', self._on_truth_distance,
+                                 EVENTS)
+        self.create_subscription(Float64, 'sim/truth/clearance', self._on_truth_clearance, EVENTS)
+        self.create_subscription(String, 'sim/truth/contact', self._on_truth_contact, LATCHED)
 
     def _emit(self, *lines):
         with self._lock:
@@ -50,7 +59,8 @@ class SessionMonitor(Node):
     def _on_coach(self, msg: CoachState):
         self.coach_step = msg.step
         self._emit(*self.transcript.coach_state(time.monotonic(), msg.step, msg.exercise,
-                                                msg.count, msg.target))
+                                                msg.count, msg.target, msg.set_number,
+                                                msg.sets))
 
     def _on_event(self, msg: SessionEvent):
         if msg.kind != 'repetition':
@@ -84,3 +94,13 @@ class SessionMonitor(Node):
 
     def _on_truth_reps(self, msg: UInt32):
         self._emit(self.transcript.truth(time.monotonic(), repetitions=msg.data))
+
+    def _on_truth_distance(self, msg: Float64):
+        self._emit(self.transcript.distance(time.monotonic(), msg.data))
+
+    def _on_truth_clearance(self, msg: Float64):
+        with self._lock:
+            self.transcript.clearance(msg.data)
+
+    def _on_truth_contact(self, msg: String):
+        self._emit(self.transcript.contact(time.monotonic(), msg.data))

@@ -2,24 +2,48 @@
 
 Pure: the monitor node feeds it events with timestamps; it returns the lines to print
 (or None when nothing worth a line changed) and keeps the figures for the summary.
+
+Sets are told apart by (exercise, set number). The simulator's truth counts the
+repetitions of the set the virtual patient is doing; it is credited to the set the coach
+was counting last, which stays the same through the rest that follows it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 POSTURE_NAMES = {0: 'unknown', 1: 'standing', 2: 'sitting', 3: 'lying'}
+DISTANCE_LINE_STEP = 0.25   # m the robot must have moved before another distance line
+
+
+@dataclass
+class SetFigures:
+    target: int = 0
+    counted: int = 0
+    truth: int | None = None
 
 
 @dataclass
 class SessionFigures:
     said: list[str] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
-    exercise: str = ''
-    counted: int = 0
-    target: int = 0
-    truth_repetitions: int | None = None
+    sets: dict[tuple[str, int], SetFigures] = field(default_factory=dict)
     truth_posture: str = ''
     alerts: list[str] = field(default_factory=list)
+    alert_times: list[tuple[float, str, bool]] = field(default_factory=list)
+    floor_since: float | None = None          # truth: the patient reached the floor
+    # while the robot drives (step approach): afterwards only the patient moves, e.g. she
+    # stands up and comes half a metre closer
+    closest_patient_distance: float | None = None
+    smallest_clearance: float | None = None
+    contacts: list[str] = field(default_factory=list)
+
+    @property
+    def counted(self) -> int:
+        return sum(s.counted for s in self.sets.values())
+
+    @property
+    def target(self) -> int:
+        return sum(s.target for s in self.sets.values())
 
 
 class Transcript:
@@ -28,6 +52,9 @@ class Transcript:
         self.figures = SessionFigures()
         self._posture_by_body: dict[str, str] = {}
         self._last_said = ''
+        self._live_set: tuple[str, int] | None = None
+        self._step = ''
+        self._distance_reported: float | None = None
 
     def _line(self, t: float, who: str, text: str) -> str:
         return f'[{t - self.start:6.1f} s] {who:<12} {text}'
@@ -53,29 +80,41 @@ class Transcript:
             return None
         return self._line(t, 'robot sees', f'person {body_id} lost')
 
-    def coach_state(self, t: float, step: str, exercise: str, count: int, target: int) -> list[str]:
+    def coach_state(self, t: float, step: str, exercise: str, count: int, target: int,
+                    set_number: int = 0, sets: int = 0) -> list[str]:
         lines = []
         f = self.figures
+        self._step = step
         if not f.steps or f.steps[-1] != step:
             f.steps.append(step)
-            detail = f' ({exercise}, {target} repetitions)' if exercise and step == 'exercise' else ''
+            detail = ''
+            if exercise and step == 'exercise':
+                of_sets = f', set {set_number} of {sets}' if sets > 1 else ''
+                detail = f' ({exercise}, {target} repetitions{of_sets})'
             lines.append(self._line(t, 'coach', f'step {step}{detail}'))
-        if exercise and exercise != f.exercise:
-            f.exercise, f.counted = exercise, 0
         if exercise:
-            f.target = target
+            key = (exercise, set_number)
+            if key != self._live_set:
+                self._live_set = key
+                f.sets[key] = SetFigures(target=target)
+            f.sets[key].target = target
         return lines
 
     def repetition(self, t: float, exercise: str, number: int) -> str:
         """A repetition the coach counted (from its session events)."""
-        f = self.figures
-        if exercise != f.exercise:
-            f.exercise = exercise
-        f.counted = number
-        return self._line(t, 'robot counts', f'{number}/{f.target or "?"}')
+        figures = self._set_figures(exercise)
+        figures.counted = max(figures.counted, number)
+        return self._line(t, 'robot counts', f'{number}/{figures.target or "?"}')
+
+    def _set_figures(self, exercise: str) -> SetFigures:
+        if self._live_set is None or self._live_set[0] != exercise:
+            self._live_set = (exercise, 0)
+            self.figures.sets.setdefault(self._live_set, SetFigures())
+        return self.figures.sets[self._live_set]
 
     def alert(self, t: float, reason: str, urgent: bool) -> str:
         self.figures.alerts.append(reason)
+        self.figures.alert_times.append((t, reason, urgent))
         return self._line(t, 'ALERT', f'{"URGENT: " if urgent else ""}caregiver called: {reason}')
 
     def truth(self, t: float, posture: str | None = None,
@@ -84,23 +123,71 @@ class Transcript:
         f = self.figures
         if posture is not None and posture != f.truth_posture:
             f.truth_posture = posture
+            if posture == 'lying_on_floor' and f.floor_since is None:
+                f.floor_since = t
             return self._line(t, 'patient', f'is {posture} (simulator truth)')
-        if repetitions is not None and repetitions != f.truth_repetitions:
-            f.truth_repetitions = repetitions
-            if repetitions:
-                return self._line(t, 'patient', f'completed repetition {repetitions} (simulator truth)')
+        if repetitions is not None and self._live_set is not None:
+            figures = f.sets[self._live_set]
+            if repetitions != figures.truth:
+                figures.truth = repetitions
+                if repetitions:
+                    return self._line(t, 'patient',
+                                      f'completed repetition {repetitions} (simulator truth)')
         return None
+
+    def distance(self, t: float, patient_distance: float) -> str | None:
+        """The simulator's robot-to-patient distance; a line while the robot drives."""
+        f = self.figures
+        if self._step == 'approach' and (f.closest_patient_distance is None
+                                         or patient_distance < f.closest_patient_distance):
+            f.closest_patient_distance = patient_distance
+        last = self._distance_reported
+        if last is None or abs(patient_distance - last) >= DISTANCE_LINE_STEP:
+            self._distance_reported = patient_distance
+            return self._line(t, 'robot drives' if self._step == 'approach' else 'robot is',
+                              f'{patient_distance:.2f} m from the patient (simulator truth)')
+        return None
+
+    def clearance(self, clearance: float) -> None:
+        f = self.figures
+        if f.smallest_clearance is None or clearance < f.smallest_clearance:
+            f.smallest_clearance = clearance
+
+    def contact(self, t: float, touched: str) -> str | None:
+        if not touched:
+            return None
+        self.figures.contacts.append(touched)
+        return self._line(t, 'COLLISION', f'the robot touches {touched} (simulator truth)')
 
     def summary(self, t: float) -> list[str]:
         f = self.figures
         lines = [f'Session lasted {t - self.start:.1f} s; steps: {" → ".join(f.steps) or "none"}.',
                  f'The robot said {len(f.said)} utterances.']
-        if f.exercise:
-            truth = ('no ground truth' if f.truth_repetitions is None
-                     else f'the virtual patient did {f.truth_repetitions}')
-            lines.append(f'{f.exercise}: counted {f.counted} of {f.target}; {truth}.')
+        exercises = [exercise for exercise, _ in f.sets]
+        for (exercise, set_number), s in f.sets.items():
+            truth = ('no ground truth' if s.truth is None
+                     else f'the virtual patient did {s.truth}')
+            name = f'{exercise} set {set_number}' if exercises.count(exercise) > 1 else exercise
+            lines.append(f'{name}: counted {s.counted} of {s.target}; {truth}.')
+        if f.smallest_clearance is not None or f.contacts:   # the simulator reports these
+            driving = ('did not drive up to the patient' if f.closest_patient_distance is None
+                       else f'came to {f.closest_patient_distance:.2f} m of the patient while '
+                            'driving')
+            clearance = ('' if f.smallest_clearance is None
+                         else f', smallest clearance to anything {f.smallest_clearance:.2f} m')
+            touched = (f'touched {", ".join(sorted(set(f.contacts)))}' if f.contacts
+                       else 'touched nothing')
+            lines.append(f'Robot: {driving}{clearance}; {touched}.')
+        for when, reason, urgent in f.alert_times:
+            lines.append(f'Caregiver alert at {when - self.start:.1f} s'
+                         f'{" (urgent)" if urgent else ""}: {reason}.')
         return lines
 
     def count_matches_truth(self) -> bool:
-        f = self.figures
-        return f.truth_repetitions is not None and f.counted == f.truth_repetitions
+        """Every counted set matches what the virtual patient did (and there was a set)."""
+        sets = self.figures.sets.values()
+        return bool(sets) and all(s.truth is not None and s.counted == s.truth for s in sets)
+
+    def every_set_complete(self) -> bool:
+        sets = self.figures.sets.values()
+        return bool(sets) and all(s.counted == s.target for s in sets)

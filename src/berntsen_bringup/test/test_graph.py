@@ -63,3 +63,11 @@ def test_malformed_graph_file_is_a_clear_error(tmp_path):
 
 def test_config_dir_is_the_source_tree_when_running_from_sources():
     assert (config_dir() / 'graph.yaml').exists()
+
+
+def test_sim_profile_runs_the_stack_on_the_simulators_clock():
+    params = yaml.safe_load(load_profile('sim').params_file.read_text())
+    for node in load_profile('sim').nodes:
+        uses_sim_time = params.get(node.name, {}).get('ros__parameters', {}).get('use_sim_time')
+        # the simulator publishes /clock; on sim time itself its timers would never start
+        assert uses_sim_time is (node.name != 'sim' or None), node.name

@@ -53,3 +53,56 @@ def test_caregiver_alerts_stand_out():
     assert line == ('[   5.0 s] ALERT        URGENT: caregiver called: '
                     'person lying on the floor (step exercise)')
     assert t.figures.alerts == ['person lying on the floor (step exercise)']
+
+
+def test_every_set_is_judged_against_its_own_truth():
+    t = Transcript(start_time=0.0)
+    t.coach_state(1.0, 'exercise', 'arm_raise', 0, 3, set_number=1, sets=2)
+    for n in (1, 2, 3):
+        t.truth(1.0 + n, repetitions=n)
+        t.repetition(1.1 + n, 'arm_raise', n)
+    t.coach_state(5.0, 'rest', '', 0, 0, set_number=2, sets=2)
+    t.truth(5.1, repetitions=3)        # the last truth may come during the rest
+    t.coach_state(6.0, 'exercise', 'arm_raise', 0, 3, set_number=2, sets=2)
+    t.truth(6.1, repetitions=0)        # the patient starts the next set
+    t.truth(7.0, repetitions=1)
+    t.repetition(7.1, 'arm_raise', 1)
+    assert t.count_matches_truth() and not t.every_set_complete()
+    summary = '\n'.join(t.summary(8.0))
+    assert 'arm_raise set 1: counted 3 of 3; the virtual patient did 3.' in summary
+    assert 'arm_raise set 2: counted 1 of 3; the virtual patient did 1.' in summary
+    t.truth(8.0, repetitions=2)
+    assert not t.count_matches_truth()
+
+
+def test_approach_distance_clearance_and_contacts_are_summarised():
+    t = Transcript(start_time=0.0)
+    t.coach_state(0.5, 'approach', '', 0, 0)
+    assert t.distance(1.0, 3.80) == \
+        '[   1.0 s] robot drives 3.80 m from the patient (simulator truth)'
+    assert t.distance(1.1, 3.70) is None            # less than a quarter metre since the last line
+    assert t.distance(2.0, 3.50) is not None
+    t.distance(3.0, 2.21)
+    t.clearance(0.9)
+    t.clearance(0.6)
+    assert t.contact(3.5, '') is None
+    assert 'touches chair_seat' in t.contact(4.0, 'chair_seat')
+    t.coach_state(4.5, 'greet', '', 0, 0)
+    t.distance(5.0, 1.8)       # the patient came closer: not the robot's doing
+    summary = '\n'.join(t.summary(5.0))
+    assert 'Robot: came to 2.21 m of the patient while driving, smallest clearance to ' \
+           'anything 0.60 m; touched chair_seat.' in summary
+    t = Transcript(start_time=0.0)
+    t.clearance(1.0)
+    assert 'Robot: did not drive up to the patient, smallest clearance to anything 1.00 m; ' \
+           'touched nothing.' in t.summary(1.0)
+
+
+def test_fall_time_and_alert_times_are_kept():
+    t = Transcript(start_time=10.0)
+    t.truth(20.0, posture='standing')
+    t.truth(23.0, posture='lying_on_floor')
+    t.alert(24.2, 'person lying on the floor', urgent=True)
+    assert t.figures.floor_since == 23.0
+    assert t.figures.alert_times == [(24.2, 'person lying on the floor', True)]
+    assert 'Caregiver alert at 14.2 s (urgent): person lying on the floor.' in t.summary(30.0)
