@@ -57,7 +57,7 @@ def test_defaults_and_a_minimal_file(tmp_path, world):
 def test_shipped_scenarios_say_what_the_issue_asks():
     loaded = {name: S.load_scenario(name) for name in SHIPPED}
     assert loaded['cooperative_morning'].persona.name == 'cooperative'
-    assert loaded['cooperative_morning'].robot == S.RobotStart(2.5, 0.0, 180.0)
+    assert loaded['cooperative_morning'].coach['approach'] is True   # comes to the bedside
     assert loaded['unresponsive'].expect['outcome'] == 'no_response'
     assert loaded['fall'].expect['outcome'] == 'help'
     assert loaded['fall'].persona.falls_after is not None
