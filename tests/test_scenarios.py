@@ -278,9 +278,10 @@ def test_approach_stops_at_the_distance_without_touching_anything(run_scenario):
     assert arrived is not None, 'the robot arrived'
     at_arrival = [d for t, d in rec.distance if t <= arrived[0]][-1]
     assert start - at_arrival > 1.0, 'the robot drove towards the patient'
-    assert abs(at_arrival - distance) <= 0.15
+    # at the distance, or a little beyond: the estimate errs on the far side on purpose
+    assert distance - 0.10 <= at_arrival <= distance + 0.40
     # afterwards the patient stands up and comes closer herself; the robot stays put
-    while_driving = [d for t, d in rec.distance if t <= arrived[0]]
+    while_driving = [d for t, d in rec.distance if t <= arrived[0] + 1.0]
     assert min(while_driving) >= distance - 0.10, 'never closer than the configured distance'
     assert all(not touched for _, touched in rec.contact), rec.contact
     assert min(c for _, c in rec.clearance) > 0.2
@@ -318,6 +319,5 @@ def test_patient_lying_down_again_is_helped_up_and_completes(run_scenario):
     postures = [p for _, p in run.rec.posture]
     collapsed = [p for i, p in enumerate(postures) if i == 0 or p != postures[i - 1]]
     assert collapsed[:4] == ['lying', 'sitting', 'lying', 'sitting'], collapsed
-    assert any(e[1] == 'lay_down_again' for e in run.rec.events) or \
-        collapsed.count('lying') >= 2
+    assert any(e[1] == 'lay_down_again' for e in run.rec.events), 'the coach noticed'
     _assert_every_set_counted_exactly(run, scenario)

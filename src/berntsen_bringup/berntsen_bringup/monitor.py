@@ -63,6 +63,8 @@ class SessionMonitor(Node):
                                                 msg.sets))
 
     def _on_event(self, msg: SessionEvent):
+        if msg.kind == 'arrived':
+            self._emit(self.transcript.arrived(time.monotonic()))
         if msg.kind != 'repetition':
             return
         try:

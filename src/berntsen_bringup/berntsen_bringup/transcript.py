@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 
 POSTURE_NAMES = {0: 'unknown', 1: 'standing', 2: 'sitting', 3: 'lying'}
 DISTANCE_LINE_STEP = 0.25   # m the robot must have moved before another distance line
+# s after the approach step during which the distance still counts as the robot's doing:
+# truth samples sent before the step changed, and the base coming to a halt
+AFTER_APPROACH = 1.0
 
 
 @dataclass
@@ -31,9 +34,10 @@ class SessionFigures:
     alerts: list[str] = field(default_factory=list)
     alert_times: list[tuple[float, str, bool]] = field(default_factory=list)
     floor_since: float | None = None          # truth: the patient reached the floor
-    # while the robot drives (step approach): afterwards only the patient moves, e.g. she
-    # stands up and comes half a metre closer
+    # while the robot drives (step approach, and AFTER_APPROACH s more): afterwards only
+    # the patient moves, e.g. she stands up and comes half a metre closer
     closest_patient_distance: float | None = None
+    arrived_at_distance: float | None = None   # truth when the coach reported 'arrived'
     smallest_clearance: float | None = None
     contacts: list[str] = field(default_factory=list)
 
@@ -54,6 +58,8 @@ class Transcript:
         self._last_said = ''
         self._live_set: tuple[str, int] | None = None
         self._step = ''
+        self._approach_ended: float | None = None
+        self._distance: float | None = None
         self._distance_reported: float | None = None
 
     def _line(self, t: float, who: str, text: str) -> str:
@@ -84,6 +90,8 @@ class Transcript:
                     set_number: int = 0, sets: int = 0) -> list[str]:
         lines = []
         f = self.figures
+        if self._step == 'approach' and step != 'approach':
+            self._approach_ended = t
         self._step = step
         if not f.steps or f.steps[-1] != step:
             f.steps.append(step)
@@ -138,8 +146,11 @@ class Transcript:
     def distance(self, t: float, patient_distance: float) -> str | None:
         """The simulator's robot-to-patient distance; a line while the robot drives."""
         f = self.figures
-        if self._step == 'approach' and (f.closest_patient_distance is None
-                                         or patient_distance < f.closest_patient_distance):
+        self._distance = patient_distance
+        driving = self._step == 'approach' or (
+            self._approach_ended is not None and t - self._approach_ended <= AFTER_APPROACH)
+        if driving and (f.closest_patient_distance is None
+                        or patient_distance < f.closest_patient_distance):
             f.closest_patient_distance = patient_distance
         last = self._distance_reported
         if last is None or abs(patient_distance - last) >= DISTANCE_LINE_STEP:
@@ -147,6 +158,13 @@ class Transcript:
             return self._line(t, 'robot drives' if self._step == 'approach' else 'robot is',
                               f'{patient_distance:.2f} m from the patient (simulator truth)')
         return None
+
+    def arrived(self, t: float) -> str:
+        """The coach says the robot reached its approach distance."""
+        self.figures.arrived_at_distance = self._distance
+        where = '' if self._distance is None else \
+            f' at {self._distance:.2f} m from the patient (simulator truth)'
+        return self._line(t, 'robot', f'arrived{where}')
 
     def clearance(self, clearance: float) -> None:
         f = self.figures

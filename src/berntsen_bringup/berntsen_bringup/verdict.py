@@ -10,7 +10,10 @@ from berntsen_bringup.transcript import SessionFigures
 
 OUTCOMES = ('done', 'no_response', 'help')
 URGENT_ALERT_WITHIN = 3.0     # s from the patient reaching the floor to the urgent alert
-DISTANCE_TOLERANCE = 0.10     # m the robot may end short of the approach distance
+DISTANCE_TOLERANCE = 0.10     # m the robot may come closer than the approach distance
+# m it may stop beyond it: its distance estimate errs on the far side on purpose (a seated
+# person's feet bound her pelvis distance from below)
+STOPS_SHORT_BY_AT_MOST = 0.40
 
 
 @dataclass(frozen=True)
@@ -45,11 +48,23 @@ def judge(expect: Expectation, figures: SessionFigures, final_step: str) -> list
         problems += _judge_fall(figures)
     if figures.contacts:
         problems.append(f'the robot touched {", ".join(sorted(set(figures.contacts)))}')
-    closest = figures.closest_patient_distance
-    if (expect.approach_distance is not None and closest is not None
-            and closest < expect.approach_distance - DISTANCE_TOLERANCE):
+    if expect.approach_distance is not None:
+        problems += _judge_approach(expect.approach_distance, figures)
+    return problems
+
+
+def _judge_approach(distance: float, figures: SessionFigures) -> list[str]:
+    closest, arrived = figures.closest_patient_distance, figures.arrived_at_distance
+    if arrived is None:
+        return ['the robot never arrived at the patient (or the simulator sent no distance)']
+    problems = []
+    if closest is not None and closest < distance - DISTANCE_TOLERANCE:
         problems.append(f'the robot came to {closest:.2f} m of the patient, closer than the '
-                        f'approach distance {expect.approach_distance:.2f} m')
+                        f'approach distance {distance:.2f} m')
+    if arrived > distance + STOPS_SHORT_BY_AT_MOST:
+        problems.append(f'the robot stopped {arrived:.2f} m from the patient, more than '
+                        f'{STOPS_SHORT_BY_AT_MOST:.2f} m short of the approach distance '
+                        f'{distance:.2f} m')
     return problems
 
 

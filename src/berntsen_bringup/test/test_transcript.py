@@ -87,10 +87,14 @@ def test_approach_distance_clearance_and_contacts_are_summarised():
     t.clearance(0.6)
     assert t.contact(3.5, '') is None
     assert 'touches chair_seat' in t.contact(4.0, 'chair_seat')
+    assert t.arrived(4.4) == '[   4.4 s] robot        arrived at 2.21 m from the patient ' \
+        '(simulator truth)'
     t.coach_state(4.5, 'greet', '', 0, 0)
-    t.distance(5.0, 1.8)       # the patient came closer: not the robot's doing
+    t.distance(5.0, 2.19)      # the robot still halting: counts
+    t.distance(6.0, 1.8)       # the patient came closer: not the robot's doing
     summary = '\n'.join(t.summary(5.0))
-    assert 'Robot: came to 2.21 m of the patient while driving, smallest clearance to ' \
+    assert t.figures.arrived_at_distance == 2.21
+    assert 'Robot: came to 2.19 m of the patient while driving, smallest clearance to ' \
            'anything 0.60 m; touched chair_seat.' in summary
     t = Transcript(start_time=0.0)
     t.clearance(1.0)

@@ -59,6 +59,7 @@ def test_touching_anything_or_coming_too_close_fails():
     t = Transcript(0.0)
     t.coach_state(0.5, 'approach', '', 0, 0)
     t.distance(1.0, 2.05)
+    t.arrived(1.1)
     t.contact(2.0, 'bed_frame')
     _counted_set(t, 5, 5)
     problems = judge(Expectation('done', approach_distance=2.2), t.figures, 'done')
@@ -98,3 +99,25 @@ def test_an_approach_without_a_distance_is_refused(tmp_path):
                     'coach: {approach: true}\nexpect: {outcome: done}\n')
     with pytest.raises(ValueError, match='must say approach_distance'):
         scenarios.expectation(load_scenario(str(path)))
+
+
+def _approach(arrive_at=None, samples=(3.8, 3.0, 2.5)):
+    t = Transcript(0.0)
+    t.coach_state(0.5, 'approach', '', 0, 0)
+    for i, d in enumerate(samples):
+        t.distance(1.0 + i, d)
+    if arrive_at is not None:
+        t.distance(5.0, arrive_at)
+        t.arrived(5.1)
+    _counted_set(t, 5, 5)
+    return t
+
+
+def test_an_approach_must_arrive_near_the_distance():
+    expect = Expectation('done', approach_distance=2.2)
+    assert judge(expect, _approach(arrive_at=2.3).figures, 'done') == []
+    assert judge(expect, _approach().figures, 'done') == [
+        'the robot never arrived at the patient (or the simulator sent no distance)']
+    assert judge(expect, _approach(arrive_at=2.7).figures, 'done') == [
+        'the robot stopped 2.70 m from the patient, more than 0.40 m short of the approach '
+        'distance 2.20 m']

@@ -12,8 +12,9 @@ the person's pelvis (hip-joint centre):
   feet   the ankles and heels intersected with the floor (each landmark at its known
          height above the sole). If the hips, placed right above the feet, would be at
          least `standing_hip_height` high, the person stands and the pelvis is above the
-         feet; otherwise (sitting) the pelvis may be up to `feet_ahead_of_pelvis` behind
-         them, and the cue is the feet distance plus that. Feet that are not on the floor
+         feet; otherwise (sitting) the pelvis is at least `feet_ahead_of_pelvis` behind
+         them (feet tucked in under the bed edge) and usually more (0.3-0.6 m), and the cue
+         is the feet distance plus that least offset: never beyond the pelvis. Feet that are not on the floor
          (a person lying in bed) project far beyond the person; the minimum discards them.
   shoulders  the angle the shoulder line subtends, against a shoulder width prior;
   torso  the angle from mid-shoulder to mid-hip, against a shoulder-to-hip prior.
@@ -109,7 +110,7 @@ class BodyPriors:
     shoulder_to_hip: float = SHOULDER_TO_HIP
     min_visibility: float = 0.5
     standing_hip_height: float = 0.75   # m; hips above the feet at least this high: standing
-    feet_ahead_of_pelvis: float = 0.45  # m; most a seated person's feet are ahead of the hips
+    feet_ahead_of_pelvis: float = 0.15  # m; least a seated person's feet are ahead of the hips
 
     def __post_init__(self):
         _finite('shoulder_width', self.shoulder_width, 0.1, 1.0)
@@ -255,6 +256,7 @@ class ApproachSettings:
     fresh_for: float = 0.5            # s an estimate may be old and still allow driving
     search_after: float = 3.0         # s without anybody seen before searching
     search_turn_rate: float = 0.3     # rad/s
+    search_margin: float = 0.5        # m beyond stop_distance within which it never searches
     smoothing: int = 5                # estimates in the median that decides arrival
     timeout: float = 120.0            # s from the start before giving up
     max_travel: float = 5.0           # m of travel (odometry) before giving up
@@ -271,6 +273,7 @@ class ApproachSettings:
                 low_open=True)
         _finite('fresh_for', self.fresh_for, 0.0, 2.0, low_open=True)
         _finite('search_after', self.search_after, 0.0, 60.0)
+        _finite('search_margin', self.search_margin, 0.0, 5.0)
         _finite('search_turn_rate', self.search_turn_rate, 0.0, self.max_turn_rate,
                 low_open=True)
         _finite('timeout', self.timeout, 0.0, 3600.0, low_open=True)
@@ -306,7 +309,9 @@ class ApproachController:
         the robot is not in danger from a robot that stands still;
       - nobody fresh: zero command (`lost`, or `waiting` before anybody was seen); after
         `search_after` s without anybody seen, turns slowly in place (`searching`), towards
-        the side the person was last seen on;
+        the side the person was last seen on - but not when she was last seen within
+        `search_margin` of stop_distance: a person lost from view that close may have come
+        up to the robot, even be leaning on it, and it must not turn under her hand;
       - `failed` (with a reason) after `timeout` s or `max_travel` m; `stop(reason)` fails it
         at once (an e-stop). arrived and failed are final: zero commands from then on.
     """
@@ -360,7 +365,8 @@ class ApproachController:
         fresh = newest is not None and 0.0 <= now - newest[0] <= s.fresh_for + 1e-9
         if not fresh:
             since = now - (self._last_seen if self._last_seen is not None else self.start)
-            if since >= s.search_after:
+            last = self._recent[-1][1].distance if self._recent else math.inf
+            if since >= s.search_after and last > s.stop_distance + s.search_margin:
                 return ApproachCommand(0.0, self._search_direction * s.search_turn_rate,
                                        SEARCHING)
             return ApproachCommand(0.0, 0.0, LOST if self._last_seen is not None else WAITING)

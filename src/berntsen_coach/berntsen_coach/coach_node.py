@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections import deque
 from pathlib import Path
 
@@ -237,7 +238,9 @@ class CoachNode(Node):
             set_patience=self.params['set_patience'], approach=self.params['approach']))
         if self.log is None:
             self.log = SessionLog(self.db_path)
-        recorder = SessionRecorder(self.log, programme, path, ROUTINE_NAME)
+        # the log keeps Unix times; on sim time (use_sim_time) this node's clock starts at 0
+        recorder = SessionRecorder(self.log, programme, path, ROUTINE_NAME,
+                                   clock_offset=time.time() - self._now())
         recorder.begin(self._now())
         self.routine, self.recorder = routine, recorder
         items = ', '.join(getattr(i, 'exercise', None) or i.test for i in programme.items)
@@ -310,6 +313,8 @@ class CoachNode(Node):
             elif isinstance(action, AlertCaregiver):
                 self._alert(action)
         self._send_unsent()
+        if self._approach is not None and not self.routine.wants_approach:
+            self._end_drive()   # e.g. a fall seen during the approach: stand still at once
         if self.routine is not None and self.routine.finished:
             self._end_session(now)
 
@@ -361,8 +366,7 @@ class CoachNode(Node):
         self.context.try_shutdown()
 
     def destroy_node(self):
-        if self._approach is not None:
-            self._end_drive()
+        # the session log first: after a Ctrl-C the context is gone and nothing can be sent
         if self.routine is not None and self.routine.started and not self.routine.finished:
             now = self._now()
             try:
@@ -374,6 +378,8 @@ class CoachNode(Node):
                 self.get_logger().error(f'session log: could not close the session: {exc}')
         if self.log is not None:
             self.log.close()
+        if self._approach is not None:
+            self._end_drive()
         super().destroy_node()
 
     # ---- speech -------------------------------------------------------------------------
@@ -525,6 +531,8 @@ class CoachNode(Node):
 
     def _end_drive(self):
         self._approach = None
+        if not self.context.ok():
+            return   # shut down: the motor node's watchdog stops the base within 0.3 s
         self.cmd_vel_pub.publish(Twist())   # stand still now, not after the watchdog
 
     # ---- bodies -------------------------------------------------------------------------
@@ -600,6 +608,11 @@ def main(args=None):
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except RuntimeError:
+        # rclpy may fail to take a message that arrives while Ctrl-C shuts the context down
+        # (seen under load; ros/joint_state_publisher#117); while still running it is real
+        if rclpy.ok():
+            raise
     finally:
         if node is not None:
             node.destroy_node()

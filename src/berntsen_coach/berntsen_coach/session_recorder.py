@@ -17,11 +17,17 @@ OUTCOME_OF_STEP = {'done': 'completed', 'no_response': 'no_response', 'stopped':
 
 
 class SessionRecorder:
-    """One session of one programme in a SessionLog."""
+    """One session of one programme in a SessionLog.
+
+    Times come on the routine's clock; `clock_offset` (s) added to them gives the Unix time
+    the log keeps. It is 0 on a robot, whose ROS clock is the system clock; a simulation's
+    clock starts at 0, so the coach node sets the difference when the session begins.
+    """
 
     def __init__(self, log: SessionLog, programme: Programme, programme_path: str | Path | None,
-                 routine_name: str):
+                 routine_name: str, clock_offset: float = 0.0):
         self.log = log
+        self.clock_offset = clock_offset
         self.programme = programme
         self.programme_path = programme_path
         self.routine_name = routine_name
@@ -37,14 +43,19 @@ class SessionRecorder:
         recorded is refused rather than run unrecorded. Raises SessionLogError."""
         self.session_id = self.log.start_session(
             self.programme.patient_id, self.routine_name, self.programme_path,
-            self.programme.language, started=t, private_names=[self.programme.patient_name])
+            self.programme.language, started=t + self.clock_offset,
+            private_names=[self.programme.patient_name])
         return self.session_id
 
     def record(self, t: float, event: Event, item=None) -> None:
         """Record one routine event; `item` is the programme item being done at that time."""
         if self.session_id is None or self.ended:
             return
+        t += self.clock_offset
         detail = dict(event.detail)
+        for key in ('start', 'end'):   # a repetition's times
+            if isinstance(detail.get(key), (int, float)):
+                detail[key] += self.clock_offset
         self.log.add_event(self.session_id, t, event.kind, detail)
         kind = event.kind
         if kind == 'set_started' and isinstance(item, ExerciseItem):
@@ -74,6 +85,7 @@ class SessionRecorder:
         """Close the session (and a set left open) once the routine has ended."""
         if self.session_id is None or self.ended:
             return
+        t += self.clock_offset
         if self._set_id is not None:
             self.log.end_set(self._set_id, self._set_count, ended=t)
             self._set_id = None

@@ -28,14 +28,17 @@ def project(camera, point):
 
 
 def person(distance, bearing=0.0, posture='standing', turned=0.0, camera=CAMERA,
-           hidden=(), shoulder_width=0.38):
+           hidden=(), shoulder_width=0.38, feet_ahead=None, lean=0.0):
     """33 (x, y, visibility) landmarks of a person whose pelvis is `distance` m from the base
-    centre at `bearing`, facing the robot, the shoulder line turned `turned` rad away."""
+    centre at `bearing`, facing the robot, the shoulder line turned `turned` rad away, the
+    feet `feet_ahead` m nearer than the pelvis (sitting: 0.40 by default) and the shoulders
+    `lean` m nearer."""
     px, py = distance * math.cos(bearing), distance * math.sin(bearing)
     toward = (-math.cos(bearing), -math.sin(bearing))          # from the person to the robot
     side = (-toward[1], toward[0])
     hip_z = 0.95 if posture == 'standing' else 0.58
-    feet_ahead = 0.0 if posture == 'standing' else 0.40
+    if feet_ahead is None:
+        feet_ahead = 0.0 if posture == 'standing' else 0.40
 
     def at(ahead, lateral, z, lateral_turned=False):
         if lateral_turned:
@@ -43,8 +46,8 @@ def person(distance, bearing=0.0, posture='standing', turned=0.0, camera=CAMERA,
         return (px + ahead * toward[0] + lateral * side[0],
                 py + ahead * toward[1] + lateral * side[1], z)
 
-    points = {11: at(0, shoulder_width / 2, hip_z + 0.47, True),
-              12: at(0, -shoulder_width / 2, hip_z + 0.47, True),
+    points = {11: at(lean, shoulder_width / 2, hip_z + 0.47, True),
+              12: at(lean, -shoulder_width / 2, hip_z + 0.47, True),
               23: at(0, 0.1, hip_z), 24: at(0, -0.1, hip_z),
               27: at(feet_ahead, 0.1, 0.08), 28: at(feet_ahead, -0.1, 0.08),
               29: at(feet_ahead - 0.06, 0.1, 0.03), 30: at(feet_ahead - 0.06, -0.1, 0.03),
@@ -79,12 +82,21 @@ def test_bearing_is_positive_to_the_left():
     assert left.bearing > 0 > right.bearing
 
 
-def test_a_seated_persons_feet_are_ahead_of_the_pelvis_and_bound_it_from_above():
+def test_a_seated_persons_feet_bound_the_pelvis_distance_from_below():
     estimate = estimate_person(person(2.6, posture='sitting'), CAMERA)
-    # the feet are 0.40 m nearer; the pelvis is at most feet_ahead_of_pelvis behind them
+    # the feet are 0.40 m nearer; the pelvis is at least feet_ahead_of_pelvis behind them
     assert estimate.cues['feet'] == pytest.approx(
         2.2 + 0.03 + BodyPriors().feet_ahead_of_pelvis, abs=0.01)
-    assert estimate.distance == pytest.approx(2.6, abs=0.03)
+    assert estimate.distance == estimate.cues['feet'] <= 2.6
+
+
+def test_feet_tucked_in_and_a_small_person_leaning_forward_still_stop_it_early():
+    # feet only 0.15 m ahead of the pelvis, narrow shoulders, torso leaning towards the
+    # camera: the size cues read too far, the feet cue is still not beyond the pelvis
+    landmarks = person(2.2, posture='sitting', feet_ahead=0.15, shoulder_width=0.33,
+                       lean=0.15)
+    # (the mean of ankles and heels is 0.03 m behind the ankles, hence the few centimetres)
+    assert estimate_person(landmarks, CAMERA).distance <= 2.2 + 0.04
 
 
 def test_foreshortened_shoulders_are_outvoted_by_the_smallest_cue():
@@ -251,6 +263,14 @@ def test_waits_then_searches_towards_where_the_person_was_last_seen():
     assert c.update(5.0).status == LOST
     command = c.update(7.0)
     assert command.status == SEARCHING and command.angular == -SETTINGS.search_turn_rate
+
+
+def test_never_turns_when_the_person_vanished_close_by():
+    c = ApproachController(SETTINGS, start=0.0)
+    c.add_estimate(1.0, seen(SETTINGS.stop_distance + SETTINGS.search_margin - 0.05))
+    for t in (2.0, 5.0, 30.0):
+        command = c.update(t)
+        assert command.status == LOST and (command.linear, command.angular) == (0.0, 0.0)
 
 
 def test_gives_up_after_the_timeout():

@@ -183,3 +183,32 @@ def test_e_stop_ends_the_approach_and_the_session_goes_on(ros_nodes, make_patien
         assert 'approach_failed' in robot.events and 'arrived' not in robot.events
     assert 'e-stop pressed' in coach.log_path.read_text()
     assert coach.poll() is None
+
+
+def test_ctrl_c_while_driving_closes_the_session_log(ros_nodes, make_patient, rclpy_node,
+                                                      tmp_path):
+    import signal
+
+    from berntsen_coach.session_log import SessionLog
+
+    patient = make_patient()
+    robot = Robot(rclpy_node)
+    coach = ros_nodes(_coach(tmp_path, start_delay=0.0, approach=True))
+
+    def drive():
+        robot.info_pub.publish(robot.info)
+        publish_person(patient, 3.5)
+        return robot.last_linear() > 0
+    wait_for(drive, 20, 'a forward command')
+    coach.signal(signal.SIGINT)
+    coach.popen.wait(timeout=10)
+    assert coach.poll() == 0
+    assert 'Traceback' not in coach.log_path.read_text()
+    log = SessionLog(tmp_path / 'sessions.sqlite3')
+    try:
+        (session,) = log.list_sessions()
+        assert session.ended is not None and session.outcome == 'stopped_early'
+        # Unix times, not the node clock's
+        assert abs(session.started - time.time()) < 120
+    finally:
+        log.close()

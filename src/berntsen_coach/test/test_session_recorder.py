@@ -66,3 +66,21 @@ def test_a_restarted_set_is_a_new_set(tmp_path):
     [arm] = log.patient_progress('p-0042')[0].exercises
     assert arm.sets == 2 and arm.counted_reps == 2
     assert log.list_sessions('p-0042')[0].outcome == 'no_response'
+
+
+def test_times_on_a_simulated_clock_are_kept_as_unix_times(tmp_path):
+    log = SessionLog(tmp_path / 'sessions.sqlite3')
+    offset = 1_800_000_000.0
+    recorder = SessionRecorder(log, PROGRAMME, None, 'morning', clock_offset=offset)
+    recorder.begin(2.0)
+    item = PROGRAMME.items[0]
+    recorder.record(3.0, Event('set_started', {'exercise': item.exercise, 'set': 1}), item=item)
+    recorder.record(5.0, Event('repetition', {'exercise': item.exercise, 'set': 1, 'number': 1,
+                                              'start': 3.5, 'end': 4.9, 'peak': 1.0}), item=item)
+    recorder.end(6.0, 'stopped')
+    (session,) = log.list_sessions()
+    assert (session.started, session.ended) == (offset + 2.0, offset + 6.0)
+    events = log.events(session.id)
+    repetition = next(detail for _, kind, detail in events if kind == 'repetition')
+    assert (repetition['start'], repetition['end']) == (offset + 3.5, offset + 4.9)
+    log.close()
