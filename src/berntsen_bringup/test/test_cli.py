@@ -48,3 +48,12 @@ def test_report_writes_an_html_page_for_a_recorded_patient(tmp_path, capsys):
     page = tmp_path / 'report.html'
     assert main(['report', 'p-7f3a', '--db', str(db), '--html', str(page)]) == 0
     assert 'data:image/png;base64' in page.read_text()
+
+
+def test_sim_lists_its_scenarios_and_refuses_an_unknown_one(capsys):
+    assert main(['sim', '--list-scenarios']) == 0
+    out = capsys.readouterr().out
+    for name in ('cooperative_morning', 'slow_patient', 'unresponsive', 'fall', 'approach'):
+        assert name in out
+    assert main(['sim', '--scenario', 'moon_walk']) == 1
+    assert "unknown scenario 'moon_walk'; known: approach," in capsys.readouterr().err
