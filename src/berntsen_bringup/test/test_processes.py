@@ -59,8 +59,9 @@ def test_stop_all_ends_nodes_and_their_children_quickly(tmp_path):
     stubborn, stubborn_log = _sleeper(tmp_path, ignore_sigint=True)
     children = [_child_pid(polite_log), _child_pid(stubborn_log)]
     start = time.monotonic()
-    codes = stop_all([polite, stubborn], timeout=1.0)
-    assert time.monotonic() - start < 3.0
+    # the default grace (3 s): a polite process on a loaded CI machine once needed more than 1 s
+    codes = stop_all([polite, stubborn])
+    assert time.monotonic() - start < 5.0
     assert codes['sleepy_node'] == -signal.SIGINT or codes['sleepy_node'] == 1
     assert codes['stubborn_node'] == -signal.SIGTERM
     time.sleep(0.2)
