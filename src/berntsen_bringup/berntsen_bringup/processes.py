@@ -61,11 +61,14 @@ except (OSError, AttributeError):
     _prctl = None
 
 
-def _die_with_parent() -> None:
+def _prepare_child() -> None:
     """In the child before exec: get SIGTERM when the starting process dies (Linux), so a
-    killed `berntsen` or test run leaves no node behind."""
+    killed `berntsen` or test run leaves no node behind; and take SIGINT again, which a
+    runner started in the background by a script (nohup, `cmd &`) passes on as ignored,
+    so that Ctrl-C / stop_all() ends a node politely rather than after a SIGTERM."""
     if _prctl is not None:
         _prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 class NodeProcess:
@@ -77,7 +80,7 @@ class NodeProcess:
         self.popen = subprocess.Popen(
             spec.command(), env=dict(env) if env is not None else None,
             stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL,
-            start_new_session=True, preexec_fn=_die_with_parent)
+            start_new_session=True, preexec_fn=_prepare_child)
 
     @property
     def name(self) -> str:
