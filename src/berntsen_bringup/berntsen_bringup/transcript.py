@@ -31,8 +31,7 @@ class SessionFigures:
     steps: list[str] = field(default_factory=list)
     sets: dict[tuple[str, int], SetFigures] = field(default_factory=dict)
     truth_posture: str = ''
-    alerts: list[str] = field(default_factory=list)
-    alert_times: list[tuple[float, str, bool]] = field(default_factory=list)
+    alert_times: list[tuple[float, str, bool]] = field(default_factory=list)  # t, reason, urgent
     floor_since: float | None = None          # truth: the patient reached the floor
     # while the robot drives (step approach, and AFTER_APPROACH s more): afterwards only
     # the patient moves, e.g. she stands up and comes half a metre closer
@@ -42,12 +41,8 @@ class SessionFigures:
     contacts: list[str] = field(default_factory=list)
 
     @property
-    def counted(self) -> int:
-        return sum(s.counted for s in self.sets.values())
-
-    @property
-    def target(self) -> int:
-        return sum(s.target for s in self.sets.values())
+    def alerts(self) -> list[str]:
+        return [reason for _, reason, _ in self.alert_times]
 
 
 class Transcript:
@@ -121,7 +116,6 @@ class Transcript:
         return self.figures.sets[self._live_set]
 
     def alert(self, t: float, reason: str, urgent: bool) -> str:
-        self.figures.alerts.append(reason)
         self.figures.alert_times.append((t, reason, urgent))
         return self._line(t, 'ALERT', f'{"URGENT: " if urgent else ""}caregiver called: {reason}')
 
@@ -200,12 +194,3 @@ class Transcript:
             lines.append(f'Caregiver alert at {when - self.start:.1f} s'
                          f'{" (urgent)" if urgent else ""}: {reason}.')
         return lines
-
-    def count_matches_truth(self) -> bool:
-        """Every counted set matches what the virtual patient did (and there was a set)."""
-        sets = self.figures.sets.values()
-        return bool(sets) and all(s.truth is not None and s.counted == s.truth for s in sets)
-
-    def every_set_complete(self) -> bool:
-        sets = self.figures.sets.values()
-        return bool(sets) and all(s.counted == s.target for s in sets)

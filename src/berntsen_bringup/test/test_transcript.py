@@ -1,4 +1,4 @@
-from berntsen_bringup.transcript import Transcript
+from berntsen_bringup.transcript import SetFigures, Transcript
 
 
 def test_speech_line_once_per_utterance():
@@ -22,9 +22,9 @@ def test_counts_steps_and_truth_are_reported():
     assert t.truth(2.6, repetitions=1) is None
     assert t.repetition(3.0, 'arm_raise', 1) == '[   3.0 s] robot counts 1/5'
     assert t.coach_state(3.1, 'exercise', 'arm_raise', 1, 5) == []
-    assert t.count_matches_truth()
+    assert t.figures.sets[('arm_raise', 0)] == SetFigures(target=5, counted=1, truth=1)
     t.truth(4.0, repetitions=2)
-    assert not t.count_matches_truth()
+    assert t.figures.sets[('arm_raise', 0)].truth == 2
     assert t.truth(4.5, posture='standing') == '[   4.5 s] patient      is standing (simulator truth)'
 
 
@@ -44,7 +44,7 @@ def test_summary_without_truth_says_so():
     t.repetition(1.5, 'arm_raise', 3)
     summary = '\n'.join(t.summary(10.0))
     assert 'counted 3 of 5; no ground truth' in summary
-    assert not t.count_matches_truth()
+    assert t.figures.sets[('arm_raise', 0)].truth is None
 
 
 def test_caregiver_alerts_stand_out():
@@ -67,12 +67,13 @@ def test_every_set_is_judged_against_its_own_truth():
     t.truth(6.1, repetitions=0)        # the patient starts the next set
     t.truth(7.0, repetitions=1)
     t.repetition(7.1, 'arm_raise', 1)
-    assert t.count_matches_truth() and not t.every_set_complete()
+    assert list(t.figures.sets.values()) == [SetFigures(target=3, counted=3, truth=3),
+                                             SetFigures(target=3, counted=1, truth=1)]
     summary = '\n'.join(t.summary(8.0))
     assert 'arm_raise set 1: counted 3 of 3; the virtual patient did 3.' in summary
     assert 'arm_raise set 2: counted 1 of 3; the virtual patient did 1.' in summary
     t.truth(8.0, repetitions=2)
-    assert not t.count_matches_truth()
+    assert t.figures.sets[('arm_raise', 2)].truth == 2
 
 
 def test_approach_distance_clearance_and_contacts_are_summarised():
