@@ -18,9 +18,25 @@ separately. `plan_set` lays out a set with given tempo, range and pauses (the be
 uses it directly); the personas build their sets with it.
 
 Geometry (metres, radians) in the patient frame: x forward (towards the robot), z up. The
-pose is described by the hip-joint centre, the trunk lean, the arm abduction and elbow
-flexion, a heel raise and a knee lift per leg; the leg joints follow by inverse kinematics
-with the feet at a fixed place on the floor (the standing leg, for a knee lift).
+pose is described by the hip-joint centre, the trunk lean, the arm flexion, abduction and
+elbow flexion, a heel raise and a knee lift, knee extension and hip abduction per leg; the
+leg joints follow by inverse kinematics with the feet at a fixed place on the floor (the
+standing leg, for a knee lift). Lying exercises (`LyingPose`) set the joints directly.
+
+Joint conventions (as in the MJCF comment of assets/bedroom.xml): hip_* and shoulder_flex_*
+are flexion (limb forward; lying on the back: up towards the ceiling), hip_abd_* and
+shoulder_abd_* abduction (limb out to its own side), knee_* and elbow_* flexion, ankle_*
+dorsiflexion. Flexion is applied before abduction, so abduction swings a flexed limb sideways.
+
+Bodies vary (`Body`: overall scale and limb proportions); every length the inverse kinematics
+uses comes from the body, and `berntsen_sim.world.patient_xml(body)` scales the MJCF to match.
+The module constants (THIGH_LENGTH, ANKLE_X, ...) are those of the default body.
+
+People vary too: `person_set` draws a seeded set as people do it (continuous range with some
+low repetitions, a weaker and lagging side, tempo, holds, sway and fidgeting, early starts,
+stopping short, body size) and keeps the truth: a repetition counts when its amplitude (for
+both-sided motions: the mean reach of the two sides) is at least the motion's
+`counted_fraction`.
 """
 from __future__ import annotations
 
@@ -36,7 +52,10 @@ JOINT_NAMES = (
     'shoulder_abd_left', 'shoulder_abd_right',
     'shoulder_rot_left', 'shoulder_rot_right',
     'elbow_left', 'elbow_right',
+    'hip_abd_left', 'hip_abd_right',
+    'shoulder_flex_left', 'shoulder_flex_right',
 )
+SIDES = ('left', 'right')
 
 SITTING = 'sitting'
 STANDING = 'standing'
@@ -61,6 +80,8 @@ JOINT_LIMITS = {
     'hip': (math.radians(-15), math.radians(120)),
     'knee': (math.radians(-1), math.radians(135)),
     'ankle': (math.radians(-45), math.radians(30)),
+    'hip_abd': (math.radians(-10), math.radians(45)),
+    'shoulder_flex': (math.radians(-40), math.radians(175)),
     'shoulder_abd': (0.0, math.radians(170)),
     'shoulder_rot': (math.radians(-90), math.radians(45)),
     'elbow': (0.0, math.radians(145)),
@@ -71,7 +92,9 @@ JOINT_LIMITS = {
 class BodyPose:
     """Whole-body pose: hip-joint centre (m), trunk lean, arm abduction and elbow flexion,
     upper-arm rotation (see assets/bedroom.xml), heel raise (plantar flexion about the ball
-    of the foot) and knee lift per leg (rad)."""
+    of the foot) and knee lift per leg (rad). Also per leg: knee extension (knee flexion
+    taken off the inverse-kinematics value, the thigh stays: the foot comes up and forward,
+    as in a seated knee extension) and hip abduction; and the arms' flexion (forward)."""
 
     hip_x: float
     hip_z: float
@@ -82,9 +105,15 @@ class BodyPose:
     knee_lift_left: float = 0.0
     knee_lift_right: float = 0.0
     arm_rotation: float = 0.0
+    knee_extension_left: float = 0.0
+    knee_extension_right: float = 0.0
+    hip_abduction_left: float = 0.0
+    hip_abduction_right: float = 0.0
+    arm_flexion: float = 0.0
 
 
 SITTING_POSE = BodyPose(hip_x=0.0, hip_z=0.58, trunk_lean=math.radians(5.0))
+SITTING_HIP_ABOVE_SEAT = 0.08    # hip-joint centre above the mattress top, default body
 # Legs almost straight (2 mm short of full extension keeps the knee direction defined).
 STANDING_POSE = BodyPose(hip_x=ANKLE_X, hip_z=ANKLE_Z + THIGH_LENGTH + SHIN_LENGTH - 0.002,
                          trunk_lean=0.0)
@@ -97,6 +126,107 @@ SIT_TO_STAND_KEYFRAMES = (
     (0.70, 0.30, 0.82, 22.0),
     (1.0, STANDING_POSE.hip_x, STANDING_POSE.hip_z, 0.0),
 )
+
+
+UPPER_ARM_LENGTH = 0.29
+FOREARM_LENGTH = 0.33     # elbow to the middle of the hand
+
+
+@dataclass(frozen=True)
+class Body:
+    """A patient's size: overall `scale` and per-segment proportions (1 = default body).
+
+    The MJCF is scaled to match by `berntsen_sim.world.patient_xml`; all lengths here are in
+    metres. The default body gives exactly the module constants.
+    """
+
+    scale: float = 1.0
+    thigh: float = 1.0
+    shin: float = 1.0
+    trunk: float = 1.0
+    upper_arm: float = 1.0
+    forearm: float = 1.0
+
+    def __post_init__(self):
+        if not 0.7 <= self.scale <= 1.3:
+            raise ValueError(f'body scale must be in [0.7, 1.3], got {self.scale}')
+        for name in ('thigh', 'shin', 'trunk', 'upper_arm', 'forearm'):
+            if not 0.8 <= getattr(self, name) <= 1.2:
+                raise ValueError(f'body proportion {name} must be in [0.8, 1.2]')
+
+    @property
+    def thigh_length(self) -> float:
+        return THIGH_LENGTH * (self.scale * self.thigh)
+
+    @property
+    def shin_length(self) -> float:
+        return SHIN_LENGTH * (self.scale * self.shin)
+
+    @property
+    def ankle_x(self) -> float:
+        """Feet on the floor this far in front of the bed edge (follows the thigh length)."""
+        return ANKLE_X * (self.scale * self.thigh)
+
+    @property
+    def ankle_z(self) -> float:
+        return ANKLE_Z * self.scale
+
+    @property
+    def ball_x(self) -> float:
+        return BALL_X * self.scale
+
+    @property
+    def heel_x(self) -> float:
+        return HEEL_X * self.scale
+
+    @property
+    def shoulder_height(self) -> float:
+        return SHOULDER_HEIGHT * (self.scale * self.trunk)
+
+    @property
+    def upper_arm_length(self) -> float:
+        return UPPER_ARM_LENGTH * (self.scale * self.upper_arm)
+
+    @property
+    def forearm_length(self) -> float:
+        return FOREARM_LENGTH * (self.scale * self.forearm)
+
+    def sitting_pose(self) -> BodyPose:
+        if self == DEFAULT_BODY:
+            return SITTING_POSE
+        return replace(SITTING_POSE,
+                       hip_z=SITTING_POSE.hip_z + SITTING_HIP_ABOVE_SEAT * (self.scale - 1.0))
+
+    def standing_pose(self) -> BodyPose:
+        if self == DEFAULT_BODY:
+            return STANDING_POSE
+        return BodyPose(hip_x=self.ankle_x,
+                        hip_z=self.ankle_z + self.thigh_length + self.shin_length - 0.002,
+                        trunk_lean=0.0)
+
+    def rest_pose(self, posture: str):
+        """The body pose at rest in a posture (a LyingPose when lying)."""
+        if posture == SITTING:
+            return self.sitting_pose()
+        if posture == STANDING:
+            return self.standing_pose()
+        if posture == LYING:
+            return lying_in_bed_pose(self)
+        if posture == LYING_ON_FLOOR:
+            return replace(LYING_ON_FLOOR_POSE, hip_z=LYING_ON_FLOOR_POSE.hip_z
+                           + LYING_HIP_ABOVE_MATTRESS * (self.scale - 1.0))
+        raise ValueError(f'unknown posture {posture!r}')
+
+
+DEFAULT_BODY = Body()
+
+
+def random_body(rng: random.Random, scale: tuple[float, float] = (0.85, 1.15),
+                proportions: float = 0.08) -> Body:
+    """A seeded body: overall scale in `scale`, each segment within +-`proportions`."""
+    return Body(scale=rng.uniform(*scale),
+                **{name: 1.0 + rng.uniform(-proportions, proportions)
+                   for name in ('thigh', 'shin', 'trunk', 'upper_arm', 'forearm')})
 
 
 @dataclass(frozen=True)
@@ -182,12 +312,14 @@ def _smoothstep(u: float) -> float:
 
 
 def leg_joints(hip_x: float, hip_z: float, ankle_x: float = ANKLE_X,
-               ankle_z: float = ANKLE_Z) -> tuple[float, float, float]:
+               ankle_z: float = ANKLE_Z, body: Body | None = None) -> tuple[float, float, float]:
     """Hip flexion, knee flexion and ankle angle that put the foot flat at the ankle point.
 
     Two-link inverse kinematics in the sagittal plane with the knee in front of the hip-ankle
     line. Raises ValueError when the hip is out of the legs' reach.
     """
+    THIGH_LENGTH = body.thigh_length if body is not None else globals()['THIGH_LENGTH']
+    SHIN_LENGTH = body.shin_length if body is not None else globals()['SHIN_LENGTH']
     dx, dz = ankle_x - hip_x, ankle_z - hip_z
     reach = math.hypot(dx, dz)
     if reach > THIGH_LENGTH + SHIN_LENGTH or reach < abs(THIGH_LENGTH - SHIN_LENGTH) + 1e-6:
@@ -203,21 +335,25 @@ def leg_joints(hip_x: float, hip_z: float, ankle_x: float = ANKLE_X,
     return hip, knee, ankle
 
 
-def ankle_point(heel_raise: float) -> tuple[float, float]:
+def ankle_point(heel_raise: float, body: Body | None = None) -> tuple[float, float]:
     """Ankle position (x, z) with the foot pitched heel-up by `heel_raise` about its ball."""
-    return (ANKLE_X + BALL_X * (1.0 - math.cos(heel_raise)) + ANKLE_Z * math.sin(heel_raise),
-            BALL_X * math.sin(heel_raise) + ANKLE_Z * math.cos(heel_raise))
+    b = body or DEFAULT_BODY
+    return (b.ankle_x + b.ball_x * (1.0 - math.cos(heel_raise)) + b.ankle_z * math.sin(heel_raise),
+            b.ball_x * math.sin(heel_raise) + b.ankle_z * math.cos(heel_raise))
 
 
-def heel_height(heel_raise: float) -> float:
+def heel_height(heel_raise: float, body: Body | None = None) -> float:
     """Height (m) of the back of the heel above the floor for a heel raise angle."""
-    return (BALL_X + HEEL_X) * math.sin(heel_raise)
+    b = body or DEFAULT_BODY
+    return (b.ball_x + b.heel_x) * math.sin(heel_raise)
 
 
-def joint_positions(pose: BodyPose) -> dict:
-    """Joint positions (JOINT_NAMES) of the MuJoCo patient for a body pose."""
-    ankle_x, ankle_z = ankle_point(pose.heel_raise)
-    hip, knee, ankle = leg_joints(pose.hip_x, pose.hip_z, ankle_x, ankle_z)
+def joint_positions(pose, body: Body | None = None) -> dict:
+    """Joint positions (JOINT_NAMES) of the MuJoCo patient for a body pose (or a LyingPose)."""
+    if isinstance(pose, LyingPose):
+        return lying_joint_positions(pose)
+    ankle_x, ankle_z = ankle_point(pose.heel_raise, body)
+    hip, knee, ankle = leg_joints(pose.hip_x, pose.hip_z, ankle_x, ankle_z, body)
     ankle -= pose.heel_raise
     joints = {
         'pelvis_x': pose.hip_x, 'pelvis_y': 0.0, 'pelvis_z': pose.hip_z,
@@ -225,12 +361,16 @@ def joint_positions(pose: BodyPose) -> dict:
         'shoulder_abd_left': pose.arm_abduction, 'shoulder_abd_right': pose.arm_abduction,
         'shoulder_rot_left': pose.arm_rotation, 'shoulder_rot_right': pose.arm_rotation,
         'elbow_left': pose.elbow_flexion, 'elbow_right': pose.elbow_flexion,
+        'shoulder_flex_left': pose.arm_flexion, 'shoulder_flex_right': pose.arm_flexion,
     }
-    for side, lift in (('left', pose.knee_lift_left), ('right', pose.knee_lift_right)):
+    for side, lift, extension, abduction in (
+            ('left', pose.knee_lift_left, pose.knee_extension_left, pose.hip_abduction_left),
+            ('right', pose.knee_lift_right, pose.knee_extension_right, pose.hip_abduction_right)):
         # a lifted leg bends hip and knee alike, so the shin keeps hanging and the foot level
         joints[f'hip_{side}'] = hip + lift
-        joints[f'knee_{side}'] = knee + lift
+        joints[f'knee_{side}'] = knee + lift - extension
         joints[f'ankle_{side}'] = ankle
+        joints[f'hip_abd_{side}'] = abduction
     return joints
 
 
@@ -246,24 +386,48 @@ class LyingPose:
     hip_y: float
     hip_z: float
     twist: float = 0.0
+    hip_flexion_left: float = 0.0     # leg up towards the ceiling when on the back
+    hip_flexion_right: float = 0.0
+    knee_left: float = 0.0
+    knee_right: float = 0.0
+    ankle_left: float = 0.0
+    ankle_right: float = 0.0
+    arm_flexion_left: float = 0.0     # 90 degrees: pointing at the ceiling when on the back
+    arm_flexion_right: float = 0.0
+    arm_abduction: float = ARM_HANGING
 
 
 # On the mattress (top at z = 0.50, x from -0.86 to 0.10), hips a little off the centre line.
 LYING_IN_BED_POSE = LyingPose(hip_x=-0.25, hip_y=-0.05, hip_z=0.62, twist=-math.pi / 2.0)
 # On the floor between the bed and the robot (what a fall leaves): body just above the floor.
 LYING_ON_FLOOR_POSE = LyingPose(hip_x=0.6, hip_y=-0.05, hip_z=0.12, twist=-math.pi / 2.0)
+LYING_HIP_ABOVE_MATTRESS = 0.12    # default body
+
+
+def lying_in_bed_pose(body: Body | None = None) -> LyingPose:
+    """Lying on the back in bed; a bigger body lies a little higher (thicker pelvis)."""
+    b = body or DEFAULT_BODY
+    if b == DEFAULT_BODY:
+        return LYING_IN_BED_POSE
+    return replace(LYING_IN_BED_POSE,
+                   hip_z=LYING_IN_BED_POSE.hip_z + LYING_HIP_ABOVE_MATTRESS * (b.scale - 1.0))
 
 
 def lying_joint_positions(pose: LyingPose) -> dict:
-    """Joint positions (JOINT_NAMES) of the patient lying straight, arms at the sides."""
+    """Joint positions (JOINT_NAMES) of the patient lying (straight, arms at the sides,
+    unless the pose bends legs or raises arms)."""
     return {
         'pelvis_x': pose.hip_x, 'pelvis_y': pose.hip_y, 'pelvis_z': pose.hip_z,
         'body_roll': -math.pi / 2.0, 'body_twist': pose.twist, 'trunk_lean': 0.0,
-        'hip_left': 0.0, 'knee_left': 0.0, 'ankle_left': 0.0,
-        'hip_right': 0.0, 'knee_right': 0.0, 'ankle_right': 0.0,
-        'shoulder_abd_left': ARM_HANGING, 'shoulder_abd_right': ARM_HANGING,
+        'hip_left': pose.hip_flexion_left, 'knee_left': pose.knee_left,
+        'ankle_left': pose.ankle_left,
+        'hip_right': pose.hip_flexion_right, 'knee_right': pose.knee_right,
+        'ankle_right': pose.ankle_right,
+        'shoulder_abd_left': pose.arm_abduction, 'shoulder_abd_right': pose.arm_abduction,
         'shoulder_rot_left': 0.0, 'shoulder_rot_right': 0.0,
         'elbow_left': 0.0, 'elbow_right': 0.0,
+        'hip_abd_left': 0.0, 'hip_abd_right': 0.0,
+        'shoulder_flex_left': pose.arm_flexion_left, 'shoulder_flex_right': pose.arm_flexion_right,
     }
 
 
@@ -276,28 +440,37 @@ def wrist_above_shoulder(arm_abduction: float, elbow_flexion: float = 0.0,
     return -upper * math.cos(arm_abduction) + fore * forearm_z > 0.0
 
 
-def sit_to_stand_pose(fraction: float) -> BodyPose:
+def sit_to_stand_pose(fraction: float, body: Body | None = None) -> BodyPose:
     """Body pose part-way (0..1) through standing up."""
     u = _smoothstep(fraction)
     frames = SIT_TO_STAND_KEYFRAMES
+    b = body or DEFAULT_BODY
+    if b != DEFAULT_BODY:   # the default keyframes, stretched between this body's end poses
+        sit, stand = b.sitting_pose(), b.standing_pose()
+        kx = stand.hip_x / STANDING_POSE.hip_x
+        kz = (stand.hip_z - sit.hip_z) / (STANDING_POSE.hip_z - SITTING_POSE.hip_z)
+        frames = tuple((f, x * kx, sit.hip_z + (z - SITTING_POSE.hip_z) * kz, lean)
+                       for f, x, z, lean in frames)
+    if u >= 1.0:
+        return b.standing_pose()
     for (u0, x0, z0, l0), (u1, x1, z1, l1) in zip(frames, frames[1:]):
         if u <= u1:
             w = (u - u0) / (u1 - u0)
             return BodyPose(hip_x=x0 + w * (x1 - x0), hip_z=z0 + w * (z1 - z0),
                             trunk_lean=math.radians(l0 + w * (l1 - l0)))
-    return STANDING_POSE
+    return b.standing_pose()
 
 
-def rep_profile(fraction: float) -> float:
-    """Share of the repetition's range reached part-way (0..1) through it: up 40 %, hold 20 %,
-    down 40 %, smooth at both ends."""
+def rep_profile(fraction: float, rise: float = 0.4, hold: float = 0.2) -> float:
+    """Share of the repetition's range reached part-way (0..1) through it: up `rise`, hold
+    `hold`, down the rest (by default up 40 %, hold 20 %, down 40 %), smooth at both ends."""
     if fraction <= 0.0 or fraction >= 1.0:
         return 0.0
-    if fraction < 0.4:
-        return _smoothstep(fraction / 0.4)
-    if fraction <= 0.6:
+    if fraction < rise:
+        return _smoothstep(fraction / rise)
+    if fraction <= rise + hold:
         return 1.0
-    return _smoothstep((1.0 - fraction) / 0.4)
+    return _smoothstep((1.0 - fraction) / (1.0 - rise - hold))
 
 
 def arm_raise_angle(fraction: float, peak: float) -> float:
@@ -309,7 +482,8 @@ def arm_raise_angle(fraction: float, peak: float) -> float:
 
 ARM_RAISED = math.radians(150.0)            # arm raise: arms out to the side and up
 ELBOW_FLEXION_ABDUCTION = math.radians(80.0)  # side curl: upper arms held out to the side
-CURL_ROTATION = -math.pi / 2.0              # upper arms turned so the elbows bend forward
+ELBOW_FLEXION_FORWARD = math.radians(80.0)  # forward curl: upper arms held forward
+CURL_ROTATION = -math.pi / 2.0              # upper arms turned so the elbows bend forward/up
 ELBOW_EXTENDED = math.radians(5.0)
 ELBOW_FLEXED = math.radians(130.0)
 MARCH_LIFT = math.radians(80.0)             # hip (and knee) flexion of a full knee raise
@@ -317,111 +491,251 @@ HEEL_RAISE = math.radians(25.0)             # heels about 7.5 cm up, body about 
 SQUAT_KNEE = math.radians(45.0)             # knee flexion at the bottom of a mini squat
 SQUAT_HIP_BACK = 0.10                       # hips go back this far (m) at the bottom
 SQUAT_LEAN = 0.6                            # trunk lean per knee flexion
+DEEP_SQUAT_KNEE = math.radians(95.0)        # squat: knee flexion at the bottom
+DEEP_SQUAT_HIP_BACK = 0.22
+DEEP_SQUAT_LEAN = 0.55
+KNEE_EXTENDED_SEATED = math.radians(15.0)   # seated knee extension: knee flexion at the top
+HIP_ABDUCTION = math.radians(30.0)          # standing hip abduction
+HEEL_SLIDE_KNEE = (math.radians(3.0), math.radians(90.0))   # lying knee flexion, rest .. full
+LEG_RAISE = math.radians(40.0)              # straight leg raise: hip flexion at the top
+LYING_ARMS = (math.radians(90.0), math.radians(165.0))      # lying arm raise: flexion
+LYING_ARM_ABDUCTION = math.radians(5.0)
 
 
-def _arm_raise_pose(base: BodyPose) -> Callable[[float, int], BodyPose]:
-    def pose(r: float, _rep: int) -> BodyPose:
+def _side(rep: int) -> str:
+    """The side of an alternating exercise's repetition `rep`: left first."""
+    return SIDES[rep % 2]
+
+
+def _arm_raise_pose(posture: str) -> Callable[..., BodyPose]:
+    def pose(r: float, _rep: int, body: Body | None = None) -> BodyPose:
+        base = (body or DEFAULT_BODY).rest_pose(posture)
         return replace(base, arm_abduction=ARM_HANGING + r * (ARM_RAISED - ARM_HANGING))
     return pose
 
 
-def _sit_to_stand_pose(r: float, _rep: int) -> BodyPose:
-    return sit_to_stand_pose(r)
+def _sit_to_stand_pose(r: float, _rep: int, body: Body | None = None) -> BodyPose:
+    return sit_to_stand_pose(r, body)
 
 
-def _march_pose(r: float, rep: int) -> BodyPose:
-    side = 'knee_lift_left' if rep % 2 == 0 else 'knee_lift_right'
-    return replace(STANDING_POSE, **{side: r * MARCH_LIFT})
+def _march_pose(r: float, rep: int, body: Body | None = None) -> BodyPose:
+    return replace((body or DEFAULT_BODY).standing_pose(),
+                   **{f'knee_lift_{_side(rep)}': r * MARCH_LIFT})
 
 
-def _heel_raise_pose(r: float, _rep: int) -> BodyPose:
+def _heel_raise_pose(r: float, _rep: int, body: Body | None = None) -> BodyPose:
+    b = body or DEFAULT_BODY
     angle = r * HEEL_RAISE
-    ankle_x, ankle_z = ankle_point(angle)
+    ankle_x, ankle_z = ankle_point(angle, b)
+    standing = b.standing_pose()
     # the straight body rises and moves forward with the ankles
-    return replace(STANDING_POSE, hip_x=STANDING_POSE.hip_x + ankle_x - ANKLE_X,
-                   hip_z=STANDING_POSE.hip_z + ankle_z - ANKLE_Z, heel_raise=angle)
+    return replace(standing, hip_x=standing.hip_x + ankle_x - b.ankle_x,
+                   hip_z=standing.hip_z + ankle_z - b.ankle_z, heel_raise=angle)
 
 
-def _elbow_flexion_pose(r: float, _rep: int) -> BodyPose:
+def _curl(r: float) -> float:
+    return ELBOW_EXTENDED + r * (ELBOW_FLEXED - ELBOW_EXTENDED)
+
+
+def _elbow_flexion_pose(r: float, _rep: int, body: Body | None = None) -> BodyPose:
     # a biceps curl: arms hanging, forearms come up in front (towards the camera)
-    return replace(SITTING_POSE, arm_rotation=CURL_ROTATION,
-                   elbow_flexion=ELBOW_EXTENDED + r * (ELBOW_FLEXED - ELBOW_EXTENDED))
+    return replace((body or DEFAULT_BODY).sitting_pose(), arm_rotation=CURL_ROTATION,
+                   elbow_flexion=_curl(r))
 
 
-def _elbow_flexion_side_pose(r: float, _rep: int) -> BodyPose:
+def _elbow_flexion_forward_pose(r: float, _rep: int, body: Body | None = None) -> BodyPose:
+    # upper arms held forward, nearly horizontal; forearms bend up towards the face
+    return replace((body or DEFAULT_BODY).sitting_pose(), arm_flexion=ELBOW_FLEXION_FORWARD,
+                   arm_rotation=CURL_ROTATION, elbow_flexion=_curl(r))
+
+
+def _elbow_flexion_side_pose(r: float, _rep: int, body: Body | None = None) -> BodyPose:
     # upper arms out to the side, forearms bend up in the image plane
-    return replace(SITTING_POSE, arm_abduction=ELBOW_FLEXION_ABDUCTION,
-                   elbow_flexion=ELBOW_EXTENDED + r * (ELBOW_FLEXED - ELBOW_EXTENDED))
+    return replace((body or DEFAULT_BODY).sitting_pose(), arm_abduction=ELBOW_FLEXION_ABDUCTION,
+                   elbow_flexion=_curl(r))
 
 
-def _mini_squat_pose(r: float, _rep: int) -> BodyPose:
-    knee = r * SQUAT_KNEE
-    standing_reach = STANDING_POSE.hip_z - ANKLE_Z
-    reach = standing_reach * math.cos(knee / 2.0)   # hip-ankle distance with the knee bent
-    back = r * SQUAT_HIP_BACK
-    return replace(STANDING_POSE, hip_x=ANKLE_X - back,
-                   hip_z=ANKLE_Z + math.sqrt(reach ** 2 - back ** 2),
-                   trunk_lean=SQUAT_LEAN * knee)
+def _squat(knee_bottom: float, hip_back: float, lean: float) -> Callable[..., BodyPose]:
+    def pose(r: float, _rep: int, body: Body | None = None) -> BodyPose:
+        b = body or DEFAULT_BODY
+        standing = b.standing_pose()
+        knee = r * knee_bottom
+        thigh, shin = b.thigh_length, b.shin_length
+        standing_reach = standing.hip_z - b.ankle_z
+        # hip-ankle distance with the knee bent (law of cosines), from the standing reach
+        reach = standing_reach * math.sqrt(
+            (thigh ** 2 + shin ** 2 + 2.0 * thigh * shin * math.cos(knee))) / (thigh + shin)
+        back = r * hip_back
+        return replace(standing, hip_x=b.ankle_x - back,
+                       hip_z=b.ankle_z + math.sqrt(reach ** 2 - back ** 2),
+                       trunk_lean=lean * knee)
+    return pose
+
+
+_mini_squat_pose = _squat(SQUAT_KNEE, SQUAT_HIP_BACK, SQUAT_LEAN)
+
+
+def _seated_knee_extension_pose(r: float, rep: int, body: Body | None = None) -> BodyPose:
+    b = body or DEFAULT_BODY
+    sitting = b.sitting_pose()
+    _, knee, _ = leg_joints(sitting.hip_x, sitting.hip_z, b.ankle_x, b.ankle_z, b)
+    return replace(sitting, **{f'knee_extension_{_side(rep)}': r * (knee - KNEE_EXTENDED_SEATED)})
+
+
+def _hip_abduction_pose(r: float, rep: int, body: Body | None = None) -> BodyPose:
+    return replace((body or DEFAULT_BODY).standing_pose(),
+                   **{f'hip_abduction_{_side(rep)}': r * HIP_ABDUCTION})
+
+
+def _heel_slide_pose(r: float, rep: int, body: Body | None = None) -> LyingPose:
+    rest, full = HEEL_SLIDE_KNEE
+    knee = rest + r * (full - rest)
+    side = _side(rep)
+    base = lying_in_bed_pose(body)
+    # hip flexion half the knee flexion keeps the ankle level with the hip: the heel slides
+    # along the mattress; the foot tips a little, heel down
+    other = 'right' if side == 'left' else 'left'
+    return replace(base, **{f'knee_{side}': knee, f'hip_flexion_{side}': knee / 2.0,
+                            f'ankle_{side}': -0.25 * knee,
+                            f'knee_{other}': rest, f'hip_flexion_{other}': rest / 2.0,
+                            f'ankle_{other}': -0.25 * rest})
+
+
+def _straight_leg_raise_pose(r: float, rep: int, body: Body | None = None) -> LyingPose:
+    return replace(lying_in_bed_pose(body), **{f'hip_flexion_{_side(rep)}': r * LEG_RAISE})
+
+
+def _lying_arm_raise_pose(r: float, _rep: int, body: Body | None = None) -> LyingPose:
+    rest, full = LYING_ARMS
+    flexion = rest + r * (full - rest)
+    return replace(lying_in_bed_pose(body), arm_flexion_left=flexion, arm_flexion_right=flexion,
+                   arm_abduction=LYING_ARM_ABDUCTION)
 
 
 @dataclass(frozen=True)
 class ExerciseMotion:
     """How the patient does one exercise.
 
-    `pose(r, rep)` is the body pose at fraction r (0 rest .. 1 full range) of repetition
-    number `rep` (0-based; alternating exercises switch side with it). `rep_duration` is the
-    typical duration of one repetition at normal tempo.
+    `pose(r, rep, body=None)` is the body pose (a LyingPose for lying exercises) at fraction
+    r (0 rest .. 1 full range) of repetition number `rep` (0-based; alternating exercises
+    switch side with it, left first). `rep_duration` is the typical duration of one
+    repetition at normal tempo. `alternating`: one side per repetition; `two_sided`: both
+    arms (or legs) move together, so a person's two sides can differ in reach and timing.
     """
 
     name: str
     posture: str
-    pose: Callable[[float, int], BodyPose]
+    pose: Callable[..., BodyPose]
     rep_duration: float
     counted_fraction: float = 0.7
     description: str = ''
+    alternating: bool = False
+    two_sided: bool = False
+    legs: bool = False      # the legs move: the camera must see them
 
     def __post_init__(self):
-        if self.posture not in (SITTING, STANDING):
-            raise ValueError(f'exercise {self.name}: posture must be sitting or standing')
+        if self.posture not in (SITTING, STANDING, LYING):
+            raise ValueError(f'exercise {self.name}: posture must be sitting, standing or lying')
         if self.rep_duration <= 0.0 or not 0.0 < self.counted_fraction <= 1.0:
             raise ValueError(f'exercise {self.name}: need rep_duration > 0 and '
                              'counted_fraction in (0, 1]')
 
-    def rest_pose(self) -> BodyPose:
-        return self.pose(0.0, 0)
+    def rest_pose(self, body: Body | None = None):
+        return self.pose(0.0, 0, body) if body is not None else self.pose(0.0, 0)
+
+    def side(self, rep: int) -> str:
+        """'left' or 'right' for an alternating exercise's repetition, '' for both sides."""
+        return _side(rep) if self.alternating else ''
 
 
 EXERCISES = {motion.name: motion for motion in (
-    ExerciseMotion('arm_raise', STANDING, _arm_raise_pose(STANDING_POSE), 2.5,
+    ExerciseMotion('arm_raise', STANDING, _arm_raise_pose(STANDING), 2.5, two_sided=True,
                    description='standing, both arms out to the side and up to 150 degrees'),
-    ExerciseMotion('seated_arm_raise', SITTING, _arm_raise_pose(SITTING_POSE), 2.5,
+    ExerciseMotion('seated_arm_raise', SITTING, _arm_raise_pose(SITTING), 2.5, two_sided=True,
                    description='sitting on the bed edge, both arms out to the side and up'),
-    ExerciseMotion('sit_to_stand', SITTING, _sit_to_stand_pose, 4.0,
+    ExerciseMotion('sit_to_stand', SITTING, _sit_to_stand_pose, 4.0, legs=True,
                    description='from the bed edge to standing and back down'),
-    ExerciseMotion('standing_march', STANDING, _march_pose, 1.6,
+    ExerciseMotion('standing_march', STANDING, _march_pose, 1.6, alternating=True, legs=True,
                    description='knee raises to 80 degrees hip flexion, left and right in turn; '
                                'every knee raise is one repetition'),
-    ExerciseMotion('heel_raise', STANDING, _heel_raise_pose, 2.0,
+    ExerciseMotion('heel_raise', STANDING, _heel_raise_pose, 2.0, legs=True,
                    description='rise on the toes, heels 7.5 cm up'),
-    ExerciseMotion('elbow_flexion', SITTING, _elbow_flexion_pose, 2.5,
+    ExerciseMotion('elbow_flexion', SITTING, _elbow_flexion_pose, 2.5, two_sided=True,
                    description='sitting, arms hanging, a biceps curl from 5 to 130 degrees: the '
                                'forearms come up towards the camera'),
-    ExerciseMotion('elbow_flexion_side', SITTING, _elbow_flexion_side_pose, 2.5,
+    ExerciseMotion('elbow_flexion_forward', SITTING, _elbow_flexion_forward_pose, 2.5,
+                   two_sided=True,
+                   description='sitting, upper arms held forward at 80 degrees flexion, forearms '
+                               'bend up from 5 to 130 degrees towards the face'),
+    ExerciseMotion('elbow_flexion_side', SITTING, _elbow_flexion_side_pose, 2.5, two_sided=True,
                    description='sitting, upper arms out to the side at 80 degrees, forearms '
                                'bend up from 5 to 130 degrees in the camera\'s image plane'),
-    ExerciseMotion('mini_squat', STANDING, _mini_squat_pose, 3.0,
+    ExerciseMotion('mini_squat', STANDING, _mini_squat_pose, 3.0, legs=True,
                    description='knees bend to 45 degrees, hips back, trunk leaning forward'),
+    ExerciseMotion('squat', STANDING, _squat(DEEP_SQUAT_KNEE, DEEP_SQUAT_HIP_BACK,
+                                             DEEP_SQUAT_LEAN), 3.5, legs=True,
+                   description='a deeper squat: knees bend to 95 degrees, hips back, trunk '
+                               'leaning forward'),
+    ExerciseMotion('seated_knee_extension', SITTING, _seated_knee_extension_pose, 2.5,
+                   alternating=True, legs=True,
+                   description='sitting on the bed edge, one knee straightens from about 87 to '
+                               '15 degrees flexion, left and right in turn'),
+    ExerciseMotion('standing_hip_abduction', STANDING, _hip_abduction_pose, 2.5,
+                   alternating=True, legs=True,
+                   description='standing, one straight leg out to the side to 30 degrees '
+                               'abduction, left and right in turn'),
+    ExerciseMotion('heel_slide', LYING, _heel_slide_pose, 3.0, alternating=True, legs=True,
+                   description='lying on the back, one heel slides along the mattress towards '
+                               'the buttock: knee flexion 3 to 90 degrees, hip flexion half of '
+                               'it, left and right in turn'),
+    ExerciseMotion('straight_leg_raise', LYING, _straight_leg_raise_pose, 3.0,
+                   alternating=True, legs=True,
+                   description='lying on the back, one straight leg lifted to 40 degrees hip '
+                               'flexion, left and right in turn'),
+    ExerciseMotion('lying_arm_raise', LYING, _lying_arm_raise_pose, 3.0, two_sided=True,
+                   description='lying on the back, both straight arms from pointing at the '
+                               'ceiling (90 degrees flexion) to overhead (165 degrees) and back'),
 )}
+
+# The motions a coach exercise may be done with: people do an elbow curl with the upper arm
+# hanging, held forward or out to the side, and a squat shallow or deep. A set chooses one.
+VARIANTS = {
+    'elbow_flexion': ('elbow_flexion', 'elbow_flexion_forward', 'elbow_flexion_side'),
+    'mini_squat': ('mini_squat', 'squat'),
+}
+
+
+def variants(exercise: str) -> tuple[str, ...]:
+    """The motions (EXERCISES keys) a set of the coach's `exercise` may use."""
+    if exercise in VARIANTS:
+        return VARIANTS[exercise]
+    if exercise in EXERCISES:
+        return (exercise,)
+    raise ValueError(f'unknown exercise {exercise!r}; known: {sorted(EXERCISES)}')
 
 
 @dataclass(frozen=True)
 class RepPlan:
-    """One repetition as the patient will do it: times (s), share of the range reached."""
+    """One repetition as the patient will do it: times (s), share of the range reached.
+
+    `rise` and `hold`: shares of the duration spent going up and holding at the top (the
+    rest going down). `side`: 'left'/'right' for alternating exercises, '' for both sides.
+    """
 
     start: float
     end: float
     amplitude: float
     counted: bool     # reaches the exercise's counted_fraction: a full repetition
+    rise: float = 0.4
+    hold: float = 0.2
+    side: str = ''
+
+    def fraction(self, t: float) -> float:
+        """Share of the range reached at time t (0 outside the repetition)."""
+        if not self.start < t < self.end:
+            return 0.0
+        return self.amplitude * rep_profile((t - self.start) / (self.end - self.start),
+                                            self.rise, self.hold)
 
 
 @dataclass(frozen=True)
@@ -430,6 +744,8 @@ class SetPlan:
 
     motion: ExerciseMotion
     reps: tuple[RepPlan, ...]
+    body: Body | None = None
+    first_rep: int = 0      # pose index of the first repetition (1: starts on the right)
 
     @property
     def end(self) -> float:
@@ -448,30 +764,54 @@ class SetPlan:
         partial = sum(1 for rep in self.reps if not rep.counted and t >= rep.end)
         return full, partial
 
-    def pose(self, t: float) -> BodyPose:
+    def _pose(self, r: float, index: int):
+        if self.body is None:
+            return self.motion.pose(r, index + self.first_rep)
+        return self.motion.pose(r, index + self.first_rep, self.body)
+
+    def progress(self, t: float) -> tuple[int, float]:
+        """(index of the current or last repetition, share of the range reached) at time t."""
+        last = 0
+        for index, rep in enumerate(self.reps):
+            if t < rep.end:
+                if t <= rep.start:
+                    break
+                return index, rep.fraction(t)
+            last = index
+        return last, 0.0
+
+    def pose(self, t: float):
         """Body pose at time t (the rest pose outside the repetitions)."""
         for index, rep in enumerate(self.reps):
             if t < rep.end:
                 if t <= rep.start:
                     break
-                fraction = (t - rep.start) / (rep.end - rep.start)
-                return self.motion.pose(rep.amplitude * rep_profile(fraction), index)
-        return self.motion.rest_pose()
+                return self._pose(rep.fraction(t), index)
+        return self._pose(0.0, 0) if self.first_rep or self.body else self.motion.rest_pose()
+
+    def joints(self, t: float) -> dict:
+        return joint_positions(self.pose(t), self.body)
 
 
 def plan_set(motion: ExerciseMotion, start: float,
-             reps: Sequence[tuple[float, float, float]]) -> SetPlan:
-    """A set starting at `start`: one (duration s, amplitude 0..1, pause after s) per rep."""
+             reps: Sequence[tuple], body: Body | None = None, first_rep: int = 0) -> SetPlan:
+    """A set starting at `start`: one (duration s, amplitude 0..1, pause after s) per rep,
+    optionally followed by (rise, hold) shares of the duration (default 0.4, 0.2)."""
     planned = []
     t = float(start)
-    for duration, amplitude, pause in reps:
+    for index, spec in enumerate(reps):
+        duration, amplitude, pause = spec[:3]
+        rise, hold = spec[3:5] if len(spec) >= 5 else (0.4, 0.2)
         if duration <= 0.0 or pause < 0.0 or not 0.0 < amplitude <= 1.0:
             raise ValueError(f'bad repetition (duration {duration}, amplitude {amplitude}, '
                              f'pause {pause}): need duration > 0, 0 < amplitude <= 1, pause >= 0')
+        if not (0.0 < rise and 0.0 <= hold and rise + hold < 1.0):
+            raise ValueError(f'bad repetition shares (rise {rise}, hold {hold})')
         planned.append(RepPlan(start=t, end=t + duration, amplitude=amplitude,
-                               counted=amplitude >= motion.counted_fraction))
+                               counted=amplitude >= motion.counted_fraction, rise=rise,
+                               hold=hold, side=motion.side(index + first_rep)))
         t += duration + pause
-    return SetPlan(motion=motion, reps=tuple(planned))
+    return SetPlan(motion=motion, reps=tuple(planned), body=body, first_rep=first_rep)
 
 
 def random_set(motion: ExerciseMotion, start: float, rng: random.Random, reps: int,
@@ -481,6 +821,7 @@ def random_set(motion: ExerciseMotion, start: float, rng: random.Random, reps: i
 
     `tempo` scales the exercise's typical repetition duration; each repetition is partial
     (35-55 % of the range) with probability `partial_share`, else full (85-100 %).
+    `person_set` varies far more, as people do.
     """
     spec = []
     for _ in range(reps):
@@ -530,7 +871,8 @@ class VirtualPatient:
     The patient starts sitting on the bed edge (or lying in bed: `starts_lying`). It sits
     up on step `sit_up` when lying, stands up on step `stand_up` when sitting, and for an
     exercise done in the other posture it first stands up or sits down; lying (in bed or on
-    the floor) it does no exercise. Time `t` is the simulation time in seconds and must not
+    the floor) it does no exercise except the lying ones (EXERCISES with posture LYING), for
+    which it lies down in bed first. Time `t` is the simulation time in seconds and must not
     go backwards.
     """
 
@@ -608,16 +950,19 @@ class VirtualPatient:
                 self._move_to(end + persona.falls_after, LYING_ON_FLOOR, FALL_DURATION)
             return True
         if step == 'exercise' and (exercise, target, set_number) != self._set_key:
-            if exercise not in EXERCISES or posture == LYING:
+            if exercise not in EXERCISES:
                 return False
-            self._set_key = (exercise, target, set_number)
             motion = EXERCISES[exercise]
+            if posture == LYING and motion.posture != LYING:
+                return False      # sits up first (step sit_up)
+            self._set_key = (exercise, target, set_number)
             start = max(t + self._jitter(self.persona.reaction_delay), self._busy_until())
+            if motion.posture == LYING and self._planned_posture() == STANDING:
+                start = self._move_to(start, SITTING)     # sits down, then lies down
             if motion.posture != self._planned_posture():
                 start = self._move_to(start, motion.posture)
             setup_start = start
-            needs_setup = joint_positions(motion.rest_pose()) != joint_positions(
-                STANDING_POSE if motion.posture == STANDING else SITTING_POSE)
+            needs_setup = joint_positions(motion.rest_pose()) != posture_joints(motion.posture)
             if needs_setup:
                 start += SETUP_DURATION
             self._set = plan_set(motion, start, self._rep_spec(motion, target))
