@@ -1031,3 +1031,194 @@ class VirtualPatient:
                                        joints['shoulder_rot_left'])
         return PatientState(joints=joints, posture=posture, repetitions=full, exercise=name,
                             arms_up=arms_up, partial_repetitions=partial)
+
+
+# --- sets as people do them ---------------------------------------------------------------
+
+# Small motions between repetitions (joint, largest excursion rad): shifting, scratching,
+# adjusting; never near a repetition's range.
+FIDGET_JOINTS = (
+    ('trunk_lean', math.radians(5.0)),
+    ('shoulder_abd_left', math.radians(10.0)), ('shoulder_abd_right', math.radians(10.0)),
+    ('elbow_left', math.radians(20.0)), ('elbow_right', math.radians(20.0)),
+    ('shoulder_flex_left', math.radians(12.0)), ('shoulder_flex_right', math.radians(12.0)),
+)
+LYING_FIDGET_JOINTS = (
+    ('shoulder_abd_left', math.radians(8.0)), ('shoulder_abd_right', math.radians(8.0)),
+    ('elbow_left', math.radians(20.0)), ('elbow_right', math.radians(20.0)),
+    ('knee_left', math.radians(8.0)), ('knee_right', math.radians(8.0)),
+)
+
+
+@dataclass(frozen=True)
+class Fidget:
+    start: float
+    duration: float
+    joint: str
+    amplitude: float     # rad, signed
+
+
+@dataclass(frozen=True)
+class PersonSet:
+    """A set of one exercise as one person does it: the plan (truth), her body, side
+    differences, sway and fidgets. `joints(t)` gives the MuJoCo joint positions.
+
+    For both-sided motions the rep amplitude (the truth) is the mean reach of both sides:
+    the weaker side reaches `amplitude - delta`, the other `amplitude + delta`, and the
+    weaker side lags by `lag` seconds. For alternating motions the weaker side's
+    repetitions were drawn lower already (their amplitude is what they reach).
+    """
+
+    exercise: str          # the coach's exercise
+    plan: SetPlan
+    target: int            # repetitions asked for
+    weak_side: str
+    side_deficit: float    # share of the range the weaker side reaches less
+    lag: float             # s
+    sway: tuple            # (amplitude rad, period s, phase) of trunk lean, and of body twist
+    fidgets: tuple[Fidget, ...]
+    lead_in: float         # s before the first repetition starts
+
+    @property
+    def motion(self) -> ExerciseMotion:
+        return self.plan.motion
+
+    @property
+    def body(self) -> Body:
+        return self.plan.body or DEFAULT_BODY
+
+    @property
+    def end(self) -> float:
+        return self.plan.end
+
+    def near_threshold(self, width: float = 0.05) -> int:
+        """Repetitions whose amplitude lies within +-width of the counted fraction."""
+        c = self.motion.counted_fraction
+        return sum(1 for rep in self.plan.reps if abs(rep.amplitude - c) <= width)
+
+    def _side_pose(self, t: float, side: str):
+        plan = self.plan
+        if self.motion.two_sided and side == self.weak_side:
+            t -= self.lag
+        index, r = plan.progress(t)
+        if self.motion.two_sided and r > 0.0:
+            rep = plan.reps[index]
+            delta = min(rep.amplitude * self.side_deficit / 2.0, 1.0 - rep.amplitude)
+            scale = (rep.amplitude + (-delta if side == self.weak_side else delta)) / rep.amplitude
+            r *= scale
+        return plan._pose(r, index)
+
+    def joints(self, t: float) -> dict:
+        body = self.plan.body
+        if self.motion.two_sided:
+            left = joint_positions(self._side_pose(t, 'left'), body)
+            right = joint_positions(self._side_pose(t, 'right'), body)
+            joints = {name: (right[name] if name.endswith('_right') else left[name])
+                      for name in JOINT_NAMES}
+        else:
+            joints = joint_positions(self.plan.pose(t), body)
+        (lean_amp, lean_period, lean_phase), (twist_amp, twist_period, twist_phase) = self.sway
+        if self.motion.posture != LYING:
+            joints['trunk_lean'] += lean_amp * math.sin(2 * math.pi * t / lean_period + lean_phase)
+        joints['body_twist'] += twist_amp * math.sin(2 * math.pi * t / twist_period + twist_phase)
+        for f in self.fidgets:
+            if f.start < t < f.start + f.duration:
+                joints[f.joint] += f.amplitude * math.sin(math.pi * (t - f.start) / f.duration) ** 2
+        for name, value in joints.items():
+            limits = _limits_of(name)
+            if limits:
+                joints[name] = min(limits[1], max(limits[0], value))
+        return joints
+
+    def truth(self) -> dict:
+        """The set's truth for records: reps with times, amplitudes, sides."""
+        return {
+            'exercise': self.exercise, 'motion': self.motion.name, 'target': self.target,
+            'counted': len(self.plan.counted_ends()), 'partial': len(self.plan.partial_ends()),
+            'near_threshold': self.near_threshold(), 'lead_in': round(self.lead_in, 2),
+            'weak_side': self.weak_side, 'side_deficit': round(self.side_deficit, 3),
+            'lag': round(self.lag, 3), 'fidgets': len(self.fidgets),
+            'body': {k: round(v, 3) for k, v in vars(self.body).items()},
+            'reps': [{'start': round(r.start, 3), 'end': round(r.end, 3),
+                      'amplitude': round(r.amplitude, 3), 'counted': r.counted,
+                      'side': r.side} for r in self.plan.reps],
+        }
+
+
+def _limits_of(joint: str):
+    best = None
+    for prefix, limits in JOINT_LIMITS.items():
+        if joint == prefix or joint.startswith(prefix + '_'):
+            if best is None or len(prefix) > len(best[0]):
+                best = (prefix, limits)
+    return best[1] if best else None
+
+
+def _amplitude(rng: random.Random) -> float:
+    """A repetition's range as people reach it: mostly 0.6-1.0, some low ones."""
+    u = rng.random()
+    if u < 0.12:
+        return rng.uniform(0.2, 0.6)
+    if u < 0.30:
+        return rng.uniform(0.6, 0.8)      # around the threshold
+    return min(1.0, rng.uniform(0.8, 1.05))
+
+
+def person_set(exercise: str, rng: random.Random, target: int | None = None,
+               motion: str | None = None, body: Body | None = None,
+               lead_in: float | None = None) -> PersonSet:
+    """A seeded set of the coach's `exercise` as a person does it.
+
+    Draws (unless given): the motion variant, the body, the target (3-8) and how many she
+    does (a quarter stop 1-2 short), each repetition's range (continuous, `_amplitude`),
+    a weaker side (reaching 0-12 % less, lagging up to 0.3 s on both-sided motions),
+    tempo (0.7-1.4 of typical) with +-15 % per repetition, holds at the top (0-1.2 s),
+    pauses (0.2-2.5 s), slow sway, fidgets in the pauses, and the lead-in before the first
+    repetition: usually 1.5-3 s, but a fifth start early (0.9-1.5 s) and some hold still
+    for less than a second (0.3-0.9 s).
+    """
+    motion_name = motion or rng.choice(variants(exercise))
+    m = EXERCISES[motion_name]
+    body = body or random_body(rng)
+    target = target or rng.randint(3, 8)
+    done = target - (rng.randint(1, 2) if rng.random() < 0.25 and target > 3 else 0)
+    weak_side = rng.choice(SIDES)
+    deficit = rng.uniform(0.0, 0.12)
+    lag = rng.uniform(0.0, 0.3) if m.two_sided else 0.0
+    tempo = rng.uniform(0.7, 1.4)
+    if lead_in is None:
+        u = rng.random()
+        lead_in = (rng.uniform(0.3, 0.9) if u < 0.1 else rng.uniform(0.9, 1.5) if u < 0.3
+                   else rng.uniform(1.5, 3.0))
+    first_rep = rng.randint(0, 1) if m.alternating else 0
+    spec = []
+    for index in range(done):
+        amplitude = _amplitude(rng)
+        if m.alternating and m.side(index + first_rep) == weak_side:
+            amplitude *= 1.0 - deficit
+        amplitude = min(1.0, max(0.15, amplitude))
+        move = m.rep_duration * 0.8 * tempo * rng.uniform(0.85, 1.15)   # up and down
+        hold = rng.choice((0.0, rng.uniform(0.1, 0.5), rng.uniform(0.5, 1.2)))
+        duration = move + hold
+        rise = 0.5 * move / duration * rng.uniform(0.8, 1.2)
+        rise = min(rise, 0.9 - hold / duration)
+        spec.append((duration, amplitude, rng.uniform(0.2, 2.5), rise, hold / duration))
+    plan = plan_set(m, lead_in, spec, body=body, first_rep=first_rep)
+    sway = ((rng.uniform(0.0, math.radians(3.0)), rng.uniform(3.0, 8.0), rng.uniform(0, 6.3)),
+            (rng.uniform(0.0, math.radians(4.0)), rng.uniform(4.0, 10.0), rng.uniform(0, 6.3)))
+    # fidgets: in the lead-in and in pauses, never during a repetition
+    gaps = [(0.0, lead_in)] + [(a.end, b.start) for a, b in zip(plan.reps, plan.reps[1:])]
+    gaps.append((plan.end, plan.end + 1.5))
+    fidget_joints = LYING_FIDGET_JOINTS if m.posture == LYING else FIDGET_JOINTS
+    fidgets = []
+    for start, end in gaps:
+        if end - start > 0.8 and rng.random() < 0.35:
+            duration = rng.uniform(0.5, min(1.5, end - start - 0.2))
+            joint, most = rng.choice(fidget_joints)
+            sign = 1.0 if joint.startswith(('elbow', 'shoulder_abd', 'knee')) \
+                else rng.choice((-1.0, 1.0))
+            fidgets.append(Fidget(start + rng.uniform(0.0, end - start - duration - 0.1),
+                                  duration, joint, sign * rng.uniform(0.3, 1.0) * most))
+    return PersonSet(exercise=exercise, plan=plan, target=target, weak_side=weak_side,
+                     side_deficit=deficit, lag=lag, sway=sway, fidgets=tuple(fidgets),
+                     lead_in=lead_in)

@@ -6,14 +6,16 @@ environment variable (osmesa or egl for headless machines).
 """
 from __future__ import annotations
 
+import copy
 import math
+import xml.etree.ElementTree as ET
 from importlib import resources
 from typing import NamedTuple
 
 import mujoco
 import numpy as np
 
-from berntsen_sim.patient import JOINT_NAMES
+from berntsen_sim.patient import DEFAULT_BODY, JOINT_NAMES, Body
 
 WORLD_FILE = 'bedroom.xml'
 CAMERA_NAME = 'head_camera'
@@ -43,11 +45,62 @@ def world_path() -> str:
     return str(resources.files('berntsen_sim') / 'assets' / WORLD_FILE)
 
 
-class BedroomWorld:
-    """Physics state of the bedroom plus helpers to drive the robot and pose the patient."""
+# Which body proportion scales each patient body's geoms and its children's positions
+# (times the overall scale); see patient.Body.
+_SEGMENT_OF_BODY = {
+    'pelvis': None, 'torso': 'trunk', 'head': None,
+    'left_upper_arm': 'upper_arm', 'right_upper_arm': 'upper_arm',
+    'left_forearm': 'forearm', 'right_forearm': 'forearm',
+    'left_thigh': 'thigh', 'right_thigh': 'thigh',
+    'left_shin': 'shin', 'right_shin': 'shin',
+    'left_foot': None, 'right_foot': None,
+}
 
-    def __init__(self, path: str | None = None):
-        self.model = mujoco.MjModel.from_xml_path(path or world_path())
+
+def _scale_attr(element, name: str, factor: float) -> None:
+    value = element.get(name)
+    if value is not None:
+        element.set(name, ' '.join(f'{float(v) * factor:.6g}' for v in value.split()))
+
+
+def patient_xml(body: Body | None = None, path: str | None = None) -> str:
+    """The world's MJCF text with the patient scaled to `body` (patient.Body).
+
+    Each patient body's geoms (sizes, positions, fromto) and its child bodies' positions
+    scale by the overall scale times that segment's proportion, so the segment lengths are
+    those patient.Body reports (thigh_length, shoulder_height, ...).
+    """
+    text = open(path or world_path(), encoding='utf-8').read()
+    body = body or DEFAULT_BODY
+    if body == DEFAULT_BODY:
+        return text
+    root = ET.fromstring(text)
+    for element in root.iter('body'):
+        name = element.get('name')
+        if name not in _SEGMENT_OF_BODY:
+            continue
+        segment = _SEGMENT_OF_BODY[name]
+        factor = body.scale * (getattr(body, segment) if segment else 1.0)
+        for geom in element.findall('geom'):
+            for attr in ('size', 'pos', 'fromto'):
+                _scale_attr(geom, attr, factor)
+        for child in element.findall('body'):
+            _scale_attr(child, 'pos', factor)
+    return ET.tostring(root, encoding='unicode')
+
+
+class BedroomWorld:
+    """Physics state of the bedroom plus helpers to drive the robot and pose the patient.
+
+    `body` (patient.Body) scales the patient; the default is the MJCF as written.
+    """
+
+    def __init__(self, path: str | None = None, body: Body | None = None):
+        if body is None or body == DEFAULT_BODY:
+            self.model = mujoco.MjModel.from_xml_path(path or world_path())
+        else:
+            self.model = mujoco.MjModel.from_xml_string(patient_xml(body, path))
+        self.body = body or DEFAULT_BODY
         self.data = mujoco.MjData(self.model)
         m = self.model
         self._patient_qpos = np.array(
@@ -247,6 +300,114 @@ class HeadCameraRenderer:
         mujoco.mj_kinematics(self.model, self.data)
         mujoco.mj_camlight(self.model, self.data)
         self.renderer.update_scene(self.data, camera=CAMERA_NAME)
+        return self.renderer.render()
+
+    def close(self) -> None:
+        self.renderer.close()
+
+
+# Key points of the patient (body, offset in the body frame of the default body, m) used to
+# frame viewpoints; offsets scale with the body like its geoms.
+_KEYPOINTS = {
+    'head_top': ('head', (0.0, 0.0, 0.11)),
+    'pelvis': ('pelvis', (0.0, 0.0, 0.0)),
+    'left_shoulder': ('left_upper_arm', (0.0, 0.0, 0.0)),
+    'right_shoulder': ('right_upper_arm', (0.0, 0.0, 0.0)),
+    'left_hand': ('left_forearm', (0.0, 0.0, -0.33)),
+    'right_hand': ('right_forearm', (0.0, 0.0, -0.33)),
+    'left_toe': ('left_foot', (0.18, 0.0, -0.08)),
+    'right_toe': ('right_foot', (0.18, 0.0, -0.08)),
+    'left_heel': ('left_foot', (-0.06, 0.0, -0.08)),
+    'right_heel': ('right_foot', (-0.06, 0.0, -0.08)),
+}
+
+
+def patient_keypoints(model: mujoco.MjModel, data: mujoco.MjData,
+                      scale: float = 1.0) -> dict:
+    """World positions (x, y, z) of the patient's key points (head top, pelvis, shoulders,
+    hands, toes, heels) as of the last kinematics pass; `scale` the body's overall scale."""
+    points = {}
+    for name, (body, offset) in _KEYPOINTS.items():
+        b = model.body(body).id
+        local = np.array(offset) * scale
+        points[name] = tuple(float(v) for v in data.xpos[b] + data.xmat[b].reshape(3, 3) @ local)
+    return points
+
+
+HIDDEN_GROUP = 5     # geom group the free camera does not draw
+NEVER_HIDDEN = ('floor', 'bed_mattress', 'bed_frame', 'bed_pillow')   # she sits or lies on them
+
+
+class FreeCameraRenderer:
+    """Renders the scene from a free camera (berntsen_sim.viewpoints.Viewpoint), with its own
+    copy of the model and its own MjData (thread-confined).
+
+    The robot is not drawn (it holds the camera), nor is anything standing between the
+    camera and the patient's key points (a wall behind a camera placed beyond the room, the
+    headboard, the chair): `set_viewpoint` finds those by casting rays.
+    """
+
+    def __init__(self, model: mujoco.MjModel, width: int, height: int):
+        if width > model.vis.global_.offwidth or height > model.vis.global_.offheight:
+            raise ValueError(f'{width}x{height} exceeds the offscreen buffer of the world')
+        self.model = copy.deepcopy(model)
+        self.data = mujoco.MjData(self.model)
+        self.renderer = mujoco.Renderer(self.model, height=height, width=width)
+        self._groups = self.model.geom_group.copy()
+        self._robot = BedroomWorld._subtree_geoms(self, ROBOT_BODY)
+        self._patient = np.zeros(self.model.ngeom, dtype=bool)
+        self._patient[BedroomWorld._subtree_geoms(self, PATIENT_BODY)] = True
+        self.option = mujoco.MjvOption()
+        self.option.geomgroup[HIDDEN_GROUP] = 0
+        self.camera = mujoco.MjvCamera()
+        self.camera.type = mujoco.mjtCamera.mjCAMERA_FREE
+        self.hidden: list[str] = []
+
+    def _label(self, geom: int) -> str:
+        g = self.model.geom(geom)
+        return g.name or self.model.body(int(self.model.geom_bodyid[geom])).name
+
+    def set_viewpoint(self, viewpoint, qpos: np.ndarray | None = None) -> list[str]:
+        """Aim the camera; with qpos (a rest pose), hide what occludes the patient's key
+        points from it. Returns the labels of the hidden geoms besides the robot."""
+        m, d = self.model, self.data
+        m.geom_group[:] = self._groups
+        m.geom_group[self._robot] = HIDDEN_GROUP
+        m.vis.global_.fovy = viewpoint.fovy
+        position = np.array(viewpoint.position, dtype=float)
+        lookat = np.array(viewpoint.lookat, dtype=float)
+        forward = lookat - position
+        distance = float(np.linalg.norm(forward))
+        self.camera.lookat[:] = lookat
+        self.camera.distance = distance
+        self.camera.azimuth = math.degrees(math.atan2(forward[1], forward[0]))
+        self.camera.elevation = math.degrees(math.asin(forward[2] / distance))
+        self.hidden = []
+        if qpos is not None:
+            d.qpos[:] = qpos
+            mujoco.mj_kinematics(m, d)
+            scale = float(m.geom_size[m.geom('head').id][0] / 0.095)
+            groups = np.ones(6, dtype=np.uint8)
+            groups[HIDDEN_GROUP] = 0
+            geom = np.zeros(1, dtype=np.int32)
+            for point in patient_keypoints(m, d, scale).values():
+                for _ in range(10):
+                    vec = np.array(point) - position
+                    x = mujoco.mj_ray(m, d, position, vec, groups, 1, -1, geom)
+                    hit = int(geom[0])
+                    if x < 0 or hit < 0 or self._patient[hit] or x > 0.97 \
+                            or self._label(hit) in NEVER_HIDDEN:
+                        break
+                    m.geom_group[hit] = HIDDEN_GROUP
+                    self.hidden.append(self._label(hit))
+        return self.hidden
+
+    def render(self, qpos: np.ndarray) -> np.ndarray:
+        """An RGB uint8 image (height, width, 3) of the scene at these positions."""
+        self.data.qpos[:] = qpos
+        mujoco.mj_kinematics(self.model, self.data)
+        mujoco.mj_camlight(self.model, self.data)
+        self.renderer.update_scene(self.data, camera=self.camera, scene_option=self.option)
         return self.renderer.render()
 
     def close(self) -> None:
