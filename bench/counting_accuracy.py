@@ -247,7 +247,7 @@ def main():
           f'{1000 * sum(r["count_s"] for r in results) / frames:.2f} ms; frames without a '
           f'person: {sum(r["no_person"] for r in results)}')
     print('\nerror = counted - truth (full reps); near: truth reps within +-0.05 of the '
-          'threshold; end: the counted rep's end - the true rep's end (not report latency)')
+          'threshold; end: counted rep end - true rep end (Rep.end, not the report latency)')
     print(HEADER)
     for name in names:
         subset = [r for r in results if r['exercise'] == name]
