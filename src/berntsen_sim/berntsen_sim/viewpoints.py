@@ -9,7 +9,8 @@ side (either side: `side` +1 = the patient's left, -1 = her right). Sitting or s
 faces +x. Lying on her back in bed (head at +y), "front" is the view along the body from the
 foot end of the bed and "side" the view square on from the bedside (+x): her sagittal plane
 is then in the image, as in a side view of a standing person. Lying exercises are only seen
-from above the mattress (camera 0.8-1.6 m high), and only from the bedside half-space
+from above the mattress (camera 0.8-1.6 m high), 1-2.5 m away (as far as the room allows;
+BlazePose was seen to lose a lying person at 3+ m), and only from the bedside half-space
 (+x), since the other long side of the bed stands at the wall.
 
 Classes for reporting:
@@ -37,6 +38,7 @@ VIEW_AZIMUTHS = {'front': (0.0, 25.0), 'oblique': (25.0, 65.0), 'side': (65.0, 9
 HEIGHTS = (0.6, 1.6)
 LYING_HEIGHTS = (0.8, 1.6)
 DISTANCES = {'whole_body': (1.0, 3.5), 'waist_up': (0.8, 1.8)}
+LYING_DISTANCES = (1.0, 2.5)   # the bedroom leaves no more room at the bed's side or foot
 FOVY = (50.0, 65.0)         # vertical field of view of webcams at 4:3, degrees
 MARGIN = 0.01               # share of the image a point must be inside the border
 
@@ -155,7 +157,7 @@ def sample_viewpoint(rng: random.Random, keypoints: dict, lying: bool, view: str
     for _ in range(tries):
         azimuth = rng.uniform(*VIEW_AZIMUTHS[view])
         side = 1 if lying else rng.choice((1, -1))
-        distance = rng.uniform(*DISTANCES[framing])
+        distance = rng.uniform(*(LYING_DISTANCES if lying else DISTANCES[framing]))
         cam_z = rng.uniform(*heights)
         fovy = rng.uniform(*FOVY)
         a = math.radians(azimuth)
