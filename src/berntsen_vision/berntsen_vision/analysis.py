@@ -2,8 +2,9 @@
 
 Runs the camera node's video-file source, the pose node's BlazePose estimator and the
 posture classifier with its debouncer over every frame of a video, as fast as they go, and
-returns (and prints) a posture timeline; optionally writes the per-frame landmarks as CSV
-and JSON. Frame times come from the file's frame rate (frame index / fps), so the
+returns (and prints) a posture timeline; optionally writes the per-frame landmarks (in the
+image and BlazePose's metric 3D world landmarks) as CSV and JSON. A single picture gets the
+posture of its one frame (there is nothing to debounce). Frame times come from the file's frame rate (frame index / fps), so the
 timeline is in video time whatever the processing speed.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import TextIO
 import numpy as np
 
 from .body_tracking import BodyTracker
-from .pose_estimator import LANDMARK_NAMES, PoseEstimator
+from .pose_estimator import LANDMARK_NAMES, PoseEstimator, PoseLandmarks
 from .posture import Posture, PostureDebouncer, PostureEstimate, PostureThresholds, classify_posture
 from .sources import SourceError, VideoFileSource
 
@@ -37,8 +38,14 @@ class AnalysisError(Exception):
 class FrameResult:
     index: int
     time_s: float
-    landmarks: np.ndarray | None  # (33, 4) or None when nobody was found
+    landmarks: np.ndarray | None  # (33, 4) image landmarks, or None when nobody was found
     posture: str                   # debounced: standing, sitting, lying, lying_on_floor, unknown, no_person
+    world: np.ndarray | None = None  # (33, 4) world landmarks (m, around the hips), or None
+    frame_posture: str = NO_PERSON   # this frame's own posture, before debouncing
+
+    @property
+    def pose(self) -> PoseLandmarks | None:
+        return None if self.landmarks is None else PoseLandmarks(self.landmarks, self.world)
 
 
 @dataclass(frozen=True)
@@ -104,15 +111,16 @@ def analyze(video: str | Path, thresholds: PostureThresholds = PostureThresholds
             if result is None:
                 result = Analysis(video=str(path), fps=source.fps, width=rgb.shape[1], height=rgb.shape[0])
             time_s = index / source.fps
-            landmarks = estimator.process(rgb, time_s)
-            if tracker.update(landmarks is not None, time_s) is None:
+            pose = estimator.process(rgb, time_s)
+            if tracker.update(pose is not None, time_s) is None:
                 debouncer.reset()
-            if landmarks is None:
-                label = NO_PERSON
+            if pose is None:
+                result.frames.append(FrameResult(index, time_s, None, NO_PERSON))
             else:
-                estimate = classify_posture(landmarks, rgb.shape[1] / rgb.shape[0], thresholds)
-                label = posture_label(debouncer.update(estimate, time_s))
-            result.frames.append(FrameResult(index, time_s, landmarks, label))
+                estimate = classify_posture(pose, rgb.shape[1] / rgb.shape[0], thresholds)
+                result.frames.append(FrameResult(
+                    index, time_s, pose.image, posture_label(debouncer.update(estimate, time_s)),
+                    world=pose.world, frame_posture=posture_label(estimate)))
             index += 1
             if draw:
                 _draw_progress(progress, index, total)
@@ -120,6 +128,10 @@ def analyze(video: str | Path, thresholds: PostureThresholds = PostureThresholds
         progress.write('\n')
     if result is None:
         raise AnalysisError(f'{path}: no frame could be decoded')
+    if len(result.frames) == 1:   # a picture
+        only = result.frames[0]
+        result.frames[0] = FrameResult(only.index, only.time_s, only.landmarks, only.frame_posture,
+                                       only.world, only.frame_posture)
     return result
 
 
@@ -142,28 +154,37 @@ def format_timeline(analysis: Analysis) -> str:
 
 
 def write_csv(analysis: Analysis, path: str | Path) -> None:
-    """One row per frame: frame, time_s, posture, then x, y, z, visibility per landmark (empty: nobody)."""
-    header = ['frame', 'time_s', 'posture'] + [f'{name}_{axis}' for name in LANDMARK_NAMES
-                                               for axis in ('x', 'y', 'z', 'visibility')]
+    """One row per frame: frame, time_s, posture (debounced), frame_posture, then x, y, z,
+    visibility per image landmark, then world_x, world_y, world_z (m) per landmark (empty:
+    nobody)."""
+    header = (['frame', 'time_s', 'posture', 'frame_posture']
+              + [f'{name}_{axis}' for name in LANDMARK_NAMES for axis in ('x', 'y', 'z', 'visibility')]
+              + [f'{name}_world_{axis}' for name in LANDMARK_NAMES for axis in ('x', 'y', 'z')])
     with open(path, 'w', newline='', encoding='utf-8') as stream:
         writer = csv.writer(stream)
         writer.writerow(header)
         for frame in analysis.frames:
-            values = ([''] * (4 * len(LANDMARK_NAMES)) if frame.landmarks is None
-                      else [f'{v:.5f}' for v in frame.landmarks.reshape(-1)])
-            writer.writerow([frame.index, f'{frame.time_s:.4f}', frame.posture] + values)
+            if frame.landmarks is None:
+                values = [''] * (7 * len(LANDMARK_NAMES))
+            else:
+                values = ([f'{v:.5f}' for v in frame.landmarks.reshape(-1)]
+                          + [f'{v:.4f}' for v in frame.world[:, :3].reshape(-1)])
+            writer.writerow([frame.index, f'{frame.time_s:.4f}', frame.posture, frame.frame_posture] + values)
 
 
 def write_json(analysis: Analysis, path: str | Path, extra: dict | None = None) -> None:
     """The video's facts, the timeline and each frame's landmarks ([x, y, z, visibility] x 33
-    or null), plus `extra` top-level entries (e.g. a repetition count)."""
+    or null) and world landmarks ([x, y, z] x 33 in metres, or null), plus `extra` top-level
+    entries (e.g. a repetition count)."""
     doc = {
         'video': analysis.video, 'fps': analysis.fps, 'width': analysis.width, 'height': analysis.height,
         'landmark_names': list(LANDMARK_NAMES),
         'timeline': [{'start_s': round(s.start_s, 4), 'end_s': round(s.end_s, 4), 'posture': s.posture}
                      for s in analysis.timeline],
         'frames': [{'frame': f.index, 'time_s': round(f.time_s, 4), 'posture': f.posture,
-                    'landmarks': None if f.landmarks is None else np.round(f.landmarks.astype(float), 5).tolist()}
+                    'frame_posture': f.frame_posture,
+                    'landmarks': None if f.landmarks is None else np.round(f.landmarks.astype(float), 5).tolist(),
+                    'world_landmarks': None if f.world is None else np.round(f.world[:, :3].astype(float), 4).tolist()}
                    for f in analysis.frames],
         **(extra or {}),
     }

@@ -5,6 +5,8 @@ and `pose_detection`; other complexities would download a model, which is not al
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 NUM_LANDMARKS = 33
@@ -16,15 +18,31 @@ LANDMARK_NAMES = (
     'left_thumb', 'right_thumb', 'left_hip', 'right_hip', 'left_knee', 'right_knee', 'left_ankle',
     'right_ankle', 'left_heel', 'right_heel', 'left_foot_index', 'right_foot_index',
 )
-# columns of the landmark array returned by PoseEstimator.process
+# columns of both landmark arrays returned by PoseEstimator.process
 X, Y, Z, VISIBILITY = range(4)
+
+
+class PoseLandmarks(NamedTuple):
+    """One person's 33 landmarks in one frame, twice.
+
+    `image`: (33, 4) float32, normalised image coordinates: x from the left edge, y from the
+    top (0..1, may fall slightly outside), z depth relative to the hips on x's scale, and
+    visibility (0..1).
+    `world`: (33, 4) float32, BlazePose's metric 3D estimate: metres, origin between the
+    hips, axes as the camera's (x right, y down, z away from the camera), and the same
+    visibility. Estimated for every landmark, also for ones outside the image; joint angles
+    taken from it do not depend on where the camera stands.
+    """
+
+    image: np.ndarray
+    world: np.ndarray
 
 
 class PoseEstimator:
     """Track the most prominent person in a video stream with BlazePose.
 
-    `process(rgb, timestamp_s)` returns a float32 array (33, 4) of normalised landmarks
-    (x, y, z, visibility) in BlazePose order, or None when no person is found. Frames are
+    `process(rgb, timestamp_s)` returns the person's PoseLandmarks (image and world
+    landmarks in BlazePose order), or None when no person is found. Frames are
     treated as a video: the landmarks of one frame seed the search in the next, and the
     landmark smoothing filters use the given timestamps.
     """
@@ -44,8 +62,8 @@ class PoseEstimator:
             min_tracking_confidence=min_tracking_confidence)
         self._last_timestamp_us: int | None = None
 
-    def process(self, rgb: np.ndarray, timestamp_s: float) -> np.ndarray | None:
-        """Landmarks (33, 4) of the person in `rgb` (H, W, 3 uint8), or None."""
+    def process(self, rgb: np.ndarray, timestamp_s: float) -> PoseLandmarks | None:
+        """Image and world landmarks of the person in `rgb` (H, W, 3 uint8), or None."""
         if self._pose is None:
             raise RuntimeError('PoseEstimator is closed')
         if not isinstance(rgb, np.ndarray):
@@ -64,8 +82,15 @@ class PoseEstimator:
         results = self._pose.process(np.ascontiguousarray(rgb))
         if results.pose_landmarks is None:
             return None
-        return np.array([(lm.x, lm.y, lm.z, lm.visibility) for lm in results.pose_landmarks.landmark],
-                        dtype=np.float32)
+        image = np.array([(lm.x, lm.y, lm.z, lm.visibility) for lm in results.pose_landmarks.landmark],
+                         dtype=np.float32)
+        if results.pose_world_landmarks is None:   # not seen with 0.10.14, but not promised
+            world = np.full_like(image, np.nan)
+            world[:, VISIBILITY] = 0.0
+        else:
+            world = np.array([(lm.x, lm.y, lm.z, lm.visibility)
+                              for lm in results.pose_world_landmarks.landmark], dtype=np.float32)
+        return PoseLandmarks(image, world)
 
     def close(self) -> None:
         if self._pose is not None:

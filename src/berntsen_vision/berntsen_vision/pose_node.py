@@ -1,7 +1,8 @@
 """Pose node: BlazePose on camera images, published as REP 155 bodies.
 
 Subscribes `camera/image_raw`; publishes `/humans/bodies/tracked` (IdsList),
-`/humans/bodies/<id>/skeleton2d` (Skeleton2D, stamped with the image's stamp),
+`/humans/bodies/<id>/skeleton2d` (Skeleton2D, stamped with the image's stamp: the image
+landmarks and BlazePose's metric 3D world landmarks of the same frame),
 `/humans/bodies/<id>/skeleton2d_smoothed` (the same, One Euro filtered, for counting),
 `/humans/bodies/<id>/roi` (sensor_msgs/RegionOfInterest in pixels),
 `/humans/bodies/<id>/posture` (BodyPosture, debounced; `on_floor` flags a possible fall),
@@ -17,7 +18,7 @@ import threading
 import time
 
 import rclpy
-from berntsen_interfaces.msg import BodyPosture, IdsList, Landmark2D, Skeleton2D
+from berntsen_interfaces.msg import BodyPosture, IdsList, Landmark2D, Landmark3D, Skeleton2D
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
@@ -92,6 +93,8 @@ class PoseNode(Node):
         self.estimator = PoseEstimator(min_detection, min_tracking, smooth)
         self.thresholds = PostureThresholds(min_visibility=min_visibility, floor_line=floor_line)
         self.smoother = LandmarkSmoother(min_cutoff, beta, derivative_cutoff, min_visibility)
+        # BlazePose estimates every world landmark, seen or not; all are filtered
+        self.world_smoother = LandmarkSmoother(min_cutoff, beta, derivative_cutoff, 0.0)
         self.tracker = BodyTracker(grace_s)
         self.debouncer = PostureDebouncer(confirm_s, confirm_frames)
         self._body_pubs: dict | None = None  # publishers of the tracked body's topics, by kind
@@ -156,8 +159,9 @@ class PoseNode(Node):
                                       throttle_duration_sec=self.warning_period_s)
             return
         stamp_s = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
-        landmarks = self.estimator.process(rgb, stamp_s)
-        if landmarks is None:
+        pose = self.estimator.process(rgb, stamp_s)
+        landmarks = None if pose is None else pose.image
+        if pose is None:
             self.get_logger().warning(f'no person in the images on {self._image_topic()}',
                                       throttle_duration_sec=self.warning_period_s)
         now = time.monotonic()
@@ -165,11 +169,12 @@ class PoseNode(Node):
         body_id = self.tracker.update(landmarks is not None, now)
         if previous_id is not None and body_id != previous_id:
             self._on_body_lost()
-        if landmarks is not None:
-            estimate = classify_posture(landmarks, msg.width / msg.height, self.thresholds)
+        if pose is not None:
+            estimate = classify_posture(pose, msg.width / msg.height, self.thresholds)
             posture = self.debouncer.update(estimate, now)
-            smoothed = self.smoother.update(landmarks, stamp_s)
-            self._publish_body(msg, body_id, landmarks, smoothed, posture)
+            smoothed = (self.smoother.update(pose.image, stamp_s),
+                        self.world_smoother.update(pose.world, stamp_s))
+            self._publish_body(msg, body_id, pose, smoothed, posture)
         self._publish_tracked(msg.header.stamp)
         if self.debug_pub is not None:
             self._publish_debug_image(msg, rgb, landmarks, body_id)
@@ -183,12 +188,13 @@ class PoseNode(Node):
     def _on_body_lost(self) -> None:
         self.debouncer.reset()
         self.smoother.reset()
+        self.world_smoother.reset()
         if self._body_pubs is not None:
             for publisher in self._body_pubs.values():
                 self.destroy_publisher(publisher)
             self._body_pubs = None
 
-    def _publish_body(self, msg: Image, body_id: str, landmarks, smoothed, posture) -> None:
+    def _publish_body(self, msg: Image, body_id: str, pose, smoothed, posture) -> None:
         if self._body_pubs is None:
             prefix = f'/humans/bodies/{body_id}'
             self._body_pubs = {
@@ -198,9 +204,9 @@ class PoseNode(Node):
                 'posture': self.create_publisher(BodyPosture, f'{prefix}/posture', BODY_QOS)}
             self.get_logger().info(f'tracking body {body_id}')
         pubs = self._body_pubs
-        pubs['skeleton'].publish(self._skeleton(msg, body_id, landmarks))
-        pubs['smoothed'].publish(self._skeleton(msg, body_id, smoothed))
-        box = body_roi(landmarks, msg.width, msg.height, self.thresholds.min_visibility)
+        pubs['skeleton'].publish(self._skeleton(msg, body_id, *pose))
+        pubs['smoothed'].publish(self._skeleton(msg, body_id, *smoothed))
+        box = body_roi(pose.image, msg.width, msg.height, self.thresholds.min_visibility)
         if box is not None:
             roi = RegionOfInterest()
             roi.x_offset, roi.y_offset, roi.width, roi.height = box
@@ -217,13 +223,15 @@ class PoseNode(Node):
                                       throttle_duration_sec=self.warning_period_s)
 
     @staticmethod
-    def _skeleton(msg: Image, body_id: str, landmarks) -> Skeleton2D:
+    def _skeleton(msg: Image, body_id: str, image_landmarks, world_landmarks) -> Skeleton2D:
         skeleton = Skeleton2D()
         skeleton.header = msg.header
         skeleton.body_id = body_id
         skeleton.image_width, skeleton.image_height = msg.width, msg.height
         skeleton.landmarks = [Landmark2D(x=float(x), y=float(y), z=float(z), visibility=float(v))
-                              for x, y, z, v in landmarks]
+                              for x, y, z, v in image_landmarks]
+        skeleton.world_landmarks = [Landmark3D(x=float(x), y=float(y), z=float(z), visibility=float(v))
+                                    for x, y, z, v in world_landmarks]
         return skeleton
 
     def _publish_debug_image(self, msg: Image, rgb, landmarks, body_id) -> None:

@@ -1,15 +1,21 @@
 """Classify a body's posture (standing, sitting, lying) from 33 BlazePose landmarks; no rclpy.
 
-Landmarks are a (33, 4) array of normalised image coordinates (x right, y down, z, visibility),
-as PoseEstimator returns. Three cues, each measured only on the sides whose landmarks are
-visible enough:
-- torso angle from vertical (hip midpoint -> shoulder midpoint): far from vertical is lying;
-- thigh angle from vertical in 3D (hip -> knee, with BlazePose's relative depth z): a
-  horizontal thigh is sitting, also when it points at the camera and looks short and
-  vertical in the image (a patient on the bed edge facing the robot);
-- knee angle (hip-knee-ankle) in the image, only where the thigh is not foreshortened
-  (a bent knee seen end-on looks straight): a bent knee is sitting, a straight one standing.
-The cues vote; a tie is UNKNOWN rather than a guess.
+Input is PoseEstimator's PoseLandmarks (image and metric world landmarks), or an image
+landmark array (33, 4) alone (x right, y down, z, visibility; normalised). Each cue is
+measured only on the sides whose landmarks are visible enough.
+
+With world landmarks (the pose node, `berntsen analyze`) the cues are 3D angles, which do not
+depend on where the camera stands (a person on a chair seen from the front has thighs that
+look short and upright in the image but are horizontal in 3D):
+- trunk angle from vertical (hip midpoint -> shoulder midpoint): far from vertical is lying;
+- thigh angle from vertical (hip -> knee): near vertical votes standing, near horizontal sitting;
+- knee angle (hip-knee-ankle): straight votes standing, bent votes sitting.
+"Vertical" is the camera's y axis: BlazePose's world axes are the camera's, and a robot's or
+a phone's camera is held roughly level.
+
+With image landmarks only, the older image-plane cues are used: the torso angle in the image,
+the thigh angle with BlazePose's relative depth z, and the knee angle in the image where the
+thigh is not foreshortened. The cues vote; a tie is UNKNOWN rather than a guess.
 
 Lying on a bed and lying on the floor look alike in body shape; where they differ is where
 the body is in the image. With the camera above the bed height and looking down a little,
@@ -102,17 +108,25 @@ def _joint_angle(a: np.ndarray, joint: np.ndarray, b: np.ndarray) -> float:
     return math.degrees(math.acos(float(np.clip(np.dot(u, v) / norm, -1.0, 1.0))))
 
 
-def classify_posture(landmarks: np.ndarray, aspect_ratio: float = 1.0,
+def classify_posture(landmarks, aspect_ratio: float = 1.0,
                      thresholds: PostureThresholds = PostureThresholds()) -> PostureEstimate:
-    """Posture of one body from landmarks (33, 4); `aspect_ratio` is image width / height.
+    """Posture of one body from PoseLandmarks, or from image landmarks (33, 4) alone;
+    `aspect_ratio` is image width / height.
 
     UNKNOWN (confidence 0) when the torso or both legs are not visible enough.
     """
-    landmarks = np.asarray(landmarks, dtype=np.float64)
+    world = getattr(landmarks, 'world', None)
+    landmarks = np.asarray(getattr(landmarks, 'image', landmarks), dtype=np.float64)
     if landmarks.shape != (NUM_LANDMARKS, 4):
         raise ValueError(f'expected landmarks of shape ({NUM_LANDMARKS}, 4), got {landmarks.shape}')
     if not aspect_ratio > 0.0:
         raise ValueError(f'aspect_ratio must be positive, got {aspect_ratio}')
+    if world is not None:
+        world = np.asarray(world, dtype=np.float64)
+        if world.shape != (NUM_LANDMARKS, 4):
+            raise ValueError(f'expected world landmarks of shape ({NUM_LANDMARKS}, 4), got {world.shape}')
+        if np.isfinite(world[:, :3]).all():
+            return _classify_3d(landmarks, world, thresholds)
     # x and z are normalised by the width, y by the height: scale x and z to y's unit
     points3d = landmarks[:, :3] * np.array([aspect_ratio, 1.0, aspect_ratio])
     points = points3d[:, :2]
@@ -151,11 +165,47 @@ def classify_posture(landmarks: np.ndarray, aspect_ratio: float = 1.0,
             knee_angle = _joint_angle(points[hip], points[knee], points[ankle])
             standing_votes += knee_angle > thresholds.standing_knee_deg
             sitting_votes += knee_angle < thresholds.sitting_knee_deg
+    return _vote(standing_votes, sitting_votes, landmarks[used, VISIBILITY])
+
+
+def _classify_3d(image: np.ndarray, world: np.ndarray, thresholds: PostureThresholds) -> PostureEstimate:
+    """The 3D cues on world landmarks (metres, camera axes); the floor line on the image."""
+    points = world[:, :3]
+    visible = image[:, VISIBILITY] >= thresholds.min_visibility
+    shoulders = [s for s in (LEFT_SHOULDER, RIGHT_SHOULDER) if visible[s]]
+    hips = [h for h in (LEFT_HIP, RIGHT_HIP) if visible[h]]
+    if not shoulders or not hips:
+        return UNKNOWN_ESTIMATE
+    torso = points[shoulders].mean(axis=0) - points[hips].mean(axis=0)
+    if float(np.linalg.norm(torso)) == 0.0:
+        return UNKNOWN_ESTIMATE
+    used = shoulders + hips
+    if _angle_from_vertical_3d(torso) > thresholds.lying_torso_deg:
+        lowest_row = float(image[used, 1].max())
+        return PostureEstimate(Posture.LYING, float(image[used, VISIBILITY].mean()),
+                               on_floor=lowest_row > thresholds.floor_line)
+    standing_votes = sitting_votes = 0
+    for _, hip, knee, ankle in SIDES:
+        if not (visible[hip] and visible[knee]):
+            continue
+        used += [hip, knee]
+        thigh_angle = _angle_from_vertical_3d(points[knee] - points[hip])
+        standing_votes += thigh_angle < thresholds.standing_thigh_deg
+        sitting_votes += thigh_angle > thresholds.sitting_thigh_deg
+        if visible[ankle]:
+            used.append(ankle)
+            knee_angle = _joint_angle(points[hip], points[knee], points[ankle])
+            standing_votes += knee_angle > thresholds.standing_knee_deg
+            sitting_votes += knee_angle < thresholds.sitting_knee_deg
+    return _vote(standing_votes, sitting_votes, image[used, VISIBILITY])
+
+
+def _vote(standing_votes: int, sitting_votes: int, visibilities: np.ndarray) -> PostureEstimate:
     if standing_votes == sitting_votes:
         return UNKNOWN_ESTIMATE
     posture = Posture.STANDING if standing_votes > sitting_votes else Posture.SITTING
     agreement = max(standing_votes, sitting_votes) / (standing_votes + sitting_votes)
-    return PostureEstimate(posture, float(agreement * landmarks[used, VISIBILITY].mean()))
+    return PostureEstimate(posture, float(agreement * visibilities.mean()))
 
 
 class PostureDebouncer:

@@ -1,4 +1,5 @@
 """Camera and pose nodes as separate processes over DDS."""
+import math
 import threading
 import time
 
@@ -213,6 +214,14 @@ def test_camera_and_pose_track_a_person(tmp_path, ros_nodes, rclpy_node):
     assert skeleton.body_id == body_id and len(skeleton.landmarks) == 33
     assert (skeleton.image_width, skeleton.image_height) == (640, 480)
     assert skeleton.landmarks[0].visibility > 0.9  # her nose
+    # the 3D world landmarks of the same frame ride along: metres around her hips
+    world = skeleton.world_landmarks
+    assert len(world) == 33
+    shoulder_width = math.dist((world[11].x, world[11].y, world[11].z),
+                               (world[12].x, world[12].y, world[12].z))
+    assert 0.2 < shoulder_width < 0.6 and world[0].y < world[11].y < 0.0
+    assert world[0].visibility == skeleton.landmarks[0].visibility
+    assert len(smoothed.last().world_landmarks) == 33
     # Skeletons carry the stamp of the image they come from. The probe may take images (large)
     # off the wire after the skeletons (small), and on a loaded machine it may miss some
     # images (keep-last 2): so some skeleton, not necessarily the last, must match one.

@@ -22,13 +22,21 @@ def grace_hopper():
 
 
 def test_finds_grace_hopper(estimator, grace_hopper):
-    landmarks = estimator.process(grace_hopper, 1.0)
+    result = estimator.process(grace_hopper, 1.0)
+    landmarks = result.image
     assert landmarks.shape == (NUM_LANDMARKS, 4) and landmarks.dtype == np.float32
     # a head-and-shoulders portrait: nose above the shoulders, shoulders either side of it
     assert landmarks[[NOSE, LEFT_SHOULDER, RIGHT_SHOULDER], VISIBILITY].min() > 0.9
     assert 0.3 < landmarks[NOSE, 0] < 0.7
     assert landmarks[NOSE, 1] < landmarks[LEFT_SHOULDER, 1]
     assert landmarks[RIGHT_SHOULDER, 0] < landmarks[NOSE, 0] < landmarks[LEFT_SHOULDER, 0]
+    # world landmarks: metres around the hips, a head-and-shoulders body of human size
+    world = result.world
+    assert world.shape == (NUM_LANDMARKS, 4) and np.isfinite(world).all()
+    shoulder_width = np.linalg.norm(world[LEFT_SHOULDER, :3] - world[RIGHT_SHOULDER, :3])
+    assert 0.2 < shoulder_width < 0.6
+    assert world[NOSE, 1] < world[LEFT_SHOULDER, 1] < 0.0   # y down, origin at the hips
+    np.testing.assert_array_equal(world[:, VISIBILITY], landmarks[:, VISIBILITY])
     # tracking across frames of a video keeps finding her
     assert estimator.process(grace_hopper, 1.033) is not None
 

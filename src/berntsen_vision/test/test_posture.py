@@ -183,3 +183,44 @@ def test_noisy_standing_and_sitting_sequences_with_a_missing_leg():
             landmarks[[L_KNEE, L_ANK], 3] = 0.1  # the left leg hidden (behind a bed frame)
             reported.append(debouncer.update(classify_posture(landmarks), i * 0.125).posture)
         assert set(reported[4:]) == {truth}
+
+
+def world_body(thigh_forward: float, shin_forward: float = 0.0, torso_forward: float = 0.0):
+    """World landmarks (m, y down, z away from the camera) of a body facing the camera:
+    each segment leans `*_forward` (0..1 of its length) towards the camera."""
+    world = np.zeros((33, 4))
+    world[:, 3] = 0.95
+    for side, x in ((0, -0.1), (1, 0.1)):
+        hip = np.array([x, 0.0, 0.0])
+        shoulder = hip + 0.5 * np.array([0.0, -np.sqrt(1 - torso_forward ** 2), -torso_forward])
+        knee = hip + 0.45 * np.array([0.0, np.sqrt(1 - thigh_forward ** 2), -thigh_forward])
+        ankle = knee + 0.45 * np.array([0.0, np.sqrt(1 - shin_forward ** 2), -shin_forward])
+        for index, point in zip(SIDES_3D[side], (shoulder, hip, knee, ankle)):
+            world[index, :3] = point
+    return world
+
+
+SIDES_3D = ((L_SH, L_HIP, L_KNEE, L_ANK), (R_SH, R_HIP, R_KNEE, R_ANK))
+
+
+class Pose:
+    def __init__(self, image, world):
+        self.image, self.world = image, world
+
+
+def test_sitting_on_a_chair_seen_from_the_front_reads_sitting_in_3d():
+    # In the image the thighs point at the camera and look like a standing person's
+    # short upper legs (STANDING's image landmarks); in 3D they are horizontal.
+    assert classify_posture(Pose(STANDING, world_body(thigh_forward=1.0))).posture == Posture.SITTING
+    assert classify_posture(Pose(STANDING, world_body(thigh_forward=0.1))).posture == Posture.STANDING
+    # a person lying seen from the foot end: the trunk runs away from the camera
+    lying = world_body(thigh_forward=0.0)
+    lying[:, [1, 2]] = lying[:, [2, 1]]
+    assert classify_posture(Pose(STANDING, lying)).posture == Posture.LYING
+
+
+def test_world_landmarks_are_checked_and_fall_back_to_the_image_when_missing():
+    with pytest.raises(ValueError, match='world'):
+        classify_posture(Pose(STANDING, np.zeros((17, 4))))
+    unknown_3d = np.full((33, 4), np.nan)
+    assert classify_posture(Pose(SITTING_SIDE, unknown_3d)).posture == Posture.SITTING

@@ -77,10 +77,24 @@ def test_analyze_a_rendered_video(rendered, tmp_path):
 
     write_csv(analysis, tmp_path / 'landmarks.csv')
     rows = (tmp_path / 'landmarks.csv').read_text().splitlines()
-    assert len(rows) == 31 and rows[0].startswith('frame,time_s,posture,nose_x,nose_y,nose_z,nose_visibility')
-    assert rows[-1].split(',')[2:4] == ['no_person', '']
+    assert len(rows) == 31 and rows[0].startswith(
+        'frame,time_s,posture,frame_posture,nose_x,nose_y,nose_z,nose_visibility')
+    assert rows[0].endswith('right_foot_index_world_x,right_foot_index_world_y,right_foot_index_world_z')
+    assert len(rows[5].split(',')) == len(rows[0].split(',')) == 4 + 33 * 7
+    assert rows[-1].split(',')[2:5] == ['no_person', 'no_person', '']
     write_json(analysis, tmp_path / 'landmarks.json')
     doc = json.loads((tmp_path / 'landmarks.json').read_text())
     assert doc['landmark_names'] == list(LANDMARK_NAMES)
     assert len(doc['frames'][5]['landmarks']) == 33 and doc['frames'][-1]['landmarks'] is None
+    hips = np.array(doc['frames'][5]['world_landmarks'])[[23, 24]]
+    assert np.abs(hips.mean(axis=0)).max() < 0.05   # world landmarks: metres around the hips
     assert doc['timeline'][-1]['posture'] == 'no_person'
+
+
+@pytest.mark.parametrize('name', ['standing', 'sitting_on_bed_edge', 'lying_in_bed'])
+def test_analyze_a_single_picture_gives_its_posture(rendered, tmp_path, name):
+    picture = tmp_path / f'{name}.png'
+    cv2.imwrite(str(picture), cv2.cvtColor(rendered[name], cv2.COLOR_RGB2BGR))
+    analysis = analyze(picture)
+    assert len(analysis.frames) == 1
+    assert analysis.frames[0].posture == SCENES[name][1].name.lower()
