@@ -39,7 +39,7 @@ def main():
     from berntsen_coach.phrases import Phrases
     from berntsen_interfaces.action import Speak
     from berntsen_interfaces.msg import BodyPosture, IdsList, SessionEvent, Skeleton2D
-    from coach_synthetic import HEIGHT, WIDTH, arm_skeleton
+    from coach_synthetic import HEIGHT, WIDTH, arm_skeleton, arm_world
     from rclpy.action import ActionServer
     from rclpy.executors import MultiThreadedExecutor
 
@@ -112,6 +112,8 @@ def main():
                 s.header.stamp = stamp
                 for lm, (x, y, v) in zip(s.landmarks, arm_skeleton(angle)):
                     lm.x, lm.y, lm.visibility = x, y, v
+                for lm, (x, y, z, v) in zip(s.world_landmarks, arm_world(angle)):
+                    lm.x, lm.y, lm.z, lm.visibility = x, y, z, v
                 skeletons.publish(s)
                 time.sleep(1.0 / args.rate)
         finally:

@@ -1,6 +1,7 @@
 """The perception chain on frames the simulator renders: BlazePose finds the virtual
 patient, the posture classifier agrees with the patient's true posture, and the coach's
-arm-raise signal crosses its thresholds when the patient's arms go up and down."""
+arm-raise signal (shoulder abduction from the 3D world landmarks) goes from the rest zone to
+past the counting threshold when the patient's arms go up and down."""
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ pytestmark = pytest.mark.slow
 
 mujoco = pytest.importorskip('mujoco')
 
-from berntsen_coach.exercises import exercise_signal, load_exercises  # noqa: E402
+from berntsen_coach.exercises import BodyFrame, exercise_signal, load_exercises  # noqa: E402
 from berntsen_sim.patient import VirtualPatient  # noqa: E402
 from berntsen_sim.world import BedroomWorld, HeadCameraRenderer  # noqa: E402
 from berntsen_vision.pose_estimator import PoseEstimator  # noqa: E402
@@ -66,10 +67,12 @@ def test_arm_raise_signal_crosses_both_thresholds_per_repetition(session_frames)
     signal = []
     for state, landmarks in session_frames:
         if state.exercise == 'arm_raise':
-            points = [(x, y, v) for x, y, _, v in landmarks]
-            signal.append((state.arms_up, exercise_signal(arm_raise, points, WIDTH, HEIGHT)))
+            frame = BodyFrame.from_arrays(landmarks.image, landmarks.world, WIDTH, HEIGHT)
+            signal.append((state.arms_up, exercise_signal(arm_raise, frame)))
     up = [value for arms_up, value in signal if arms_up]
     down = [value for arms_up, value in signal if not arms_up]
     assert up and down
-    assert max(up) > arm_raise.up_threshold + 15
-    assert min(down) < arm_raise.down_threshold - 15
+    settings = arm_raise.counter_settings()
+    counting_level = settings.rest + settings.count_at * (settings.goal - settings.rest)
+    assert max(up) > counting_level + 15        # arms up: well past counting
+    assert min(down) < settings.rest + 15       # arms down: near the typical rest

@@ -226,9 +226,15 @@ def run_analyze(args) -> int:
     except (analysis.AnalysisError, OSError) as error:
         print(f'berntsen analyze: {error}', file=sys.stderr)
         return EXIT_FAILED
-    count = count_repetitions(exercises[args.exercise],
-                              ((f.time_s, f.landmarks) for f in result.frames),
-                              result.width, result.height)
+    exercise = exercises[args.exercise]
+    if args.goal is not None:
+        try:
+            exercise.check_goal(args.goal)
+        except ValueError as error:
+            print(f'berntsen analyze: --goal: {error}', file=sys.stderr)
+            return EXIT_FAILED
+    count = count_repetitions(exercise, ((f.time_s, f.pose) for f in result.frames),
+                              result.width, result.height, prescribed=args.goal)
     print(analysis.format_timeline(result))
     print(format_count(count))
     if args.csv:
@@ -284,6 +290,9 @@ def build_parser() -> argparse.ArgumentParser:
     analysis.add_arguments(p)
     p.add_argument('--exercise', help='also count this exercise\'s repetitions '
                                       '(a name in berntsen_coach/config/exercises.yaml)')
+    p.add_argument('--goal', type=float, metavar='VALUE',
+                   help='with --exercise: a prescribed goal in the exercise\'s unit (e.g. 90 '
+                        'for shoulder abduction to 90 degrees), as a programme\'s goal sets it')
     p.set_defaults(func=run_analyze)
 
     p = sub.add_parser('sessions', help='list recorded coaching sessions')

@@ -1,99 +1,77 @@
-"""Plane geometry on normalised image landmarks (no ROS imports).
+"""Body geometry for exercise signals (no ROS imports).
 
-Landmarks come as normalised image coordinates (x from the left edge, y from the top,
-both 0..1). A 640×480 image squeezes x and y by different factors, so angles are taken
-after scaling back to pixels; otherwise a 90° elbow would read as about 82° or 98°.
+Most signals are taken from BlazePose's world landmarks: metric 3D points around the hips.
+An angle between two body segments, or a distance along the body's own axis measured in
+a body segment's length, is the same whichever way the camera looks at the person, how
+far away it stands and how tall she is. The one image-plane measure left is how high a
+group of landmarks is in the image (a whole-body rise in front of a still camera).
 """
 from __future__ import annotations
 
 import math
 from typing import Sequence
 
+import numpy as np
+
 Point = Sequence[float]
 
 
-def joint_angle(first: Point, vertex: Point, last: Point,
-                image_width: float = 1.0, image_height: float = 1.0) -> float:
+def _vector(a: Point, b: Point) -> np.ndarray:
+    """b - a in 3D; ValueError for non-finite coordinates."""
+    va, vb = np.asarray(a, dtype=float)[:3], np.asarray(b, dtype=float)[:3]
+    if va.shape != (3,) or vb.shape != (3,):
+        raise ValueError(f'points need x, y and z, got {a!r} and {b!r}')
+    if not (np.isfinite(va).all() and np.isfinite(vb).all()):
+        raise ValueError('a point is not finite')
+    return vb - va
+
+
+def angle_between(u: np.ndarray, v: np.ndarray) -> float:
+    """Degrees (0..180) between two 3D vectors; ValueError if either has no length."""
+    nu, nv = float(np.linalg.norm(u)), float(np.linalg.norm(v))
+    if nu < 1e-6 or nv < 1e-6:
+        raise ValueError('angle undefined: a segment has (almost) no length')
+    # atan2 of |cross| and dot is accurate near 0 and 180 degrees, where acos is not
+    return math.degrees(math.atan2(float(np.linalg.norm(np.cross(u, v))), float(np.dot(u, v))))
+
+
+def joint_angle(first: Point, vertex: Point, last: Point) -> float:
     """Angle in degrees (0..180) at `vertex` between the segments to `first` and `last`.
 
-    Points are (x, y) in normalised image coordinates; `image_width` and `image_height`
-    (pixels, or any common unit) scale them so the angle is the one seen in the image.
-    Raises ValueError for non-finite coordinates, a non-positive image size, or a
-    segment of zero length (the angle is undefined).
+    Points are metric 3D (x, y, z[, ...]); 180 is a straight joint. Raises ValueError for
+    non-finite points or a segment of (almost) no length.
     """
-    if not (math.isfinite(image_width) and math.isfinite(image_height)) \
-            or image_width <= 0 or image_height <= 0:
-        raise ValueError(f'image size must be positive, got {image_width}×{image_height}')
-    coords = []
-    for name, point in (('first', first), ('vertex', vertex), ('last', last)):
-        if len(point) < 2:
-            raise ValueError(f'{name} point needs x and y, got {point!r}')
-        x, y = float(point[0]), float(point[1])
-        if not (math.isfinite(x) and math.isfinite(y)):
-            raise ValueError(f'{name} point is not finite: ({x}, {y})')
-        coords.append((x * image_width, y * image_height))
-    (ax, ay), (bx, by), (cx, cy) = coords
-    ux, uy = ax - bx, ay - by
-    vx, vy = cx - bx, cy - by
-    norm_u, norm_v = math.hypot(ux, uy), math.hypot(vx, vy)
-    # A tolerance relative to the image keeps coincident landmarks from giving noise angles.
-    eps = 1e-9 * max(image_width, image_height)
-    if norm_u <= eps or norm_v <= eps:
-        raise ValueError('joint angle undefined: a segment has zero length')
-    # atan2 of cross and dot is accurate near 0° and 180°, where acos is not.
-    cross = ux * vy - uy * vx
-    dot = ux * vx + uy * vy
-    return math.degrees(math.atan2(abs(cross), dot))
+    return angle_between(_vector(vertex, first), _vector(vertex, last))
 
 
-def joint_angle_3d(first: Sequence[float], vertex: Sequence[float], last: Sequence[float],
-                   image_width: float = 1.0, image_height: float = 1.0) -> float:
-    """Angle in degrees at `vertex` for points (x, y, z) in BlazePose image coordinates.
+def height_along(point: Point, reference: Point, axis_from: Point, axis_to: Point,
+                 scale_from: Point, scale_to: Point) -> float:
+    """How far `point` is beyond `reference` along the body axis axis_from -> axis_to, in
+    lengths of the segment scale_from -> scale_to.
 
-    BlazePose's z is depth relative to the hips on roughly the scale of x, so x and z are
-    scaled by the image width and y by its height. Use it where the movement goes towards
-    the camera (an elbow curl or a squat seen from the front), which the 2D angle hides.
-    Raises ValueError like `joint_angle`.
+    The axis is the body's own (e.g. hips -> shoulders: "up" for a person standing, sitting
+    or lying alike), so neither the camera's tilt nor the person's posture matters.
+    Raises ValueError for non-finite points or a zero-length axis or scale.
     """
-    if not (math.isfinite(image_width) and math.isfinite(image_height)) \
-            or image_width <= 0 or image_height <= 0:
-        raise ValueError(f'image size must be positive, got {image_width}×{image_height}')
-    coords = []
-    for name, point in (('first', first), ('vertex', vertex), ('last', last)):
-        if len(point) < 3:
-            raise ValueError(f'{name} point needs x, y and z, got {point!r}')
-        x, y, z = (float(c) for c in point[:3])
-        if not all(math.isfinite(c) for c in (x, y, z)):
-            raise ValueError(f'{name} point is not finite: ({x}, {y}, {z})')
-        coords.append((x * image_width, y * image_height, z * image_width))
-    a, b, c = coords
-    u = [a[i] - b[i] for i in range(3)]
-    v = [c[i] - b[i] for i in range(3)]
-    norm_u, norm_v = math.hypot(*u), math.hypot(*v)
-    eps = 1e-9 * max(image_width, image_height)
-    if norm_u <= eps or norm_v <= eps:
-        raise ValueError('joint angle undefined: a segment has zero length')
-    cross = (u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0])
-    dot = sum(u[i] * v[i] for i in range(3))
-    return math.degrees(math.atan2(math.hypot(*cross), dot))
+    axis = _vector(axis_from, axis_to)
+    scale = float(np.linalg.norm(_vector(scale_from, scale_to)))
+    norm = float(np.linalg.norm(axis))
+    if norm < 1e-6 or scale < 1e-6:
+        raise ValueError('height undefined: the axis or the scale segment has no length')
+    return float(np.dot(_vector(reference, point), axis)) / norm / scale
 
 
-def relative_height(point: Point, reference: Point, scale_from: Point, scale_to: Point,
-                    image_width: float = 1.0, image_height: float = 1.0) -> float:
-    """How far `point` is above `reference`, in lengths of the segment scale_from→scale_to.
+def image_height(points: Sequence[Point]) -> float:
+    """Mean height of normalised image points (x, y, ...) in image heights: 0 at the bottom
+    edge, 1 at the top.
 
-    Image y grows downwards, so a positive result means `point` is higher in the image.
-    Dividing by a body segment makes the signal independent of the person's distance from
-    the camera. Raises ValueError for non-finite input or a zero-length scale segment.
+    Meaningful only while the camera stands still (the robot does not move while the person
+    exercises), and only as a change from the person's own rest level. Raises ValueError for
+    an empty list or a non-finite coordinate.
     """
-    if not (math.isfinite(image_width) and math.isfinite(image_height)) \
-            or image_width <= 0 or image_height <= 0:
-        raise ValueError(f'image size must be positive, got {image_width}×{image_height}')
-    for p in (point, reference, scale_from, scale_to):
-        if len(p) < 2 or not (math.isfinite(p[0]) and math.isfinite(p[1])):
-            raise ValueError(f'point is not a finite (x, y): {p!r}')
-    scale = math.hypot((scale_to[0] - scale_from[0]) * image_width,
-                       (scale_to[1] - scale_from[1]) * image_height)
-    if scale <= 1e-6 * max(image_width, image_height):
-        raise ValueError('relative height undefined: the scale segment has zero length')
-    return (reference[1] - point[1]) * image_height / scale
+    if not points:
+        raise ValueError('image height needs at least one point')
+    heights = [1.0 - float(p[1]) for p in points]
+    if not all(math.isfinite(h) for h in heights):
+        raise ValueError('image height undefined: a point is not finite')
+    return sum(heights) / len(heights)

@@ -1,43 +1,53 @@
-"""Counting repetitions from a signal over time, with hysteresis (no ROS imports).
+"""Counting repetitions of one body signal over time, relative to the person's own range.
 
-Direction `up` (the default): a repetition is rest → out → rest where rest is at or below
-`down_threshold` and out is at or above `up_threshold` (an arm raise: the angle rises).
-Direction `down`: rest is at or above `up_threshold` and out at or below `down_threshold`
-(a squat or an elbow curl: the angle falls first). Between the thresholds nothing changes,
-so jitter around either threshold cannot count twice.
+No ROS imports. A repetition goes from the person's rest position towards a goal and back.
+The counter works in *progress*: 0 at the person's rest level, 1 at the goal, whichever way
+the signal moves (an elbow angle falls during a curl, a shoulder angle rises during an arm
+raise). So one rule serves every exercise, every viewpoint and every body:
 
-Counting starts only after the person has held the rest (ready) position for
-`ready_duration`, so getting into position is not a repetition. A repetition faster than
-`min_rep_duration` (from the last rest sample before leaving to the first rest sample after
-it) is a glitch and is not counted (a `TooFast` event). An excursion that leaves rest, gets
-past the middle of the hysteresis band but not to the far threshold, and comes back is a
-`Partial` repetition: not counted, reported with its peak so the coach can say "a little
-higher". Missing samples (None, NaN) are skipped: they neither count nor break a repetition.
-
-Options for small, noisy signals (heel raises): `smoothing` (s) is the time constant of an
-exponential moving average applied before the thresholds; `baseline=True` makes the
-thresholds offsets from the person's own rest level, measured as the mean signal while the
-ready position was held (rest = within `down_threshold` of it, out = `up_threshold` beyond
-it in the exercise's direction; ready = steady within a band of `down_threshold`).
+- **Rest is learnt from the person**: counting starts only after she has been in the rest
+  position for `ready_duration`: on the rest side of the range (progress at most
+  `ready_limit` from the library's typical rest), so getting into position (sitting down
+  before chair stands, lowering the arms) is never a repetition. Her rest level is the
+  median of that window, then of her recent samples at rest (she may settle differently
+  between repetitions); settled half a range or more beyond it, she is ready again only
+  once her new rest position is learnt. People start soon after they are told, so being still is not asked for. Someone
+  whose rest reads unlike the typical one (a 3D estimate that sees a straight knee as
+  bent) becomes ready by holding still (within `still_band` of the range) for
+  STILL_READY_S anywhere short of the counting threshold. A `relative` signal (one whose
+  level depends on where the person stands, not how) is ready only that way, after
+  `ready_duration`.
+- **The goal** is the programme's prescribed range where a physiotherapist set one, else
+  the exercise's typical goal, raised to her own range once she shows it (the median peak
+  of her counted repetitions), so half repetitions of a strong person do not count either.
+- A repetition counts when progress reaches `count_at` and comes back to `return_at`;
+  between the two nothing changes (hysteresis), so jitter cannot count twice. An
+  excursion that passes `partial_at` but not `count_at` is a `Partial` (not counted,
+  reported for a cue); one faster than `min_rep_duration` is `TooFast` (a glitch).
+- **Gaps**: frames without a signal (None, NaN: a limb out of view, a missed detection)
+  are skipped and the phase is kept for up to `max_gap` seconds. A longer gap is reported
+  once as a `Gap`; an unfinished repetition across it is dropped and the person must hold
+  still again before counting resumes (what happened unseen is not counted).
 """
 from __future__ import annotations
 
 import enum
 import math
+import statistics
 from dataclasses import dataclass
-
-DIRECTIONS = ('up', 'down')
 
 
 @dataclass(frozen=True)
 class Rep:
     """One counted repetition."""
 
-    number: int        # 1-based within the current set
+    number: int        # 1-based within the set (over both sides for one-sided exercises)
     start: float       # time of the last rest sample before leaving rest
     end: float         # time of the first rest sample after the peak
-    peak: float        # most extreme signal during the repetition (highest for `up`)
-    up_at: float | None = None   # time the far threshold was first reached (e.g. standing)
+    peak: float        # the signal's most extreme value, in the signal's unit
+    up_at: float | None = None   # time the counting threshold was first reached
+    side: str = ''     # 'left' or 'right' for one-sided exercises, '' otherwise
+    progress: float = 1.0        # peak as a share of the way from rest to the goal
 
     @property
     def duration(self) -> float:
@@ -46,11 +56,13 @@ class Rep:
 
 @dataclass(frozen=True)
 class Partial:
-    """An excursion that did not reach the far threshold: not counted."""
+    """An excursion that did not reach the counting threshold: not counted."""
 
     start: float
     end: float
     peak: float
+    side: str = ''
+    progress: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -60,97 +72,136 @@ class TooFast:
     start: float
     end: float
     peak: float
+    side: str = ''
+    progress: float = 1.0
 
 
-CounterEvent = Rep | Partial | TooFast
+@dataclass(frozen=True)
+class Gap:
+    """No signal for longer than max_gap; an unfinished repetition was dropped."""
+
+    start: float   # time of the last sample before the gap
+    end: float     # time of the first sample after it
+    side: str = ''
+
+
+CounterEvent = Rep | Partial | TooFast | Gap
+
+
+# The learnt rest level follows the median of the rest samples of the last REST_WINDOW_S
+# seconds; only samples this close to rest (progress) count, so the start of a rise does not.
+REST_WINDOW_S = 3.0
+REST_SAMPLE_PROGRESS = 0.15
+# Further than this (progress) beyond the rest, away from the goal, the person has taken
+# another rest position (stood still, then sat down for chair stands): learn it anew.
+REST_LOST_PROGRESS = 0.5
+# Held this still for this long (s) short of the counting threshold, a person is ready.
+STILL_READY_S = 1.0
 
 
 class Phase(enum.Enum):
     GETTING_READY = 'getting_ready'   # not yet held the rest position long enough
-    DOWN = 'down'                     # ready, at rest (named for direction `up`)
-    UP = 'up'                         # reached the far threshold; waiting to come back
+    REST = 'rest'                     # ready, at (or near) rest
+    OUT = 'out'                       # reached the counting threshold; waiting to come back
 
 
-def _finite_number(name: str, value) -> float:
+def _finite(name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise TypeError(f'{name} must be a finite number, got {value!r}')
     return float(value)
 
 
-class RepCounter:
-    def __init__(self, up_threshold: float, down_threshold: float,
-                 min_rep_duration: float = 0.8, ready_duration: float = 0.5, *,
-                 direction: str = 'up', smoothing: float = 0.0, baseline: bool = False):
-        up_threshold = _finite_number('up_threshold', up_threshold)
-        down_threshold = _finite_number('down_threshold', down_threshold)
-        min_rep_duration = _finite_number('min_rep_duration', min_rep_duration)
-        ready_duration = _finite_number('ready_duration', ready_duration)
-        smoothing = _finite_number('smoothing', smoothing)
-        if down_threshold >= up_threshold:
-            raise ValueError(f'down_threshold ({down_threshold}) must be below '
-                             f'up_threshold ({up_threshold})')
-        if min_rep_duration < 0 or ready_duration < 0 or smoothing < 0:
+@dataclass(frozen=True)
+class CounterSettings:
+    """How a repetition is judged; shares are of the way from rest to the goal."""
+
+    rest: float                  # typical rest level (signal unit)
+    goal: float                  # typical or prescribed goal (signal unit)
+    count_at: float = 0.7        # progress that counts a repetition
+    return_at: float = 0.3       # progress back at rest that ends one
+    partial_at: float = 0.4      # progress that makes an uncounted excursion a Partial
+    ready_limit: float = 0.35    # the ready position lies at most this far from `rest`
+    still_band: float = 0.12     # still = within this share of the range
+    min_rep_duration: float = 0.8
+    ready_duration: float = 0.5
+    smoothing: float = 0.0       # s, exponential smoothing before judging
+    max_gap: float = 1.0         # s without signal that keeps the phase
+    learn_goal: bool = True      # raise the goal to the person's own range
+    relative: bool = False       # rest and goal only say how far apart they are (a signal
+                                 # whose level depends on where the person is, not how)
+    ratio: bool = False          # relative: goal / rest is the ratio to the person's rest
+
+    def __post_init__(self):
+        for name in ('rest', 'goal', 'count_at', 'return_at', 'partial_at', 'ready_limit',
+                     'still_band', 'min_rep_duration', 'ready_duration', 'smoothing', 'max_gap'):
+            _finite(name, getattr(self, name))
+        if self.rest == self.goal:
+            raise ValueError(f'rest and goal must differ, both are {self.rest}')
+        if self.ratio and not (self.relative and self.rest > 0 and self.goal > 0):
+            raise ValueError('a ratio needs a relative signal and a positive rest and goal')
+        if not 0.0 < self.return_at < self.partial_at <= self.count_at <= 1.0:
+            raise ValueError('need 0 < return_at < partial_at <= count_at <= 1, got '
+                             f'{self.return_at}, {self.partial_at}, {self.count_at}')
+        if not 0.0 < self.ready_limit < self.count_at:
+            raise ValueError(f'ready_limit must be in (0, count_at), got {self.ready_limit}')
+        if not 0.0 < self.still_band < 1.0:
+            raise ValueError(f'still_band must be in (0, 1), got {self.still_band}')
+        if min(self.min_rep_duration, self.ready_duration, self.smoothing, self.max_gap) < 0:
             raise ValueError('durations must not be negative')
-        if direction not in DIRECTIONS:
-            raise ValueError(f'direction must be one of {DIRECTIONS}, got {direction!r}')
-        if baseline and down_threshold < 0:
-            raise ValueError('with baseline=True the thresholds are distances from the rest '
-                             'level: down_threshold must not be negative')
-        self.up_threshold = up_threshold
-        self.down_threshold = down_threshold
-        self.min_rep_duration = min_rep_duration
-        self.ready_duration = ready_duration
-        self.direction = direction
-        self.smoothing = smoothing
-        self.baseline = bool(baseline)
-        # Internally the counter always works "upwards": a `down` exercise is mirrored.
-        self._sign = 1.0 if direction == 'up' else -1.0
-        if direction == 'up' or self.baseline:
-            # Baseline mode: distances from the rest level, towards the movement.
-            self._rest_level, self._far_level = down_threshold, up_threshold
-        else:
-            self._rest_level, self._far_level = -up_threshold, -down_threshold
+
+    @property
+    def direction(self) -> float:
+        """+1 when the signal rises towards the goal, -1 when it falls."""
+        return 1.0 if self.goal > self.rest else -1.0
+
+
+class RepCounter:
+    """Counts one signal's repetitions (see the module docstring)."""
+
+    def __init__(self, settings: CounterSettings, side: str = ''):
+        self.settings = settings
+        self.side = side
         self.reset()
 
     def reset(self) -> None:
-        """Start a new set (e.g. a new exercise): count 0, wait for the ready position."""
+        """Start a new set: count 0, wait for the ready position."""
         self.reps: list[Rep] = []
         self.partials: list[Partial] = []
         self.too_fast: list[TooFast] = []
-        self.phase = Phase.GETTING_READY
-        self.rest_value: float | None = None   # the measured rest level (baseline mode)
-        self._last_time: float | None = None
+        self.gaps: list[Gap] = []
+        self.rest_value: float | None = None   # the person's rest level, once learnt
+        self.goal_value = self.settings.goal
+        self._last_time: float | None = None   # last sample with a value
         self._smoothed: float | None = None
-        self._ready_since: float | None = None
-        self._ready_window: list[tuple[float, float]] = []
+        self._restart_ready()
+
+    def _restart_ready(self) -> None:
+        self.phase = Phase.GETTING_READY
+        self._window: list[tuple[float, float]] = []   # still samples
+        self._zone: list[tuple[float, float]] = []     # samples in the typical rest zone
+        self._rest_samples: list[tuple[float, float]] = []  # recent samples at rest
         self._last_rest_time: float | None = None
-        self._peak = -math.inf
+        self._peak: float | None = None
         self._up_at: float | None = None
-        self._offset = 0.0   # baseline mode: subtracted from the mirrored signal
 
     @property
     def count(self) -> int:
         return len(self.reps)
 
     @property
-    def rejected(self) -> int:
-        """Excursions that came back too fast to be a repetition."""
-        return len(self.too_fast)
-
-    @property
     def up_since(self) -> float | None:
-        """While at the far end of a repetition: when it got there; else None."""
-        return self._up_at if self.phase is Phase.UP else None
+        """While out at the far end of a repetition: when it got there; else None."""
+        return self._up_at if self.phase is Phase.OUT else None
 
-    def update(self, t: float, value: float | None) -> Rep | None:
-        """Feed one sample; returns the Rep if this sample completed one."""
-        event = self.update_event(t, value)
-        return event if isinstance(event, Rep) else None
+    def progress(self, value: float) -> float:
+        """Share of the way from the person's rest (or the typical rest) to the goal."""
+        rest = self.settings.rest if self.rest_value is None else self.rest_value
+        return (value - rest) / (self.goal_value - rest)
 
-    def update_event(self, t: float, value: float | None) -> CounterEvent | None:
-        """Feed one sample; returns a Rep, Partial or TooFast if this sample ended one.
+    def update(self, t: float, value: float | None) -> CounterEvent | None:
+        """Feed one sample (None or NaN: no signal in this frame); returns the event it ended.
 
-        Samples older than the previous one are ignored (out-of-order delivery).
+        Samples older than the last one are ignored (out-of-order delivery).
         """
         if not math.isfinite(t):
             raise ValueError(f'sample time must be finite, got {t}')
@@ -158,89 +209,134 @@ class RepCounter:
             return None
         if value is None or not math.isfinite(value):
             return None
-        previous = self._last_time
-        self._last_time = t
-        value = self._smooth(previous, t, float(value)) * self._sign
+        gap = None
+        if self._last_time is not None and t - self._last_time > self.settings.max_gap:
+            gap = Gap(self._last_time, t, self.side)
+            self.gaps.append(gap)
+            self._smoothed = None
+            if self.phase is not Phase.GETTING_READY:
+                self._restart_ready()
+        previous, self._last_time = self._last_time, t
+        value = self._smooth(previous, t, float(value))
         if self.phase is Phase.GETTING_READY:
             self._getting_ready(t, value)
-            return None
-        value -= self._offset
-        if self.phase is Phase.DOWN:
-            if value <= self._rest_level:
-                if self._peak > -math.inf:
-                    return self._end_partial(t)
-                self._last_rest_time = t
-            elif value >= self._far_level:
-                self.phase = Phase.UP
-                self._peak = value
-                self._up_at = t
-            else:
-                self._peak = max(self._peak, value) if self._peak > -math.inf else value
-            return None
-        # Phase.UP
-        self._peak = max(self._peak, value)
-        if value > self._rest_level:
-            return None
-        start, peak = self._last_rest_time, self._report(self._peak)
-        self.phase = Phase.DOWN
-        self._last_rest_time = t
-        self._peak = -math.inf
-        if t - start < self.min_rep_duration:
-            event = TooFast(start, t, peak)
-            self.too_fast.append(event)
-            return event
-        rep = Rep(number=self.count + 1, start=start, end=t, peak=peak, up_at=self._up_at)
-        self.reps.append(rep)
-        return rep
+            return gap
+        event = self._judge(t, value)
+        return gap or event
 
     # ---- helpers ------------------------------------------------------------------------
 
     def _smooth(self, previous: float | None, t: float, value: float) -> float:
-        if self.smoothing <= 0 or self._smoothed is None or previous is None:
+        if self.settings.smoothing <= 0 or self._smoothed is None or previous is None:
             self._smoothed = value
         else:
-            alpha = 1.0 - math.exp(-(t - previous) / self.smoothing)
+            alpha = 1.0 - math.exp(-(t - previous) / self.settings.smoothing)
             self._smoothed += alpha * (value - self._smoothed)
         return self._smoothed
 
     def _getting_ready(self, t: float, value: float) -> None:
-        if self.baseline:
-            # Ready = steady: every sample of the last ready_duration within the rest band.
-            self._ready_window.append((t, value))
-            values = [v for _, v in self._ready_window]
-            while max(values) - min(values) > self.down_threshold:
-                self._ready_window.pop(0)
-                values.pop(0)
-            if t - self._ready_window[0][0] >= self.ready_duration:
-                self._offset = sum(values) / len(values)
-                self.rest_value = self._offset * self._sign
-                self._enter_ready(t)
+        s = self.settings
+        if s.ratio and value <= 0:
+            self._window = []     # a ratio to a level at or below zero means nothing
             return
-        if value <= self._rest_level:
-            if self._ready_since is None:
-                self._ready_since = t
-            if t - self._ready_since >= self.ready_duration:
-                self._enter_ready(t)
-        else:
-            self._ready_since = None
+        typical_progress = (value - s.rest) / (s.goal - s.rest)
+        if not s.relative and typical_progress <= s.ready_limit:
+            self._window = []     # in the rest position: being still is not needed
+            self._zone.append((t, value))
+            if t - self._zone[0][0] >= s.ready_duration:
+                self._become_ready(t, [v for _, v in self._zone])
+            return
+        self._zone = []
+        if not s.relative and typical_progress >= s.count_at:
+            self._window = []
+            return
+        self._window.append((t, value))
+        values = [v for _, v in self._window]
+        band = s.still_band * abs(s.goal - s.rest)
+        if s.ratio:
+            band *= abs(value) / s.rest
+        while max(values) - min(values) > band:
+            self._window.pop(0)
+            values.pop(0)
+        still_for = s.ready_duration if s.relative else max(STILL_READY_S, s.ready_duration)
+        if t - self._window[0][0] >= still_for:
+            self._become_ready(t, values)
 
-    def _enter_ready(self, t: float) -> None:
-        self.phase = Phase.DOWN
+    def _follow_rest(self, t: float, value: float) -> None:
+        """The person may settle somewhat differently between repetitions: follow her."""
+        self._rest_samples.append((t, value))
+        while t - self._rest_samples[0][0] > REST_WINDOW_S:
+            self._rest_samples.pop(0)
+        if len(self._rest_samples) >= 5:
+            self.rest_value = statistics.median(v for _, v in self._rest_samples)
+
+    def _become_ready(self, t: float, values: list[float]) -> None:
+        self.rest_value = statistics.median(values)
+        if self.settings.relative:   # the person's own place: what was learnt may not hold
+            self.goal_value = self._base_goal()
+        self.phase = Phase.REST
         self._last_rest_time = t
-        self._peak = -math.inf
 
-    def _partial_level(self) -> float:
-        return 0.5 * (self._rest_level + self._far_level)
+    def _judge(self, t: float, value: float) -> CounterEvent | None:
+        s = self.settings
+        p = self.progress(value)
+        if self.phase is Phase.REST:
+            if p <= s.return_at:
+                if self._peak is not None:
+                    return self._end_excursion(t)
+                self._last_rest_time = t
+                if p < -REST_LOST_PROGRESS:
+                    self._restart_ready()   # settled far from the goal: a new rest position
+                elif not s.relative and p <= REST_SAMPLE_PROGRESS:
+                    self._follow_rest(t, value)
+            elif p >= s.count_at:
+                self.phase = Phase.OUT
+                self._up_at = t
+                self._peak = value if self._peak is None else self._further(self._peak, value)
+            else:
+                self._peak = value if self._peak is None else self._further(self._peak, value)
+            return None
+        self._peak = self._further(self._peak, value)
+        if p > s.return_at:
+            return None
+        start, peak, up_at = self._last_rest_time, self._peak, self._up_at
+        self.phase = Phase.REST
+        self._last_rest_time = t
+        self._peak = None
+        if t - start < s.min_rep_duration:
+            event = TooFast(start, t, peak, self.side, self.progress(peak))
+            self.too_fast.append(event)
+            return event
+        rep = Rep(self.count + 1, start, t, peak, up_at, self.side, self.progress(peak))
+        self.reps.append(rep)
+        self._learn_goal()
+        return rep
 
-    def _end_partial(self, t: float) -> Partial | None:
+    def _further(self, a: float, b: float) -> float:
+        """Of two values, the one further towards the goal."""
+        return max(a, b) if self.settings.direction > 0 else min(a, b)
+
+    def _end_excursion(self, t: float) -> Partial | None:
         peak, start = self._peak, self._last_rest_time
-        self._peak = -math.inf
+        self._peak = None
         self._last_rest_time = t
-        if peak < self._partial_level():
+        progress = self.progress(peak)
+        if progress < self.settings.partial_at:
             return None    # a wobble just outside rest: not worth a remark
-        event = Partial(start, t, self._report(peak))
+        event = Partial(start, t, peak, self.side, progress)
         self.partials.append(event)
         return event
 
-    def _report(self, mirrored_peak: float) -> float:
-        return (mirrored_peak + self._offset) * self._sign
+    def _base_goal(self) -> float:
+        """The typical or prescribed goal; for a relative signal, from the person's rest."""
+        s = self.settings
+        if s.relative and self.rest_value is not None:
+            if s.ratio:
+                return self.rest_value * s.goal / s.rest
+            return self.rest_value + (s.goal - s.rest)
+        return s.goal
+
+    def _learn_goal(self) -> None:
+        if self.settings.learn_goal:
+            own = statistics.median(rep.peak for rep in self.reps)
+            self.goal_value = self._further(self._base_goal(), own)

@@ -49,3 +49,60 @@ def rep_signal(reps: int, rate: float = 15.0, rest: float = 1.0, rep_time: float
                 value = low + (high - low) * 0.5 * (1 - math.cos(2 * math.pi * within / rep_time))
         samples.append((start + t, value + (rng.gauss(0, noise) if noise else 0.0)))
     return samples
+
+
+def angle_frame(exercise, value: float | None, width: int = WIDTH, height: int = HEIGHT):
+    """A BodyFrame in which every side of an `angle` exercise reads `value` degrees (None:
+    nobody seen). Each side's three landmarks get their own place; the rest sit apart."""
+    import numpy as np
+
+    from berntsen_coach.exercises import BodyFrame
+
+    if value is None:
+        return None
+    world = np.zeros((33, 4))
+    world[:, 0] = np.linspace(-0.5, 0.5, 33)    # distinct points: no zero-length segment
+    world[:, 1] = np.linspace(-0.8, 0.8, 33)
+    world[:, 3] = 0.9
+    a = math.radians(value)
+    for k, side in enumerate(exercise.sides):
+        first, vertex, last = side.landmarks
+        origin = np.array([0.4 * k - 0.2, 0.0, 2.0])
+        world[vertex, :3] = origin
+        world[first, :3] = origin + (0.0, 0.3, 0.0)
+        world[last, :3] = origin + 0.3 * np.array([math.sin(a), math.cos(a), 0.0])
+    image = np.full((33, 4), 0.5)
+    image[:, 3] = 0.9
+    return BodyFrame(image, world, width, height)
+
+
+def arm_world(angle_deg: float, visibility: float = 0.9):
+    """33 world landmarks (x, y, z m around the hips, visibility) of the same person as
+    `arm_skeleton`, both arms abducted `angle_deg` from hanging, facing the camera."""
+    world = [(0.0, 0.0, 0.0, visibility)] * 33
+    a = math.radians(angle_deg)
+    for side, outward in (('left', 1.0), ('right', -1.0)):
+        shoulder = (outward * 0.18, -0.5, 0.0)
+        elbow = (shoulder[0] + outward * 0.3 * math.sin(a), shoulder[1] + 0.3 * math.cos(a), 0.0)
+        for name, point in (('shoulder', shoulder), ('hip', (outward * 0.1, 0.0, 0.0)),
+                            ('elbow', elbow)):
+            world[LANDMARK_INDEX[f'{side}_{name}']] = (*point, visibility)
+    return world
+
+
+def signal_frame(exercise, value: float | None, width: int = WIDTH, height: int = HEIGHT):
+    """A BodyFrame in which the exercise's signal reads `value`: an angle (see
+    `angle_frame`) or, for an image-height exercise with `above` landmarks, the height of
+    its points above them in image heights."""
+    import numpy as np
+
+    from berntsen_coach.exercises import BodyFrame
+
+    if exercise.signal_kind == 'angle' or value is None:
+        return angle_frame(exercise, value, width, height)
+    image = np.full((33, 4), 0.5)
+    image[:, 3] = 0.9
+    for side in exercise.sides:
+        image[list(side.above), 1] = 0.9
+        image[list(side.points), 1] = 0.9 - value
+    return BodyFrame(image, None, width, height)

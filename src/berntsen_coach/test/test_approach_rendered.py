@@ -71,9 +71,9 @@ def test_estimate_against_the_true_distance(scene, posture, distance, direction,
     image, truth, true_bearing = _render(world, renderer, posture, distance, direction, offset)
     with PoseEstimator() as pose:
         for frame in range(3):     # video mode settles on the person in a frame or two
-            landmarks = pose.process(image, frame * 0.1)
-    assert landmarks is not None, f'BlazePose found nobody ({posture} at {distance} m)'
-    estimate = estimate_person([(x, y, v) for x, y, _, v in landmarks], camera)
+            found = pose.process(image, frame * 0.1)
+    assert found is not None, f'BlazePose found nobody ({posture} at {distance} m)'
+    estimate = estimate_person([(x, y, v) for x, y, _, v in found.image], camera)
     assert estimate is not None
     error = estimate.distance - truth
     print(f'{posture:8s} {truth:.2f} m from {direction:+3d} deg: estimate '

@@ -1,177 +1,279 @@
+"""RepCounter on plain signals: progress from the learnt rest to the goal, hysteresis,
+partial and too-fast excursions, readiness, goal learning and gaps."""
+import math
 import random
 
 import pytest
 
-from berntsen_coach.rep_counter import Partial, Phase, RepCounter, TooFast
-from coach_synthetic import rep_signal
+from berntsen_coach.rep_counter import (STILL_READY_S, CounterSettings, Gap, Partial, Phase, Rep,
+                                        RepCounter, TooFast)
+
+ARM = dict(rest=20.0, goal=110.0)      # rises towards the goal
+CURL = dict(rest=160.0, goal=70.0)     # falls towards the goal
 
 
-def counter(**kw):
-    args = dict(up_threshold=110.0, down_threshold=50.0, min_rep_duration=0.8, ready_duration=0.5)
-    args.update(kw)
-    return RepCounter(**args)
+def motion(rest, peaks, rep_time=2.0, pause=1.0, lead=1.0, tail=1.0, rate=15.0, noise=0.0,
+           seed=0, start=0.0):
+    """(t, value): `lead` s at rest, then one smooth rest -> peak -> rest per peak."""
+    rng = random.Random(seed)
+    total = lead + len(peaks) * (rep_time + pause) + tail
+    samples = []
+    for i in range(int(total * rate) + 1):
+        t = i / rate
+        value = rest
+        k, within = divmod(t - lead, rep_time + pause)
+        if t >= lead and k < len(peaks) and within < rep_time:
+            value = rest + (peaks[int(k)] - rest) * 0.5 * (1 - math.cos(2 * math.pi * within / rep_time))
+        samples.append((start + t, value + (rng.gauss(0, noise) if noise else 0.0)))
+    return samples
 
 
-def feed(c, samples):
-    return [rep for t, v in samples if (rep := c.update(t, v)) is not None]
+def feed(counter, samples):
+    return [e for t, v in samples if (e := counter.update(t, v)) is not None]
 
 
-@pytest.mark.parametrize('seed', range(5))
-def test_counts_noisy_reps_exactly(seed):
+def counter(base=ARM, **kw):
+    return RepCounter(CounterSettings(**base, **kw))
+
+
+# ---- settings ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize('kw,problem', [
+    (dict(rest=50.0, goal=50.0), 'must differ'),
+    (dict(return_at=0.5, partial_at=0.45), 'return_at'),
+    (dict(partial_at=0.8, count_at=0.7), 'return_at'),
+    (dict(count_at=1.2), 'return_at'),
+    (dict(ready_limit=0.7), 'ready_limit'),
+    (dict(ready_limit=0.0), 'ready_limit'),
+    (dict(still_band=1.0), 'still_band'),
+    (dict(max_gap=-1.0), 'negative'),
+    (dict(min_rep_duration=-0.1), 'negative'),
+])
+def test_impossible_settings_are_rejected(kw, problem):
+    args = dict(ARM, **kw)
+    with pytest.raises(ValueError, match=problem):
+        CounterSettings(**args)
+
+
+@pytest.mark.parametrize('value', [float('nan'), float('inf'), None, '3', True])
+def test_settings_must_be_finite_numbers(value):
+    with pytest.raises(TypeError, match='goal'):
+        CounterSettings(rest=20.0, goal=value)
+
+
+def test_direction_follows_rest_and_goal():
+    assert CounterSettings(**ARM).direction == 1.0
+    assert CounterSettings(**CURL).direction == -1.0
+
+
+# ---- counting -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize('base,rest,peak', [(ARM, 20.0, 150.0), (CURL, 165.0, 60.0)])
+@pytest.mark.parametrize('seed', range(3))
+def test_counts_noisy_repetitions_both_directions(base, rest, peak, seed):
+    c = counter(base)
+    events = feed(c, motion(rest, [peak] * 5, noise=3.0, seed=seed))
+    assert [e.number for e in events if isinstance(e, Rep)] == [1, 2, 3, 4, 5]
+    assert c.count == 5 and not c.partials and not c.too_fast and not c.gaps
+    for rep in c.reps:
+        assert rep.start < rep.up_at < rep.end and 1.0 < rep.duration < 3.0
+        assert rep.peak == pytest.approx(peak, abs=10.0)
+        assert rep.progress > 0.7   # of the way to the goal when it was counted
+    assert c.rest_value == pytest.approx(rest, abs=8.0)
+
+
+def test_progress_is_from_the_learnt_rest():
     c = counter()
-    reps = feed(c, rep_signal(5, noise=4.0, seed=seed))
-    assert [r.number for r in reps] == [1, 2, 3, 4, 5]
-    assert c.count == 5
-    for rep in reps:
-        assert rep.peak == pytest.approx(150.0, abs=15.0)
-        assert 1.0 < rep.duration < 3.0
-        assert rep.start < rep.end
+    assert c.progress(65.0) == pytest.approx(0.5)   # the typical rest before learning
+    feed(c, [(i / 15, 40.0) for i in range(15)])
+    assert c.phase is Phase.REST and c.rest_value == 40.0
+    assert c.progress(40.0) == 0.0 and c.progress(110.0) == 1.0
 
 
-def test_peak_is_the_highest_signal_of_each_rep():
+def test_jitter_across_the_counting_threshold_counts_once():
     c = counter()
-    samples = rep_signal(1, high=130.0) + rep_signal(1, high=170.0, start=4.1)
-    reps = feed(c, samples)
-    assert [round(r.peak) for r in reps] == [130, 170]
-
-
-def test_jitter_around_the_up_threshold_counts_once():
-    c = counter()
-    samples = [(t / 10, 20.0) for t in range(10)]
-    samples += [(1.0 + t / 10, 110.0 + (5 if t % 2 else -5)) for t in range(20)]   # 105/115
-    samples += [(3.0 + t / 10, 20.0) for t in range(5)]
-    assert len(feed(c, samples)) == 1
-
-
-def test_jitter_around_the_down_threshold_counts_once():
-    c = counter()
-    samples = [(t / 10, 20.0) for t in range(10)]
-    samples += [(1.0 + t / 10, 140.0) for t in range(10)]
-    samples += [(2.0 + t / 10, 50.0 + (4 if t % 2 else -4)) for t in range(20)]   # 46/54
-    samples += [(4.0 + t / 10, 20.0) for t in range(5)]
-    assert len(feed(c, samples)) == 1
-
-
-def test_partial_reps_do_not_count():
-    c = counter()
-    assert feed(c, rep_signal(4, high=100.0, noise=2.0)) == []
-    assert feed(c, rep_signal(1, start=20.0)) != []   # a full one afterwards still counts
-
-
-def test_too_fast_reps_are_rejected():
-    c = counter()
-    samples = [(t / 30, 20.0) for t in range(30)]                      # ready
-    samples += [(1.0 + t / 30, v) for t, v in enumerate([80, 130, 140, 90, 30])]   # ~0.2 s
-    samples += [(1.5 + t / 30, 20.0) for t in range(30)]
-    assert feed(c, samples) == []
-    assert c.rejected == 1
-    assert feed(c, rep_signal(1, start=3.0)) != []
-
-
-def test_no_count_before_the_ready_position_is_held():
-    c = counter()
-    # Getting into position: arms up first, then lowered: not a repetition.
-    samples = [(t / 10, 150.0 - 13 * t) for t in range(11)]           # 150 → 20 in 1 s
-    assert feed(c, samples) == []
-    # Below the down threshold since t≈0.8 s, only 0.3 s before this raise: not counted.
-    assert feed(c, [(1.1, 140.0), (2.1, 20.0)]) == []
-    assert c.phase is Phase.GETTING_READY
-    assert len(feed(c, rep_signal(1, start=3.0))) == 1
-
-
-def test_missing_samples_neither_count_nor_break_a_rep():
-    c = counter()
+    samples = [(i / 15, 20.0) for i in range(15)]
     rng = random.Random(3)
-    samples = [(t, None if rng.random() < 0.3 else v) for t, v in rep_signal(3, noise=2.0)]
-    assert len(feed(c, samples)) == 3
-    # A long gap in the middle of a raise: the rep completes when the arms come down.
-    c = counter()
-    samples = [(t / 10, 20.0) for t in range(10)] + [(1.5, 140.0)]
-    samples += [(1.6 + t / 10, None) for t in range(20)] + [(3.8, 130.0), (4.0, 20.0)]
-    assert len(feed(c, samples)) == 1
+    samples += [(1.0 + i / 15, 83.0 + rng.uniform(-15, 15)) for i in range(60)]   # 0.7 = 83
+    samples += [(5.0 + i / 15, 20.0) for i in range(15)]
+    events = feed(c, samples)
+    assert c.count == 1 and [type(e) for e in events] == [Rep]
 
 
-def test_nan_is_a_missing_sample_and_old_samples_are_ignored():
+def test_jitter_across_the_return_threshold_does_not_end_a_repetition():
     c = counter()
-    feed(c, [(t / 10, 20.0) for t in range(10)] + [(1.2, 140.0)])
-    assert c.update(1.3, float('nan')) is None
-    assert c.update(0.5, 20.0) is None and c.phase is Phase.UP    # out of order: ignored
-    assert c.update(2.5, 20.0) is not None
+    samples = [(i / 15, 20.0) for i in range(15)] + [(1.0 + i / 15, 140.0) for i in range(15)]
+    samples += [(2.0 + i / 15, 47.0 + (3.0 if i % 2 else -3.0) * 0.5) for i in range(30)]  # 0.3 = 47
+    events = feed(c, samples)
+    assert c.count == 1 and len(events) == 1   # ended once, not re-entered by jitter
+    assert feed(c, [(4.0 + i / 15, 20.0) for i in range(15)]) == []
+
+
+def test_partial_and_wobble():
+    c = counter()
+    events = feed(c, motion(20.0, [150.0, 150.0, 85.0, 40.0, 150.0]))
+    assert [type(e).__name__ for e in events] == ['Rep', 'Rep', 'Partial', 'Rep']
+    partial = events[2]
+    assert c.partials == [partial] and partial.peak == pytest.approx(85.0, abs=1.0)
+    assert 0.4 <= partial.progress < 0.7 and partial.start < partial.end
+    assert [r.number for r in c.reps] == [1, 2, 3]
+
+
+def test_too_fast_is_not_counted():
+    c = counter()
+    events = feed(c, motion(20.0, [150.0], rep_time=0.5, rate=60.0) +
+                  motion(20.0, [150.0], start=4.0))
+    assert [type(e).__name__ for e in events] == ['TooFast', 'Rep']
+    assert c.too_fast[0].progress > 1.0 and c.count == 1 and c.reps[0].number == 1
+
+
+# ---- readiness ------------------------------------------------------------------------------
+
+def test_getting_into_position_is_not_a_repetition():
+    c = counter()
+    # arms up at first (beyond count_at), then lowered into rest: not ready, not counted
+    samples = [(i / 15, 160.0 - 140.0 * min(1.0, i / 30)) for i in range(45)]
+    assert feed(c, samples) == []
+    assert c.count == 0 and c.phase is Phase.REST
+    assert c.rest_value == pytest.approx(20.0, abs=2.0)
+    assert [type(e) for e in feed(c, motion(20.0, [150.0] * 2, start=3.1))] == [Rep, Rep]
+
+
+def test_ready_after_ready_duration_in_the_rest_zone():
+    c = counter(ready_duration=0.5)
+    feed(c, [(i / 10, 25.0) for i in range(5)])        # 0.4 s
+    assert c.phase is Phase.GETTING_READY and c.rest_value is None
+    c.update(0.5, 25.0)
+    assert c.phase is Phase.REST and c.rest_value == 25.0
+
+
+def test_ready_by_holding_still_away_from_the_typical_rest():
+    # a straight knee read as 155 while the typical rest is 172: ready by stillness
+    c = counter(dict(rest=172.0, goal=140.0))
+    feed(c, [(i / 15, 155.0 + (0.5 if i % 2 else -0.5)) for i in range(int(15 * STILL_READY_S) - 2)])
+    assert c.phase is Phase.GETTING_READY
+    feed(c, [(1.0 + i / 15, 155.0) for i in range(3)])
+    assert c.phase is Phase.REST and c.rest_value == pytest.approx(155.0, abs=0.5)
+    events = feed(c, motion(155.0, [128.0] * 3, start=1.3))
+    assert c.count == 3 and all(isinstance(e, Rep) for e in events)
+
+
+def test_moving_is_not_ready():
+    c = counter(dict(rest=172.0, goal=140.0))
+    feed(c, [(i / 15, 155.0 + 8.0 * math.sin(i / 3)) for i in range(60)])   # swaying +-8
+    assert c.phase is Phase.GETTING_READY
+
+
+def test_relative_signal_is_ready_by_stillness_and_keeps_its_range():
+    c = counter(dict(rest=0.0, goal=0.025), relative=True, still_band=0.3, ready_duration=1.0)
+    feed(c, [(i / 15, 0.6 + (0.001 if i % 2 else 0.0)) for i in range(16)])
+    assert c.phase is Phase.REST and c.rest_value == pytest.approx(0.6, abs=0.001)
+    assert c.goal_value == pytest.approx(c.rest_value + 0.025)
+    events = feed(c, motion(0.6, [0.625] * 3, start=1.1, lead=0.5))
+    assert c.count == 3 and all(isinstance(e, Rep) for e in events)
+
+
+def test_up_since_while_out():
+    c = counter()
+    feed(c, [(i / 15, 20.0) for i in range(15)])
+    assert c.up_since is None
+    c.update(1.0, 100.0)
+    assert c.up_since == 1.0 and c.phase is Phase.OUT
+    c.update(1.5, 150.0)
+    assert c.up_since == 1.0
+    c.update(2.5, 20.0)
+    assert c.up_since is None and c.count == 1
+
+
+def test_rest_follows_a_person_resting_further_from_the_goal():
+    c = counter()
+    feed(c, [(i / 15, 30.0) for i in range(15)])
+    feed(c, [(1.0 + i / 15, 10.0) for i in range(30)])
+    assert c.rest_value == pytest.approx(10.0, abs=0.5)
+
+
+def test_symmetric_jitter_does_not_move_the_rest_level():
+    c = counter()
+    feed(c, [(i / 15, 20.0 + (3.0 if i % 2 else -3.0)) for i in range(150)])   # 20 +- 3
+    assert c.rest_value == pytest.approx(20.0, abs=1.0)   # actual: 17.0, the lower extreme
+
+
+# ---- goal --------------------------------------------------------------------------------
+
+def test_goal_rises_to_the_median_counted_peak():
+    c = counter()
+    events = feed(c, motion(20.0, [150.0, 160.0, 140.0, 100.0]))
+    assert c.goal_value == pytest.approx(150.0, abs=0.5)
+    assert [type(e).__name__ for e in events] == ['Rep'] * 3 + ['Partial']
+
+
+def test_goal_does_not_fall_below_the_typical_goal():
+    c = counter()
+    feed(c, motion(20.0, [95.0] * 3))
+    assert c.count == 3 and c.goal_value == 110.0
+
+
+def test_prescribed_goal_is_kept():
+    c = counter(dict(rest=20.0, goal=90.0), learn_goal=False)
+    events = feed(c, motion(20.0, [150.0, 150.0, 100.0]))
+    assert c.count == 3 and c.goal_value == 90.0 and all(isinstance(e, Rep) for e in events)
+
+
+# ---- gaps and odd samples -------------------------------------------------------------------
+
+def test_short_gap_keeps_the_phase():
+    samples = motion(20.0, [150.0] * 3)
+    samples = [(t, None if 4.3 <= t < 4.9 else v) for t, v in samples]   # 0.6 s at the peak
+    c = counter()
+    assert [type(e) for e in feed(c, samples)] == [Rep] * 3 and not c.gaps
+
+
+def test_long_gap_drops_the_repetition_in_progress():
+    samples = motion(20.0, [150.0] * 4, pause=2.5)
+    samples = [(t, None if 6.4 <= t < 9.4 else v) for t, v in samples]   # 3 s from the 2nd peak
+    c = counter()
+    events = feed(c, samples)
+    assert [type(e).__name__ for e in events] == ['Rep', 'Gap', 'Rep', 'Rep']
+    gap = events[1]
+    assert c.gaps == [gap] and gap.start < 6.4 and gap.end >= 9.4
+    assert c.count == 3 and [r.number for r in c.reps] == [1, 2, 3]
+
+
+def test_after_a_long_gap_counting_waits_for_rest_again():
+    c = counter()
+    feed(c, [(i / 15, 20.0) for i in range(15)])
+    assert c.update(5.0, 150.0) == Gap(14 / 15, 5.0)   # reappears with arms up
+    assert c.phase is Phase.GETTING_READY
+    assert feed(c, [(5.0 + i / 15, 150.0 - 130.0 * min(1, i / 15)) for i in range(30)]) == []
+    assert c.count == 0 and c.phase is Phase.REST
+
+
+def test_none_and_nan_are_no_signal():
+    c = counter()
+    samples = motion(20.0, [150.0] * 2)
+    samples = [(t, (None if i % 3 == 0 else float('nan')) if i % 4 == 0 else v)
+               for i, (t, v) in enumerate(samples)]
+    assert c.count == 0 and len(feed(c, samples)) == 2 and c.count == 2
+
+
+def test_out_of_order_samples_are_ignored_and_time_must_be_finite():
+    c = counter()
+    feed(c, [(i / 15, 20.0) for i in range(15)])
+    assert c.update(0.1, 150.0) is None and c.phase is Phase.REST
+    with pytest.raises(ValueError, match='finite'):
+        c.update(float('nan'), 20.0)
+
+
+def test_smoothing_ignores_a_one_frame_spike():
+    samples = [(i / 15, 20.0) for i in range(15)] + [(1.0, 150.0)] + \
+              [(1.0 + i / 15, 20.0) for i in range(1, 30)]
+    assert feed(counter(), samples) != []              # unsmoothed: a (too fast) excursion
+    assert feed(counter(smoothing=0.3), samples) == []
 
 
 def test_reset_starts_a_new_set():
     c = counter()
-    feed(c, rep_signal(2))
-    assert c.count == 2
+    feed(c, motion(20.0, [150.0] * 2))
     c.reset()
-    assert c.count == 0 and c.reps == [] and c.phase is Phase.GETTING_READY
-    assert [r.number for r in feed(c, rep_signal(1, start=100.0))] == [1]
-
-
-@pytest.mark.parametrize('kw,error', [
-    (dict(up_threshold=50.0, down_threshold=50.0), ValueError),
-    (dict(up_threshold=40.0), ValueError),
-    (dict(min_rep_duration=-1.0), ValueError),
-    (dict(ready_duration=float('nan')), TypeError),
-    (dict(up_threshold='high'), TypeError),
-])
-def test_invalid_configuration(kw, error):
-    with pytest.raises(error):
-        counter(**kw)
-
-
-def test_non_finite_time_raises():
-    with pytest.raises(ValueError):
-        counter().update(float('inf'), 20.0)
-
-
-def test_direction_down_counts_falls_and_reports_the_lowest_peak():
-    c = RepCounter(140.0, 80.0, 0.8, 0.5, direction='down')
-    samples = [(t, 200.0 - v) for t, v in rep_signal(3, low=35.0, high=150.0, noise=2.0)]
-    reps = feed(c, samples)
-    assert [r.number for r in reps] == [1, 2, 3]
-    assert all(r.peak == pytest.approx(50.0, abs=8.0) for r in reps)
-
-
-def test_up_at_and_up_since_mark_reaching_the_far_threshold():
-    c = counter()
-    feed(c, [(t / 10, 20.0) for t in range(10)])
-    c.update(1.2, 120.0)
-    assert c.up_since == 1.2 and c.phase is Phase.UP
-    rep = c.update(2.5, 20.0)
-    assert rep.up_at == 1.2 and c.up_since is None
-
-
-def test_partial_and_too_fast_events():
-    c = counter()
-    feed(c, [(t / 10, 20.0) for t in range(10)])
-    assert c.update_event(1.5, 95.0) is None
-    partial = c.update_event(2.5, 20.0)
-    assert partial == Partial(start=0.9, end=2.5, peak=95.0)
-    assert c.update_event(3.0, 60.0) is None and c.update_event(3.5, 20.0) is None  # wobble
-    c.update_event(3.6, 140.0)
-    assert isinstance(c.update_event(3.8, 20.0), TooFast) and c.rejected == 1
-    assert c.count == 0 and len(c.partials) == 1
-
-
-def test_baseline_mode_measures_from_the_rest_level():
-    c = RepCounter(0.03, 0.012, 0.8, 1.0, baseline=True)
-    rest = 0.4
-    samples = [(t, rest + v) for t, v in rep_signal(2, low=0.0, high=0.05, rate=30.0)]
-    assert len(feed(c, samples)) == 2
-    assert c.rest_value == pytest.approx(rest)
-
-
-def test_smoothing_removes_single_sample_spikes():
-    c = counter(smoothing=0.3)
-    samples = [(t / 30, 20.0) for t in range(60)]
-    samples[40] = (samples[40][0], 170.0)          # one corrupt frame
-    assert feed(c, samples) == [] and c.rejected == 0
-    assert len(feed(c, rep_signal(2, start=3.0, rate=30.0))) == 2
-
-
-@pytest.mark.parametrize('kw', [dict(direction='sideways'), dict(smoothing=-1.0),
-                                dict(baseline=True, down_threshold=-1.0)])
-def test_invalid_options(kw):
-    with pytest.raises(ValueError):
-        counter(**kw)
+    assert c.count == 0 and c.phase is Phase.GETTING_READY and c.rest_value is None
+    assert c.goal_value == 110.0 and not c.partials and not c.gaps
