@@ -39,7 +39,7 @@ from std_srvs.srv import Trigger
 from .approach import (ARRIVED, FAILED, ApproachController, ApproachSettings, CameraModel,
                        estimate_person)
 from .coach_routine import ROUTINE_NAME, CoachRoutine, RoutineSettings
-from .exercises import exercise_signal, load_exercises
+from .exercises import BodyFrame, load_exercises
 from .phrases import LANGUAGES
 from .programme import Programme, load_programme
 from .routine import AlertCaregiver, Counted, Event, Posture, Say, StateChanged
@@ -584,20 +584,20 @@ class CoachNode(Node):
         if self.routine.wants_approach:
             self._on_approach_skeleton(body_id, msg)
             return
-        exercise = self.routine.current_exercise
-        if exercise is None:
+        if self.routine.current_exercise is None:
             return
         stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
         t = stamp if stamp > 0 else self._now()
-        landmarks = [(lm.x, lm.y, lm.visibility) for lm in msg.landmarks]
         try:
-            value = exercise_signal(exercise, landmarks, msg.image_width, msg.image_height,
-                                    depths=[lm.z for lm in msg.landmarks])
+            frame = BodyFrame.from_arrays(
+                [(lm.x, lm.y, lm.z, lm.visibility) for lm in msg.landmarks],
+                [(lm.x, lm.y, lm.z, lm.visibility) for lm in msg.world_landmarks],
+                msg.image_width, msg.image_height)
         except ValueError as exc:
             self.get_logger().warning(f'skeleton from body {body_id!r} unusable: {exc}',
                                       throttle_duration_sec=10.0)
-            value = None
-        self._apply(self.routine.on_signal(t, value))
+            frame = None
+        self._apply(self.routine.on_frame(t, frame))
 
 
 def main(args=None):

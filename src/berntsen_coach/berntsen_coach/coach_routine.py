@@ -1,7 +1,12 @@
 """The full `morning` routine as an explicit state machine (no ROS imports).
 
-    approach → greet → wake (if lying) → sit_up → stand_up → exercise ⇄ rest / test
-             → summary → goodbye → done
+    approach → greet → wake (if lying) → [in-bed exercise ⇄ rest] → sit_up → stand_up
+             → exercise ⇄ rest / test → summary → goodbye → done
+
+Exercises done lying in bed (heel slides, leg raises) come first in a programme and are
+done before getting up, by a person still in bed; a person who is already up when greeted
+is not sent back to bed for them. A programme with `gets_up: false` (a person who cannot
+get up yet) holds only those, and the person is never asked to sit up or stand.
 
 Ways out, from any step:
   - the person lies down again (stable LYING, not on the floor) during stand_up, exercise,
@@ -14,7 +19,7 @@ Ways out, from any step:
     every `floor_reassure_every` s until the node calls `stop()`.
 
 Driven by timestamped events (`start`, `on_arrived`, `on_approach_failed`, `on_posture`,
-`on_signal`, `on_speech_finished`, `tick`, `stop`), each answered with a list of actions:
+`on_frame`, `on_speech_finished`, `tick`, `stop`), each answered with a list of actions:
   Say(text, kind, urgent)     send to the speech server; report its end with
                               on_speech_finished (one call per Say, in order)
   Counted(rep, target)        a repetition was counted
@@ -39,11 +44,12 @@ from dataclasses import dataclass
 from typing import Callable, Mapping
 
 from .clinical import chair_stand_30s, five_times_sit_to_stand, CHAIR_STAND_SECONDS
-from .exercises import Exercise
+from .counting import ExerciseTracker
+from .exercises import BodyFrame, Exercise
 from .feedback import PraiseRotation, SpeechPlanner, Utterance
 from .phrases import Phrases
 from .programme import ClinicalTestItem, ExerciseItem, Programme
-from .rep_counter import Partial, Rep, RepCounter, TooFast
+from .rep_counter import Gap, Partial, Rep, TooFast
 from .routine import AlertCaregiver, Counted, Event, Posture, Say, StateChanged
 
 ROUTINE_NAME = 'morning'
@@ -166,7 +172,7 @@ class CoachRoutine:
         self.phase = ''                 # within exercise/test: intro, position, counting
         self.item_index = 0
         self.set_index = 0
-        self.counter: RepCounter | None = None
+        self.counter: ExerciseTracker | None = None
         self.totals: dict[str, int] = {}       # counted repetitions per exercise
         self.measures: dict[str, float | int | None] = {}
         self._planner = SpeechPlanner()
@@ -176,6 +182,7 @@ class CoachRoutine:
         self._on_quiet: Callable[[float, list], None] | None = None
         self._wait: _Wait | None = None
         self._wake_until: float | None = None
+        self._bed_part = False           # doing the in-bed exercises: lying is expected
         self._published: StateChanged | None = None
         self._cue_given = False          # a corrective cue since the last counted rep
         self._last_progress = 0.0        # set: start of counting or last repetition
@@ -286,19 +293,22 @@ class CoachRoutine:
         self._follow_posture(now, actions)
         return self._with_state(actions)
 
-    def on_signal(self, t: float, value: float | None) -> list:
-        """One frame's exercise signal (None when the frame could not be judged)."""
+    def on_frame(self, t: float, frame: BodyFrame | None) -> list:
+        """One frame of the person's landmarks (None: the person was not seen)."""
         t = self._time(t)
         actions: list = []
         if self.phase != 'counting' or self.counter is None:
             return actions
-        event = self.counter.update_event(t, value)
-        if event is None:
-            return actions
-        if self.step is Step.TEST:
-            self._test_event(t, event, actions)
-        elif self.step is Step.EXERCISE:
-            self._exercise_event(t, event, actions)
+        for event in self.counter.update(t, frame):
+            if isinstance(event, Gap):
+                actions.append(Event('signal_gap', {**self._set_detail(), 'start': event.start,
+                                                    'end': event.end, 'side': event.side}))
+            elif self.step is Step.TEST:
+                self._test_event(t, event, actions)
+            elif self.step is Step.EXERCISE:
+                self._exercise_event(t, event, actions)
+            if self.counter is None:   # the set ended
+                break
         return self._with_state(actions)
 
     def on_speech_finished(self, now: float) -> list:
@@ -331,7 +341,10 @@ class CoachRoutine:
             return self._with_state(actions)
         if self.step is Step.WAKE and self._wake_until is not None and now >= self._wake_until:
             self._wake_until = None
-            self._ask(now, actions, Step.SIT_UP)
+            if self._in_bed(self.item) and not self.programme_started:
+                self._begin_programme(now, actions)
+            else:
+                self._ask(now, actions, Step.SIT_UP)
         elif self._wait is not None and self._wait.first is not None:
             wait = self._wait
             if now - wait.first >= self.settings.patience:
@@ -401,7 +414,7 @@ class CoachRoutine:
                 self._resume(now, actions)
         elif step is Step.STAND_UP and posture is Posture.STANDING:
             self._resume(now, actions)
-        elif step in _UPRIGHT_STEPS and posture is Posture.LYING:
+        elif step in _UPRIGHT_STEPS and posture is Posture.LYING and not self._bed_part:
             self._lay_down_again(now, actions)
         elif self.phase == 'position' and self._posture_ok(posture):
             self._start_counting(now, actions)
@@ -432,11 +445,28 @@ class CoachRoutine:
         self.item_index, self.set_index = 0, 0
         self._start_item(now, actions)
 
+    @staticmethod
+    def _in_bed(item) -> bool:
+        return isinstance(item, ExerciseItem) and item.in_bed
+
     def _start_item(self, now: float, actions: list, resume: bool = False) -> None:
+        posture = self._posture.stable(now)
+        while self._in_bed(self.item) and posture in (Posture.SITTING, Posture.STANDING):
+            # already up: not sent back to bed for the in-bed exercises
+            actions.append(Event('in_bed_exercise_skipped', {'exercise': self.item.exercise}))
+            self.item_index, self.set_index = self.item_index + 1, 0
         item = self.item
         if item is None:
             self._summary(now, actions)
             return
+        if self._bed_part and not self._in_bed(item):
+            # the in-bed part is over: now get up
+            self._bed_part = False
+            if posture is not Posture.STANDING and posture is not Posture.SITTING:
+                self._reset_set()
+                self._ask(now, actions, Step.SIT_UP)
+                return
+        self._bed_part = self._in_bed(item)
         self._reset_set()
         if isinstance(item, ClinicalTestItem):
             self._enter(Step.TEST, actions)
@@ -464,7 +494,8 @@ class CoachRoutine:
     def _posture_ok(self, posture: Posture | None) -> bool:
         wanted = self._current_exercise().ready_posture
         return wanted == 'any' or posture is {'sitting': Posture.SITTING,
-                                              'standing': Posture.STANDING}[wanted]
+                                              'standing': Posture.STANDING,
+                                              'lying': Posture.LYING}[wanted]
 
     def _position(self, now: float, actions: list) -> None:
         """After the intro: start counting when the ready posture is held, else ask for it."""
@@ -472,8 +503,8 @@ class CoachRoutine:
         if self._posture_ok(self._posture.stable(now)):
             self._start_counting(now, actions)
             return
-        key = 'sit_for_exercise' if self._current_exercise().ready_posture == 'sitting' \
-            else 'stand_for_exercise'
+        key = {'sitting': 'sit_for_exercise', 'lying': 'lie_for_exercise'}.get(
+            self._current_exercise().ready_posture, 'stand_for_exercise')
         wait = _Wait(lambda: self.phrases.text(key),
                      f'ready position not taken within {self.settings.patience:.0f} s')
         self._wait = wait
@@ -481,7 +512,9 @@ class CoachRoutine:
 
     def _start_counting(self, now: float, actions: list) -> None:
         self._wait = None
-        self.counter = self._current_exercise().new_counter()
+        item = self.item
+        self.counter = ExerciseTracker(self._current_exercise(),
+                                       item.goal if isinstance(item, ExerciseItem) else None)
         self._cue_given = False
         self._last_progress = now
         self._keep_going_at = None
@@ -510,7 +543,7 @@ class CoachRoutine:
         actions.append(Counted(rep, item.repetitions))
         actions.append(Event('repetition', {**self._set_detail(), 'number': rep.number,
                                             'start': rep.start, 'end': rep.end,
-                                            'peak': rep.peak}))
+                                            'peak': rep.peak, 'side': rep.side}))
         self._say(actions, 'count', self.phrases.number(rep.number))
         self._cue_given = False
         n, target = rep.number, item.repetitions
@@ -556,7 +589,8 @@ class CoachRoutine:
             self.set_index = 0
         else:
             self.set_index += 1
-        self._rest_or_next(now, actions, item.rest_seconds)
+        getting_up_next = item.in_bed and not self._in_bed(self.item)
+        self._rest_or_next(now, actions, 0.0 if getting_up_next else item.rest_seconds)
 
     def _rest_or_next(self, now: float, actions: list, seconds: float) -> None:
         if self.item is None or seconds <= 0:

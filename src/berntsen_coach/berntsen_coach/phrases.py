@@ -48,6 +48,7 @@ _TEXT = {
         'lay_down_again': 'Ikke legg deg igjen, {name}. Vi setter oss opp på sengekanten '
                           'sammen.',
         'sit_for_exercise': 'Sett deg godt til rette på stolen.',
+        'lie_for_exercise': 'Legg deg godt til rette på ryggen i senga.',
         'stand_for_exercise': 'Reis deg opp og stå støtt. Hold deg gjerne i stolryggen.',
         'set_of': 'Sett {index} av {sets}.',
         'praises': ('Bra!', 'Flott!', 'Sånn, ja!', 'Veldig bra!', 'Godt jobbet!', 'Supert!'),
@@ -94,6 +95,7 @@ _TEXT = {
         'lay_down_again': "Don't lie down again, {name}. Let's sit up on the edge of the bed "
                           'together.',
         'sit_for_exercise': 'Sit down comfortably on the chair.',
+        'lie_for_exercise': 'Lie down comfortably on your back in the bed.',
         'stand_for_exercise': 'Stand up and find your balance. Hold on to the back of the chair '
                               'if you like.',
         'set_of': 'Set {index} of {sets}.',

@@ -5,10 +5,17 @@
       id: p-7f3a91             # pseudonymous id, the only one stored in the session log
     language: nb               # nb or en
     items:
-      - exercise: sit_to_stand
+    gets_up: true              # false: cannot get up yet; only exercises done in bed
+    items:
+      - exercise: heel_slide   # exercises done lying in bed come first, before getting up
+        sets: 1
+        repetitions: 10
+      - exercise: seated_arm_raise
         sets: 2
         repetitions: 8
         rest_seconds: 60       # after each set (none after the programme's last)
+        goal: 90               # optional: this patient's goal, in the exercise's unit
+                               #   (here shoulder abduction to 90 degrees)
       - test: chair_stand_30s  # optional clinical test: chair_stand_30s or
                                #   five_times_sit_to_stand
         rest_seconds: 60
@@ -46,6 +53,8 @@ class ExerciseItem:
     sets: int
     repetitions: int
     rest_seconds: float
+    goal: float | None = None     # prescribed for this patient; None: the exercise's own
+    in_bed: bool = False          # done lying in bed, before getting up
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,7 @@ class Programme:
     language: str
     items: tuple[ProgrammeItem, ...]
     source: str = '<programme>'
+    gets_up: bool = True          # False: the person cannot get up yet (in-bed items only)
 
 
 def load_programme(path: str | Path, exercises: Mapping[str, Exercise]) -> Programme:
@@ -84,9 +94,12 @@ def parse_programme(data: object, exercises: Mapping[str, Exercise],
 
     if not isinstance(data, Mapping):
         raise fail('top level', 'expected a mapping with patient, language and items')
-    unknown = sorted(set(data) - {'patient', 'language', 'items'})
+    unknown = sorted(set(data) - {'patient', 'language', 'items', 'gets_up'})
     if unknown:
-        raise fail(unknown[0], 'unknown field (known: items, language, patient)')
+        raise fail(unknown[0], 'unknown field (known: gets_up, items, language, patient)')
+    gets_up = data.get('gets_up', True)
+    if not isinstance(gets_up, bool):
+        raise fail('gets_up', f'expected true or false, got {gets_up!r}')
     patient = data.get('patient')
     if not isinstance(patient, Mapping):
         raise fail('patient', 'missing or not a mapping with name and id')
@@ -118,10 +131,10 @@ def parse_programme(data: object, exercises: Mapping[str, Exercise],
         if 'exercise' in entry and 'test' in entry:
             raise fail(where, 'give either exercise or test, not both')
         if 'exercise' in entry:
-            unknown = sorted(set(entry) - {'exercise', 'sets', 'repetitions', 'rest_seconds'})
+            unknown = sorted(set(entry) - {'exercise', 'sets', 'repetitions', 'rest_seconds', 'goal'})
             if unknown:
                 raise fail(f'{where}.{unknown[0]}',
-                           'unknown field (known: exercise, repetitions, rest_seconds, sets)')
+                           'unknown field (known: exercise, goal, repetitions, rest_seconds, sets)')
             exercise = entry['exercise']
             if exercise not in exercises:
                 raise fail(f'{where}.exercise', f'unknown exercise {exercise!r} (known: '
@@ -131,8 +144,29 @@ def parse_programme(data: object, exercises: Mapping[str, Exercise],
             sets = _integer(entry, 'sets', 1, MAX_SETS, f'{where}.sets', fail)
             reps = _integer(entry, 'repetitions', 1, MAX_REPETITIONS, f'{where}.repetitions',
                             fail)
-            items.append(ExerciseItem(exercise, sets, reps, rest))
+            goal = entry.get('goal')
+            if goal is not None:
+                if isinstance(goal, bool) or not isinstance(goal, (int, float)) \
+                        or not math.isfinite(goal):
+                    raise fail(f'{where}.goal', f'expected a number in '
+                                                f'{exercises[exercise].unit}, got {goal!r}')
+                try:
+                    exercises[exercise].check_goal(float(goal))
+                except ValueError as exc:
+                    raise fail(f'{where}.goal', str(exc)) from None
+                goal = float(goal)
+            in_bed = exercises[exercise].ready_posture == 'lying'
+            if in_bed and any(not getattr(i, 'in_bed', False) for i in items):
+                raise fail(f'{where}.exercise', f'{exercise} is done lying in bed: put it before '
+                                                'the exercises done sitting or standing')
+            if not in_bed and not gets_up:
+                raise fail(f'{where}.exercise', f'{exercise} is not done in bed, and gets_up is '
+                                                'false (the patient cannot get up yet)')
+            items.append(ExerciseItem(exercise, sets, reps, rest, goal, in_bed))
         elif 'test' in entry:
+            if not gets_up:
+                raise fail(f'{where}.test', 'clinical tests are done standing up, and gets_up '
+                                            'is false (the patient cannot get up yet)')
             unknown = sorted(set(entry) - {'test', 'rest_seconds'})
             if unknown:
                 raise fail(f'{where}.{unknown[0]}', 'unknown field (known: rest_seconds, test)')
@@ -144,7 +178,7 @@ def parse_programme(data: object, exercises: Mapping[str, Exercise],
             items.append(ClinicalTestItem(entry['test'], rest))
         else:
             raise fail(where, 'expected a mapping with exercise or test')
-    return Programme(name.strip(), patient_id, language, tuple(items), source)
+    return Programme(name.strip(), patient_id, language, tuple(items), source, gets_up)
 
 
 def _integer(entry, key, low, high, where, fail) -> int:

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from coach_synthetic import HEIGHT, WIDTH, arm_skeleton
+from coach_synthetic import HEIGHT, WIDTH, arm_skeleton, arm_world
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
@@ -71,6 +71,8 @@ class FakePatient:
         s.header.stamp = stamp
         for lm, (x, y, v) in zip(s.landmarks, arm_skeleton(angle)):
             lm.x, lm.y, lm.visibility = x, y, v
+        for lm, (x, y, z, v) in zip(s.world_landmarks, arm_world(angle)):
+            lm.x, lm.y, lm.z, lm.visibility = x, y, z, v
         self.skeleton_pub.publish(s)
 
 

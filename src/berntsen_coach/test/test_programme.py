@@ -15,7 +15,10 @@ EXAMPLE = CONFIG / 'programmes' / 'example.yaml'
 def test_example_programme_loads():
     p = load_programme(EXAMPLE, EXERCISES)
     assert (p.patient_name, p.patient_id, p.language) == ('Kari', 'p-7f3a91', 'nb')
-    assert p.items[0] == ExerciseItem('sit_to_stand', 2, 8, 60.0)
+    assert p.items[0] == ExerciseItem('heel_slide', 1, 10, 0.0, in_bed=True)
+    assert p.items[1] == ExerciseItem('sit_to_stand', 2, 8, 60.0)
+    assert p.items[2] == ExerciseItem('seated_arm_raise', 2, 10, 45.0, goal=90.0)
+    assert p.gets_up
     assert p.items[-1] == ClinicalTestItem('chair_stand_30s', 0.0)
     assert p.source == str(EXAMPLE)
 
@@ -28,6 +31,13 @@ def _valid():
     (lambda d: d['items'][0].update(exercise='cartwheel'), 'items[0].exercise',
      "unknown exercise 'cartwheel'"),
     (lambda d: d['items'][1].update(repetitions=-3), 'items[1].repetitions', 'outside 1..50'),
+    (lambda d: d['items'][2].update(goal=30), 'items[2].goal', 'too close to the rest position'),
+    (lambda d: d['items'][2].update(goal=200), 'items[2].goal', 'outside 0..180'),
+    (lambda d: d['items'][2].update(goal='high'), 'items[2].goal', 'expected a number in degrees'),
+    (lambda d: d['items'].append({'exercise': 'heel_slide', 'sets': 1, 'repetitions': 4}),
+     'items[6].exercise', 'put it before the exercises done sitting or standing'),
+    (lambda d: d.update(gets_up=False), 'items[1].exercise', 'gets_up is false'),
+    (lambda d: d.update(gets_up='no'), 'gets_up', 'expected true or false'),
     (lambda d: d['items'][1].update(repetitions=2.5), 'items[1].repetitions', 'whole number'),
     (lambda d: d['items'][0].pop('sets'), 'items[0].sets', 'missing'),
     (lambda d: d['items'][0].update(rest_seconds=-1), 'items[0].rest_seconds', 'outside'),
@@ -37,10 +47,10 @@ def _valid():
     (lambda d: d['patient'].update(id='Kari Nordmann 01.02.1940'), 'patient.id', 'pseudonymous'),
     (lambda d: d.update(language='sv'), 'language', "'sv' is not one of nb, en"),
     (lambda d: d.update(items=[]), 'items', 'non-empty list'),
-    (lambda d: d['items'].append({'test': 'timed_up_and_go'}), 'items[5].test', 'unknown test'),
+    (lambda d: d['items'].append({'test': 'timed_up_and_go'}), 'items[6].test', 'unknown test'),
     (lambda d: d['items'].append({'test': 'chair_stand_30s', 'exercise': 'heel_raise'}),
-     'items[5]', 'not both'),
-    (lambda d: d['items'].append('heel_raise'), 'items[5]', 'expected a mapping'),
+     'items[6]', 'not both'),
+    (lambda d: d['items'].append('heel_raise'), 'items[6]', 'expected a mapping'),
     (lambda d: d.update(patient='Kari'), 'patient', 'not a mapping'),
 ])
 def test_invalid_programme_names_file_field_and_problem(tmp_path, mutate, field, problem):
