@@ -218,6 +218,14 @@ def test_cooperative_session_counts_every_set_exactly(run_scenario):
         in run.text
 
 
+def test_seen_from_the_side_every_set_is_counted_exactly(run_scenario):
+    scenario = _scenario('side_view')
+    run = run_scenario('side_view')
+    assert run.wait(scenario.timeout + 60) == 0, run.text[-3000:]
+    _assert_every_set_counted_exactly(run, scenario)
+    assert run.rec.steps[-1][1] == 'done' and not run.rec.alerts
+
+
 def test_slow_patient_is_reprompted_and_completes(run_scenario):
     scenario = _scenario('slow_patient')
     run = run_scenario('slow_patient')
