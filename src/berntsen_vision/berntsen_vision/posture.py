@@ -132,20 +132,9 @@ def classify_posture(landmarks, aspect_ratio: float = 1.0,
     points = points3d[:, :2]
     visible = landmarks[:, VISIBILITY] >= thresholds.min_visibility
 
-    shoulders = [s for s in (LEFT_SHOULDER, RIGHT_SHOULDER) if visible[s]]
-    hips = [h for h in (LEFT_HIP, RIGHT_HIP) if visible[h]]
-    if not shoulders or not hips:
-        return UNKNOWN_ESTIMATE
-    torso = points[shoulders].mean(axis=0) - points[hips].mean(axis=0)
-    torso_length = float(np.linalg.norm(torso))
-    if torso_length == 0.0:
-        return UNKNOWN_ESTIMATE
-    used = shoulders + hips
-    if _angle_from_vertical(torso) > thresholds.lying_torso_deg:
-        lowest_row = float(landmarks[used, 1].max())
-        return PostureEstimate(Posture.LYING, float(landmarks[used, VISIBILITY].mean()),
-                               on_floor=lowest_row > thresholds.floor_line)
-
+    final, used, torso_length = _torso(points, landmarks, visible, thresholds, _angle_from_vertical)
+    if final is not None:
+        return final
     standing_votes = sitting_votes = 0
     for _, hip, knee, ankle in SIDES:
         if not (visible[hip] and visible[knee]):
@@ -157,14 +146,13 @@ def classify_posture(landmarks, aspect_ratio: float = 1.0,
             # so short in the image that it can only point at the camera, whatever z says
             sitting_votes += 1
             continue
-        thigh_angle = _angle_from_vertical_3d(points3d[knee] - points3d[hip])
-        standing_votes += thigh_angle < thresholds.standing_thigh_deg
-        sitting_votes += thigh_angle > thresholds.sitting_thigh_deg
+        knee_angle = None
         if thigh_ratio >= thresholds.standing_thigh_ratio and visible[ankle]:
             used.append(ankle)
             knee_angle = _joint_angle(points[hip], points[knee], points[ankle])
-            standing_votes += knee_angle > thresholds.standing_knee_deg
-            sitting_votes += knee_angle < thresholds.sitting_knee_deg
+        standing, sitting = _leg_votes(_angle_from_vertical_3d(points3d[knee] - points3d[hip]),
+                                       knee_angle, thresholds)
+        standing_votes, sitting_votes = standing_votes + standing, sitting_votes + sitting
     return _vote(standing_votes, sitting_votes, landmarks[used, VISIBILITY])
 
 
@@ -172,32 +160,54 @@ def _classify_3d(image: np.ndarray, world: np.ndarray, thresholds: PostureThresh
     """The 3D cues on world landmarks (metres, camera axes); the floor line on the image."""
     points = world[:, :3]
     visible = image[:, VISIBILITY] >= thresholds.min_visibility
-    shoulders = [s for s in (LEFT_SHOULDER, RIGHT_SHOULDER) if visible[s]]
-    hips = [h for h in (LEFT_HIP, RIGHT_HIP) if visible[h]]
-    if not shoulders or not hips:
-        return UNKNOWN_ESTIMATE
-    torso = points[shoulders].mean(axis=0) - points[hips].mean(axis=0)
-    if float(np.linalg.norm(torso)) == 0.0:
-        return UNKNOWN_ESTIMATE
-    used = shoulders + hips
-    if _angle_from_vertical_3d(torso) > thresholds.lying_torso_deg:
-        lowest_row = float(image[used, 1].max())
-        return PostureEstimate(Posture.LYING, float(image[used, VISIBILITY].mean()),
-                               on_floor=lowest_row > thresholds.floor_line)
+    final, used, _ = _torso(points, image, visible, thresholds, _angle_from_vertical_3d)
+    if final is not None:
+        return final
     standing_votes = sitting_votes = 0
     for _, hip, knee, ankle in SIDES:
         if not (visible[hip] and visible[knee]):
             continue
         used += [hip, knee]
-        thigh_angle = _angle_from_vertical_3d(points[knee] - points[hip])
-        standing_votes += thigh_angle < thresholds.standing_thigh_deg
-        sitting_votes += thigh_angle > thresholds.sitting_thigh_deg
+        knee_angle = None
         if visible[ankle]:
             used.append(ankle)
             knee_angle = _joint_angle(points[hip], points[knee], points[ankle])
-            standing_votes += knee_angle > thresholds.standing_knee_deg
-            sitting_votes += knee_angle < thresholds.sitting_knee_deg
+        standing, sitting = _leg_votes(_angle_from_vertical_3d(points[knee] - points[hip]),
+                                       knee_angle, thresholds)
+        standing_votes, sitting_votes = standing_votes + standing, sitting_votes + sitting
     return _vote(standing_votes, sitting_votes, image[used, VISIBILITY])
+
+
+def _leg_votes(thigh_angle: float, knee_angle: float | None,
+               thresholds: PostureThresholds) -> tuple[int, int]:
+    """(standing, sitting) votes of one leg: its thigh from vertical and its knee angle."""
+    standing = int(thigh_angle < thresholds.standing_thigh_deg)
+    sitting = int(thigh_angle > thresholds.sitting_thigh_deg)
+    if knee_angle is not None:
+        standing += knee_angle > thresholds.standing_knee_deg
+        sitting += knee_angle < thresholds.sitting_knee_deg
+    return standing, sitting
+
+
+def _torso(points: np.ndarray, image: np.ndarray, visible: np.ndarray,
+           thresholds: PostureThresholds, from_vertical) -> tuple[PostureEstimate | None, list, float]:
+    """The trunk, hips to shoulders, in `points`: (UNKNOWN or LYING when that settles the
+    posture, else None; the landmarks used; the trunk's length). On the floor or not is
+    judged in the image (`image`), where the floor lies below the bed."""
+    shoulders = [s for s in (LEFT_SHOULDER, RIGHT_SHOULDER) if visible[s]]
+    hips = [h for h in (LEFT_HIP, RIGHT_HIP) if visible[h]]
+    if not shoulders or not hips:
+        return UNKNOWN_ESTIMATE, [], 0.0
+    torso = points[shoulders].mean(axis=0) - points[hips].mean(axis=0)
+    length = float(np.linalg.norm(torso))
+    if length == 0.0:
+        return UNKNOWN_ESTIMATE, [], 0.0
+    used = shoulders + hips
+    if from_vertical(torso) > thresholds.lying_torso_deg:
+        lowest_row = float(image[used, 1].max())
+        return (PostureEstimate(Posture.LYING, float(image[used, VISIBILITY].mean()),
+                                on_floor=lowest_row > thresholds.floor_line), used, length)
+    return None, used, length
 
 
 def _vote(standing_votes: int, sitting_votes: int, visibilities: np.ndarray) -> PostureEstimate:
