@@ -11,12 +11,12 @@ raise). So one rule serves every exercise, every viewpoint and every body:
   before chair stands, lowering the arms) is never a repetition. Her rest level is the
   median of that window, then of her recent samples at rest (she may settle differently
   between repetitions); settled half a range or more beyond it, she is ready again only
-  once her new rest position is learnt. People start soon after they are told, so being still is not asked for. Someone
-  whose rest reads unlike the typical one (a 3D estimate that sees a straight knee as
-  bent) becomes ready by holding still (within `still_band` of the range) for
-  STILL_READY_S anywhere short of the counting threshold. A `relative` signal (one whose
-  level depends on where the person stands, not how) is ready only that way, after
-  `ready_duration`.
+  once her new rest position is learnt. People start soon after they are told, so being
+  still is not asked for. Someone whose rest reads unlike the typical one (a 3D estimate
+  that sees a straight knee as bent) becomes ready by holding still (within `still_band`
+  of the range) for STILL_READY_S anywhere short of the counting threshold. A `relative`
+  signal (one whose level depends on where the person stands, not how) is ready only that
+  way, after `ready_duration`.
 - **The goal** is the programme's prescribed range where a physiotherapist set one, else
   the exercise's typical goal, raised to her own range once she shows it (the median peak
   of her counted repetitions), so half repetitions of a strong person do not count either.
@@ -196,6 +196,8 @@ class RepCounter:
     def progress(self, value: float) -> float:
         """Share of the way from the person's rest (or the typical rest) to the goal."""
         rest = self.settings.rest if self.rest_value is None else self.rest_value
+        if self.goal_value == rest:
+            return 0.0
         return (value - rest) / (self.goal_value - rest)
 
     def update(self, t: float, value: float | None) -> CounterEvent | None:
@@ -214,8 +216,7 @@ class RepCounter:
             gap = Gap(self._last_time, t, self.side)
             self.gaps.append(gap)
             self._smoothed = None
-            if self.phase is not Phase.GETTING_READY:
-                self._restart_ready()
+            self._restart_ready()   # what was seen before the gap says nothing now
         previous, self._last_time = self._last_time, t
         value = self._smooth(previous, t, float(value))
         if self.phase is Phase.GETTING_READY:

@@ -277,3 +277,23 @@ def test_reset_starts_a_new_set():
     c.reset()
     assert c.count == 0 and c.phase is Phase.GETTING_READY and c.rest_value is None
     assert c.goal_value == 110.0 and not c.partials and not c.gaps
+
+
+def test_a_long_gap_before_being_ready_forgets_the_rest_seen_before_it():
+    c = counter()
+    feed(c, [(0.0, 20.0), (0.1, 20.0)])              # in the rest zone, not yet long enough
+    assert c.phase is Phase.GETTING_READY
+    events = feed(c, [(5.0, 100.0), (5.1, 20.0)])    # after 5 s unseen: no instant readiness
+    assert isinstance(events[0], Gap) and c.phase is Phase.GETTING_READY and c.count == 0
+
+
+def test_a_relative_signal_learns_a_new_rest_after_settling_far_from_it():
+    # still standing at first (learnt as rest), then sits down: chair stands count after it
+    c = RepCounter(CounterSettings(rest=1.0, goal=1.35, relative=True, ratio=True,
+                                   ready_duration=0.5))
+    standing, seated = 0.65, 0.45
+    feed(c, [(i / 15, standing) for i in range(15)])
+    assert c.rest_value == pytest.approx(standing)
+    feed(c, [(1 + i / 15, seated) for i in range(20)])
+    feed(c, motion(seated, [standing] * 2, start=3.0, lead=1.0))
+    assert c.count == 2 and c.rest_value == pytest.approx(seated)
