@@ -229,8 +229,8 @@ def side_signals(exercise: Exercise, frame: BodyFrame) -> dict[str, float | None
 
     A side is judged when its landmarks are visible on average at `min_visibility` (3D
     signals: BlazePose estimates a landmark outside the image from the rest of the body, so
-    a hip below the image edge does not stop a shoulder angle) or each of them is (image
-    heights).
+    a hip below the image edge does not stop a shoulder angle), or each of its points is
+    and one of the landmarks they are measured above (image heights).
     """
     values: dict[str, float | None] = {}
     for side in exercise.sides:
@@ -240,11 +240,14 @@ def side_signals(exercise: Exercise, frame: BodyFrame) -> dict[str, float | None
             continue
         try:
             if isinstance(side, ImageHeightSide):
-                if visibility.min() < exercise.min_visibility:
+                if frame.image[list(side.points), 3].min() < exercise.min_visibility:
                     continue
                 height = image_height([frame.image[i] for i in side.points])
-                if side.above:
-                    height -= image_height([frame.image[i] for i in side.above])
+                if side.above:   # feet: whichever are seen (from the side one hides the other)
+                    seen = [i for i in side.above if frame.image[i, 3] >= exercise.min_visibility]
+                    if not seen:
+                        continue
+                    height -= image_height([frame.image[i] for i in seen])
                 values[side.name] = height
                 continue
             if frame.world is None or visibility.mean() < exercise.min_visibility:

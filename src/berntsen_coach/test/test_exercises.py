@@ -217,6 +217,19 @@ def test_image_heights_need_every_landmark_seen():
     assert side_signals(ex, f)['right'] == pytest.approx(1 - shoulders.mean())
 
 
+def test_a_head_height_above_the_feet_needs_the_head_and_one_foot_seen():
+    ex = EXERCISES['mini_squat']
+    f = frame({})
+    nose, left, right = (LANDMARK_INDEX[n] for n in ('nose', 'left_ankle', 'right_ankle'))
+    both = side_signals(ex, f)['both']
+    assert both == pytest.approx(f.image[[left, right], 1].mean() - f.image[nose, 1])
+    # seen from the side one ankle hides the other: the one seen serves
+    one = side_signals(ex, _with_visibility(f, [right], 0.2))['both']
+    assert one == pytest.approx(f.image[left, 1] - f.image[nose, 1])
+    assert side_signals(ex, _with_visibility(f, [left, right], 0.2))['both'] is None
+    assert side_signals(ex, _with_visibility(f, [nose], 0.2))['both'] is None
+
+
 def test_without_world_landmarks_only_image_signals_are_measured():
     f = frame({'shoulder_abduction': 90})
     bare = BodyFrame(f.image, None, WIDTH, HEIGHT)
