@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .exercises import BodyFrame, Exercise, combine, side_signals
-from .rep_counter import CounterEvent, Gap, Partial, Phase, Rep, RepCounter, TooFast
+from .rep_counter import CounterEvent, Gap, Partial, Rep, RepCounter, TooFast
 
 
 class ExerciseTracker:
@@ -26,10 +26,7 @@ class ExerciseTracker:
             self.counters = {side.name: RepCounter(settings, side.name) for side in exercise.sides}
         else:
             self.counters = {'': RepCounter(settings)}
-        self.reps: list[Rep] = []
-        self.partials: list[Partial] = []
-        self.too_fast: list[TooFast] = []
-        self.gaps: list[Gap] = []
+        self.reps: list[Rep] = []   # numbered over both sides, in the order counted
         self.frames = self.frames_with_signal = 0
 
     @property
@@ -42,9 +39,21 @@ class ExerciseTracker:
         return {name: counter.count for name, counter in self.counters.items()}
 
     @property
-    def ready(self) -> bool:
-        """Every counter has seen the person hold her rest position."""
-        return all(c.phase is not Phase.GETTING_READY for c in self.counters.values())
+    def partials(self) -> list[Partial]:
+        return self._merged('partials')
+
+    @property
+    def too_fast(self) -> list[TooFast]:
+        return self._merged('too_fast')
+
+    @property
+    def gaps(self) -> list[Gap]:
+        return self._merged('gaps')
+
+    def _merged(self, kind: str) -> list:
+        """One kind of event of every side, in time order."""
+        return sorted((e for c in self.counters.values() for e in getattr(c, kind)),
+                      key=lambda e: e.end)
 
     @property
     def up_since(self) -> float | None:
@@ -67,12 +76,6 @@ class ExerciseTracker:
             if isinstance(event, Rep):
                 event = replace(event, number=self.count + 1)
                 self.reps.append(event)
-            elif isinstance(event, Partial):
-                self.partials.append(event)
-            elif isinstance(event, TooFast):
-                self.too_fast.append(event)
-            elif isinstance(event, Gap):
-                self.gaps.append(event)
             if event is not None:
                 events.append(event)
         return events

@@ -7,7 +7,7 @@ import pytest
 
 from berntsen_coach.counting import ExerciseTracker
 from berntsen_coach.exercises import load_exercises, side_signals
-from berntsen_coach.rep_counter import Gap, Partial, Rep
+from berntsen_coach.rep_counter import Gap, Partial, Phase, Rep
 from body3d import Camera, body_points, render, repetitions, view
 
 EXERCISES = load_exercises(Path(__file__).resolve().parent.parent / 'config' / 'exercises.yaml')
@@ -245,7 +245,8 @@ def test_nobody_seen_counts_nothing_and_is_not_ready():
     tracker = ExerciseTracker(ARM)
     for i in range(30):
         assert tracker.update(i / 15, None) == []
-    assert tracker.count == 0 and not tracker.ready and tracker.frames_with_signal == 0
+    assert tracker.count == 0 and tracker.frames_with_signal == 0
+    assert tracker.counters[''].phase is Phase.GETTING_READY
 
 
 HEEL = EXERCISES['heel_raise']
