@@ -2,7 +2,7 @@
 
     MUJOCO_GL=osmesa .venv/bin/python bench/counting_accuracy.py [--seed 0]
         [--sets-per-exercise 30] [--exercises a,b] [--workers 2] [--fps 15]
-        [--json out.json] [--verbose]
+        [--json out.json] [--verbose] [--landmarks DIR]
 
 Every set is drawn by berntsen_sim.patient.person_set, seeded by (seed, exercise, set):
 the motion variant (elbow curl with the upper arm hanging, forward or out to the side; a
@@ -24,7 +24,9 @@ partial repetitions the counter noticed / partial ones in the truth, repetitions
 counted repetition's end lies from the true end (median, p95; the counter's Rep.end, not
 its report latency). --seed 0 is the tuning seed; run other
 seeds for held-out figures (the header says which kind a run is). --json writes one record
-per set: truth, viewpoint, counts and the per-frame signal trace.
+per set: truth, viewpoint, counts and the per-frame signal trace. --landmarks DIR keeps
+each set's BlazePose landmarks there (one .npz per set) and reuses them on the next run, so
+a change to the counter or the exercise file is re-measured in seconds, not an hour.
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ import os
 import random
 import statistics
 import time
+from pathlib import Path
 
 from benchenv import ROOT, percentile  # sets up sources and headless MuJoCo
 
@@ -84,16 +87,74 @@ def _signal_trace(exercise, frames):
     return trace
 
 
-def run_set(job: tuple[str, int, int, float, bool]) -> dict:
+def _store_path(store: str, name: str, seed: int, index: int, fps: float) -> Path:
+    return Path(store) / f'{name}-seed{seed}-set{index}-{fps:g}fps.npz'
+
+
+def _save_landmarks(path: Path, frames, viewpoint: dict, hidden) -> None:
+    import numpy as np
+    missing = np.full((33, 4), np.nan)
+    np.savez_compressed(
+        path, t=np.array([t for t, _ in frames]),
+        image=np.array([missing if lm is None else lm.image for _, lm in frames]),
+        world=np.array([missing if lm is None else lm.world for _, lm in frames]),
+        meta=np.array(json.dumps({'viewpoint': viewpoint, 'hidden': hidden})))
+
+
+def _load_landmarks(path: Path):
+    """(frames, viewpoint dict, hidden) from a stored set."""
+    import numpy as np
+
+    from berntsen_vision.pose_estimator import PoseLandmarks
+    data = np.load(path)
+    frames = [(float(t), None if np.isnan(image).all() else PoseLandmarks(image, world))
+              for t, image, world in zip(data['t'], data['image'], data['world'])]
+    meta = json.loads(str(data['meta']))
+    return frames, meta['viewpoint'], meta['hidden']
+
+
+def run_set(job: tuple[str, int, int, float, bool, str]) -> dict:
     """Render, estimate and count one set; returns truth, viewpoint, counts and timings."""
+    from berntsen_coach.offline import count_repetitions
+
+    name, seed, index, fps, want_trace, store = job
+    person, (view, framing), rng = set_for(name, seed, index)
+    stored = _store_path(store, name, seed, index, fps) if store else None
+    if stored is not None and stored.exists():
+        frames, viewpoint, hidden = _load_landmarks(stored)
+        render_s = pose_s = 0.0
+    else:
+        frames, viewpoint, hidden, render_s, pose_s = _render_and_estimate(person, view, framing,
+                                                                           rng, fps)
+        if stored is not None:
+            _save_landmarks(stored, frames, viewpoint, hidden)
+    exercise = _worker['exercises'][name]
+    t0 = time.perf_counter()
+    result = count_repetitions(exercise, frames, WIDTH, HEIGHT)
+    count_s = time.perf_counter() - t0
+    truth = person.truth()
+    return {
+        'exercise': name, 'index': index, 'seed': seed, 'fps': fps, 'frames': len(frames),
+        'view': view, 'framing': framing, 'viewpoint': viewpoint, 'hidden': hidden,
+        'truth': truth, 'truth_ends': person.plan.counted_ends(),
+        'partial_ends': person.plan.partial_ends(),
+        'counts': [{'end': round(r.end, 3), 'side': r.side, 'peak': round(float(r.peak), 2)}
+                   for r in result.repetitions],
+        'partials_noticed': len(result.partial),
+        'frames_with_signal': result.frames_with_signal,
+        'no_person': sum(1 for _, lm in frames if lm is None),
+        'render_s': render_s, 'pose_s': pose_s, 'count_s': count_s,
+        'trace': _signal_trace(exercise, frames) if want_trace else None,
+    }
+
+
+def _render_and_estimate(person, view: str, framing: str, rng, fps: float):
+    """The set seen by a free camera of the class and read by BlazePose."""
     import mujoco
 
-    from berntsen_coach.offline import count_repetitions
     from berntsen_sim.world import BedroomWorld, FreeCameraRenderer, patient_keypoints
     from berntsen_vision.pose_estimator import PoseEstimator
 
-    name, seed, index, fps, want_trace = job
-    person, (view, framing), rng = set_for(name, seed, index)
     body = person.body
     world = BedroomWorld(body=body)
     world.set_patient_joints(person.joints(0.0))
@@ -119,24 +180,7 @@ def run_set(job: tuple[str, int, int, float, bool]) -> dict:
                 render_s += t1 - t0
     finally:
         renderer.close()
-    exercise = _worker['exercises'][name]
-    t0 = time.perf_counter()
-    result = count_repetitions(exercise, frames, WIDTH, HEIGHT)
-    count_s = time.perf_counter() - t0
-    truth = person.truth()
-    return {
-        'exercise': name, 'index': index, 'seed': seed, 'fps': fps, 'frames': n,
-        'view': view, 'framing': framing, 'viewpoint': viewpoint.as_dict(), 'hidden': hidden,
-        'truth': truth, 'truth_ends': person.plan.counted_ends(),
-        'partial_ends': person.plan.partial_ends(),
-        'counts': [{'end': round(r.end, 3), 'side': r.side, 'peak': round(float(r.peak), 2)}
-                   for r in result.repetitions],
-        'partials_noticed': len(result.partial),
-        'frames_with_signal': result.frames_with_signal,
-        'no_person': sum(1 for _, lm in frames if lm is None),
-        'render_s': render_s, 'pose_s': pose_s, 'count_s': count_s,
-        'trace': _signal_trace(exercise, frames) if want_trace else None,
-    }
+    return frames, viewpoint.as_dict(), hidden, render_s, pose_s
 
 
 def match(truth_ends: list[float], count_ends: list[float]):
@@ -193,6 +237,8 @@ def main():
     parser.add_argument('--exercises-file', default=str(EXERCISES_FILE))
     parser.add_argument('--json', default='', help='write per-set records (with signal traces)')
     parser.add_argument('--verbose', action='store_true', help='print every set')
+    parser.add_argument('--landmarks', default='',
+                        help='folder keeping each set\'s landmarks, reused when present')
     args = parser.parse_args()
     if args.sets_per_exercise < 1 or args.fps <= 0 or args.workers < 1:
         parser.error('--sets-per-exercise and --workers must be >= 1 and --fps > 0')
@@ -216,7 +262,9 @@ def main():
     no_motion = sorted(set(coach) - set(known))
     if no_motion:
         print(f'in the coach file but the virtual patient cannot do: {", ".join(no_motion)}')
-    jobs = [(name, args.seed, i, args.fps, bool(args.json))
+    if args.landmarks:
+        Path(args.landmarks).mkdir(parents=True, exist_ok=True)
+    jobs = [(name, args.seed, i, args.fps, bool(args.json), args.landmarks)
             for i in range(args.sets_per_exercise) for name in names]
     print(f'{len(jobs)} sets ({args.sets_per_exercise} per exercise) at {args.fps:g} fps, '
           f'{WIDTH}x{HEIGHT}, {args.workers} workers, MUJOCO_GL={os.environ["MUJOCO_GL"]}, '
@@ -245,7 +293,8 @@ def main():
           f'frame: render {1000 * sum(r["render_s"] for r in results) / frames:.0f} ms, pose '
           f'{1000 * sum(r["pose_s"] for r in results) / frames:.0f} ms, count '
           f'{1000 * sum(r["count_s"] for r in results) / frames:.2f} ms; frames without a '
-          f'person: {sum(r["no_person"] for r in results)}')
+          f'person: {sum(r["no_person"] for r in results)}; landmarks reused for '
+          f'{sum(1 for r in results if r["pose_s"] == 0)} of {len(results)} sets')
     print('\nerror = counted - truth (full reps); near: truth reps within +-0.05 of the '
           'threshold; end: counted rep end - true rep end (Rep.end, not the report latency)')
     print(HEADER)
