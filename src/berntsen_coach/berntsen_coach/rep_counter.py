@@ -17,9 +17,15 @@ raise). So one rule serves every exercise, every viewpoint and every body:
   of the range) for STILL_READY_S anywhere short of the counting threshold. A `relative`
   signal (one whose level depends on where the person stands, not how) is ready only that
   way, after `ready_duration`.
-- **The goal** is the programme's prescribed range where a physiotherapist set one, else
-  the exercise's typical goal, raised to her own range once she shows it (the median peak
-  of her counted repetitions), so half repetitions of a strong person do not count either.
+- **The goal** is the programme's prescribed range where a physiotherapist set one (kept
+  as it is: reaching it is the point). Else it is the exercise's typical goal until she
+  shows her own range: the median reach of her last LEARN_ATTEMPTS attempts (excursions
+  past `partial_at` lasting `min_rep_duration`, counted or not). One counted repetition beyond the typical goal
+  raises it (half repetitions of a strong person do not count either); two attempts are
+  needed to lower it, never below MIN_LEARNT_SHARE of the typical range. When it is
+  lowered, her earlier attempts that reach the new threshold count after all (a stiff
+  shoulder's raises were her repetitions, not failures; a camera that sees a movement
+  foreshortened does too).
 - A repetition counts when progress reaches `count_at` and comes back to `return_at`;
   between the two nothing changes (hysteresis), so jitter cannot count twice. An
   excursion that passes `partial_at` but not `count_at` is a `Partial` (not counted,
@@ -34,7 +40,7 @@ from __future__ import annotations
 import enum
 import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,17 @@ REST_SAMPLE_PROGRESS = 0.15
 REST_LOST_PROGRESS = 0.5
 # Held this still for this long (s) short of the counting threshold, a person is ready.
 STILL_READY_S = 1.0
+# Her own range: the median reach (share of the typical range) of this many recent
+# attempts; it is never taken below this share of the typical range (counting at 0.7 of
+# it is just over half the typical range: half a movement never counts).
+LEARN_ATTEMPTS = 5
+MIN_LEARNT_SHARE = 0.75
+
+
+def overlapping(a: tuple[float, float], b: tuple[float, float], share: float = 0.5) -> bool:
+    """Whether two time spans share at least `share` of the shorter one."""
+    common = min(a[1], b[1]) - max(a[0], b[0])
+    return common > 0 and common >= share * min(a[1] - a[0], b[1] - b[0])
 
 
 class Phase(enum.Enum):
@@ -171,6 +188,8 @@ class RepCounter:
         self.gaps: list[Gap] = []
         self.rest_value: float | None = None   # the person's rest level, once learnt
         self.goal_value = self.settings.goal
+        self._reaches: list[tuple[float, float, float]] = []   # (start, end, reach) of attempts
+        self._share = 1.0                      # her own range, as a share of the typical one
         self._last_time: float | None = None   # last sample with a value
         self._smoothed: float | None = None
         self._restart_ready()
@@ -189,6 +208,21 @@ class RepCounter:
         return len(self.reps)
 
     @property
+    def moving(self) -> bool:
+        """Out of the rest position, in a repetition or an attempt at one."""
+        return self._peak is not None
+
+    def discard(self, rep: Rep) -> None:
+        """Take back a counted repetition: another side made it."""
+        self.reps = [replace(r, number=i + 1)
+                     for i, r in enumerate(r for r in self.reps if r != rep)]
+        self.forget_attempts(rep.start, rep.end)
+
+    def forget_attempts(self, start: float, end: float) -> None:
+        """Attempts between these times were another side's: they say nothing of her range."""
+        self._reaches = [a for a in self._reaches if not overlapping((a[0], a[1]), (start, end))]
+
+    @property
     def up_since(self) -> float | None:
         """While out at the far end of a repetition: when it got there; else None."""
         return self._up_at if self.phase is Phase.OUT else None
@@ -200,30 +234,37 @@ class RepCounter:
             return 0.0
         return (value - rest) / (self.goal_value - rest)
 
-    def update(self, t: float, value: float | None) -> CounterEvent | None:
-        """Feed one sample (None or NaN: no signal in this frame); returns the event it ended.
+    def update(self, t: float, value: float | None) -> list[CounterEvent]:
+        """Feed one sample (None or NaN: no signal in this frame); returns the events it ended.
 
-        Samples older than the last one are ignored (out-of-order delivery).
+        Usually none or one; when her own range turns out lower than the goal, the earlier
+        attempts that count after all come too, as Reps in time order. Samples older than
+        the last one are ignored (out-of-order delivery).
         """
         if not math.isfinite(t):
             raise ValueError(f'sample time must be finite, got {t}')
         if self._last_time is not None and t < self._last_time:
-            return None
+            return []
         if value is None or not math.isfinite(value):
-            return None
-        gap = None
+            return []
+        events: list[CounterEvent] = []
         if self._last_time is not None and t - self._last_time > self.settings.max_gap:
             gap = Gap(self._last_time, t, self.side)
             self.gaps.append(gap)
+            events.append(gap)
             self._smoothed = None
             self._restart_ready()   # what was seen before the gap says nothing now
         previous, self._last_time = self._last_time, t
         value = self._smooth(previous, t, float(value))
         if self.phase is Phase.GETTING_READY:
             self._getting_ready(t, value)
-            return gap
+            return events
         event = self._judge(t, value)
-        return gap or event
+        if isinstance(event, (Rep, Partial)):
+            events += self._learn_goal(event)
+        elif event is not None:
+            events.append(event)
+        return events
 
     # ---- helpers ------------------------------------------------------------------------
 
@@ -273,8 +314,8 @@ class RepCounter:
 
     def _become_ready(self, t: float, values: list[float]) -> None:
         self.rest_value = statistics.median(values)
-        if self.settings.relative:   # the person's own place: what was learnt may not hold
-            self.goal_value = self._base_goal()
+        if self.settings.relative:   # her own place: the level is new, her range is not
+            self.goal_value = self._own_goal()
         self.phase = Phase.REST
         self._last_rest_time = t
 
@@ -285,7 +326,8 @@ class RepCounter:
             if p <= s.return_at:
                 if self._peak is not None:
                     return self._end_excursion(t)
-                self._last_rest_time = t
+                if p <= REST_SAMPLE_PROGRESS:   # a repetition lasts from leaving rest, not
+                    self._last_rest_time = t    # from passing return_at on the way out
                 if p < -REST_LOST_PROGRESS:
                     self._restart_ready()   # settled far from the goal: a new rest position
                 elif not s.relative and p <= REST_SAMPLE_PROGRESS:
@@ -310,7 +352,6 @@ class RepCounter:
             return event
         rep = Rep(self.count + 1, start, t, peak, up_at, self.side, self.progress(peak))
         self.reps.append(rep)
-        self._learn_goal()
         return rep
 
     def _further(self, a: float, b: float) -> float:
@@ -337,7 +378,49 @@ class RepCounter:
             return self.rest_value + (s.goal - s.rest)
         return s.goal
 
-    def _learn_goal(self) -> None:
-        if self.settings.learn_goal:
-            own = statistics.median(rep.peak for rep in self.reps)
-            self.goal_value = self._further(self._base_goal(), own)
+    def reach(self, value: float) -> float:
+        """How far `value` lies from her rest, as a share of the typical (or prescribed) range."""
+        rest = self.settings.rest if self.rest_value is None else self.rest_value
+        return (value - rest) / (self._base_goal() - rest)
+
+    def _learn_goal(self, event: Rep | Partial) -> list[CounterEvent]:
+        """Her own range from her attempts (see the module docstring); the events to report:
+        `event`, and the earlier attempts that count under a lowered goal, in time order."""
+        if not self.settings.learn_goal or event.end - event.start < self.settings.min_rep_duration:
+            return [event]    # a glitch says nothing about her range
+        self._reaches.append((event.start, event.end, self.reach(event.peak)))
+        recent = [share for *_, share in self._reaches[-LEARN_ATTEMPTS:]]
+        own = statistics.median(recent)
+        if own > 1.0 and self.reps:
+            self._share = own
+        elif len(recent) >= 2:
+            self._share = max(own, MIN_LEARNT_SHARE)
+        else:
+            return [event]
+        before = self.goal_value
+        self.goal_value = self._own_goal()
+        if self.progress(before) <= 1.0:
+            return [event]
+        recounted = self._recount()
+        kept = [event] if isinstance(event, Rep) or event in self.partials else []
+        return sorted(recounted + kept, key=lambda e: e.end)
+
+    def _own_goal(self) -> float:
+        """The goal at her learnt share of the typical range, from her rest."""
+        rest = self.settings.rest if self.rest_value is None else self.rest_value
+        return rest + self._share * (self._base_goal() - rest)
+
+    def _recount(self) -> list[Rep]:
+        """Partial attempts that reach the lowered goal's threshold become repetitions."""
+        s = self.settings
+        counted = [p for p in self.partials if self.progress(p.peak) >= s.count_at
+                   and p.end - p.start >= s.min_rep_duration]
+        if not counted:
+            return []
+        self.partials = [p for p in self.partials if p not in counted]
+        new = {(p.start, p.end) for p in counted}
+        ordered = sorted(self.reps + [Rep(0, p.start, p.end, p.peak, None, self.side,
+                                          self.progress(p.peak)) for p in counted],
+                         key=lambda r: r.end)
+        self.reps = [replace(r, number=i + 1) for i, r in enumerate(ordered)]
+        return [r for r in self.reps if (r.start, r.end) in new]
