@@ -224,32 +224,54 @@ class Exercise:
         return next((cue for cue in self.cues if cue.applies_to(event)), None)
 
 
-def side_signals(exercise: Exercise, frame: BodyFrame) -> dict[str, float | None]:
+HIDDEN_FOOT_VISIBILITY = 0.1
+
+
+def feet_height(exercise: Exercise, side: ImageHeightSide, frame: BodyFrame) -> float | None:
+    """Image height of the landmarks `side` is measured above (the feet): the mean of those
+    seen at `min_visibility`, else the likeliest one at HIDDEN_FOOT_VISIBILITY (seen from
+    the side, BlazePose gives the ankles visibility 0.1-0.7 where it places them within a
+    few pixels); None when none is."""
+    seen = [i for i in side.above if frame.image[i, 3] >= exercise.min_visibility]
+    if not seen:
+        best = max(side.above, key=lambda i: frame.image[i, 3])
+        if not frame.image[best, 3] >= HIDDEN_FOOT_VISIBILITY:
+            return None
+        seen = [best]
+    return image_height([frame.image[i] for i in seen])
+
+
+def side_signals(exercise: Exercise, frame: BodyFrame,
+                 feet: dict[str, float] | None = None) -> dict[str, float | None]:
     """The exercise's signal on each side in one frame (None where it cannot be judged).
 
     A side is judged when its landmarks are visible on average at `min_visibility` (3D
     signals: BlazePose estimates a landmark outside the image from the rest of the body, so
     a hip below the image edge does not stop a shoulder angle), or each of its points is
-    and one of the landmarks they are measured above (image heights).
+    and the landmarks they are measured above (image heights; see `feet_height`). `feet`:
+    where a side's feet have been lately (ExerciseTracker), used instead of this frame's.
     """
     values: dict[str, float | None] = {}
     for side in exercise.sides:
         values[side.name] = None
+        if isinstance(side, ImageHeightSide):
+            points = frame.image[list(side.points), 3]
+            if not points.min() >= exercise.min_visibility:   # NaN: not seen either
+                continue
+            height = image_height([frame.image[i] for i in side.points])
+            if side.above:
+                below = (feet or {}).get(side.name)
+                if below is None:
+                    below = feet_height(exercise, side, frame)
+                if below is None:
+                    continue
+                height -= below
+            values[side.name] = height
+            continue
         visibility = frame.image[list(side.landmarks), 3]
         if not np.isfinite(visibility).all():
             continue
         try:
-            if isinstance(side, ImageHeightSide):
-                if frame.image[list(side.points), 3].min() < exercise.min_visibility:
-                    continue
-                height = image_height([frame.image[i] for i in side.points])
-                if side.above:   # feet: whichever are seen (from the side one hides the other)
-                    seen = [i for i in side.above if frame.image[i, 3] >= exercise.min_visibility]
-                    if not seen:
-                        continue
-                    height -= image_height([frame.image[i] for i in seen])
-                values[side.name] = height
-                continue
             if frame.world is None or visibility.mean() < exercise.min_visibility:
                 continue
             world = frame.world[:, :3]

@@ -248,10 +248,11 @@ def test_one_corrective_cue_per_repetition_and_partials_reported():
     s = Session(items=[{'exercise': 'seated_arm_raise', 'sets': 1, 'repetitions': 8}])
     get_up(s)
     s.hold(Posture.SITTING, 4.0)
-    # Three partial raises (peak 65: half the way to the 110-degree goal) in a row, then
-    # low reps (peak 95: counted, but short of 90 % of the goal).
+    # Three partial raises (peak 65: half the way to the 110-degree goal) in a row: her own
+    # range is taken as low as it may be (MIN_LEARNT_SHARE), where they still do not count;
+    # then low reps (peak 80: counted, but short of 90 % of that goal).
     s.signal(rep_signal(3, high=65.0))
-    s.signal(rep_signal(2, high=95.0))
+    s.signal(rep_signal(2, high=80.0))
     events = [e for e in s.events if e.kind in ('partial_repetition', 'repetition', 'cue')]
     assert [e.kind for e in events] == ['partial_repetition', 'cue', 'partial_repetition',
                                         'partial_repetition', 'repetition', 'cue',
@@ -405,18 +406,20 @@ def test_in_bed_exercises_come_before_getting_up():
 
 
 def test_a_person_who_cannot_get_up_is_never_asked_to():
-    items = [{'exercise': 'heel_slide', 'sets': 1, 'repetitions': 2}]
+    items = [{'exercise': 'heel_slide', 'sets': 1, 'repetitions': 1}]
     s = Session(items=items)
     s.routine = CoachRoutine(parse_programme(
         {'patient': {'name': 'Kari', 'id': 'p-1'}, 'language': 'nb', 'gets_up': False,
          'items': items}, EXERCISES), EXERCISES, RoutineSettings(approach=False))
     s.take(s.routine.start(s.t))
     s.hold(Posture.LYING, 13.0)
-    s.signal(rep_signal(1, low=175.0, high=95.0), posture=Posture.LYING)   # both heels at once
+    # both heels at once: one side moves at a time (the counter takes the other for an
+    # echo of it), so this is one heel slide
+    s.signal(rep_signal(1, low=175.0, high=95.0), posture=Posture.LYING)
     s.hold(Posture.LYING, 20.0)
     assert s.steps[-1] == 'done'
     assert not {'sit_up', 'stand_up', 'lay_down_again'} & set(s.kinds())
-    assert [e.detail['side'] for e in s.events if e.kind == 'repetition'] == ['left', 'right']
+    assert len([e for e in s.events if e.kind == 'repetition']) == 1
 
 
 def test_a_person_already_up_is_not_sent_back_to_bed():
@@ -428,17 +431,17 @@ def test_a_person_already_up_is_not_sent_back_to_bed():
     assert s.routine.current_exercise.name == 'seated_arm_raise'
 
 
-def test_a_prescribed_goal_counts_a_stiff_shoulder():
+@pytest.mark.parametrize('goal,counted', [(None, 3), (70, 3), (110, 0)])
+def test_a_stiff_shoulder_counts_at_her_own_or_the_prescribed_range(goal, counted):
+    # Her best: 75 degrees. Unprescribed, her own range is learnt from her attempts (the
+    # first counts once the second shows it was her range); prescribed, the goal holds.
     items = [{'exercise': 'seated_arm_raise', 'sets': 1, 'repetitions': 3}]
-    stiff = rep_signal(3, high=75.0)          # her best: 75 degrees
+    if goal is not None:
+        items[0]['goal'] = goal
     s = Session(items=items)
     get_up(s)
     s.hold(Posture.SITTING, 4.0)
-    s.signal(stiff)
-    assert [e.kind for e in s.events].count('repetition') == 0
-    assert [e.kind for e in s.events].count('partial_repetition') == 3   # coached, not ignored
-    s = Session(items=[{**items[0], 'goal': 70}])
-    get_up(s)
-    s.hold(Posture.SITTING, 4.0)
-    s.signal(stiff)
-    assert [e.kind for e in s.events].count('repetition') == 3
+    s.signal(rep_signal(3, high=75.0))
+    kinds = [e.kind for e in s.events]
+    assert kinds.count('repetition') == counted
+    assert kinds.count('partial_repetition') == 3 - counted + (1 if goal is None else 0)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from berntsen_coach.counting import ExerciseTracker
-from berntsen_coach.exercises import load_exercises, side_signals
+from berntsen_coach.exercises import LANDMARK_INDEX, load_exercises, side_signals
 from berntsen_coach.rep_counter import Gap, Partial, Phase, Rep
 from body3d import Camera, body_points, render, repetitions, view
 
@@ -213,10 +213,10 @@ def test_a_stiff_person_counts_with_and_without_a_prescription(goal):
 
 
 def test_the_goal_rises_to_the_persons_own_range():
-    # After raises to ~150 the goal is her median counted peak: 100-degree raises are partial.
-    tracker, events = track(ARM, arm_frames([STRONG] * 3 + [STIFF] * 3))
-    assert tracker.count == 3 and len(tracker.partials) == 3
-    assert [type(e).__name__ for e in events] == ['Rep'] * 3 + ['Partial'] * 3
+    # After raises to ~150 the goal is her median reach: 100-degree raises are partial.
+    tracker, events = track(ARM, arm_frames([STRONG] * 4 + [STIFF] * 2))
+    assert tracker.count == 4 and len(tracker.partials) == 2
+    assert [type(e).__name__ for e in events] == ['Rep'] * 4 + ['Partial'] * 2
     assert tracker.counters[''].goal_value == pytest.approx(150, abs=5)
     assert all(0.4 <= p.progress < 0.7 for p in tracker.partials)
 
@@ -275,3 +275,39 @@ def test_heel_raises_count_wherever_the_person_stands():
     samples = repetitions({'rise': -0.2}, {'rise': -0.15}, [1.0] * 3)
     tracker, _ = track(HEEL, render(samples, Camera(0, 0, 2.0), seed=5))
     assert tracker.count == 3
+
+
+def test_of_two_sides_moving_together_only_the_further_one_counts():
+    # Seen from the side BlazePose mixes the legs up: the resting knee seems to straighten
+    # too, less far. Knee extensions, left and right in turn, each echoed on the other knee.
+    echo = 0.6
+    peaks = [{'left_knee_flexion': 20, 'right_knee_flexion': 90 - echo * 70},
+             {'right_knee_flexion': 20, 'left_knee_flexion': 90 - echo * 70}]
+    frames = render(repetitions(both({'knee_flexion': 90}), peaks, [1.0] * 6), Camera(0, 10, 2.5),
+                    'sitting')
+    tracker, events = track(EXERCISES['seated_knee_extension'], frames)
+    assert tracker.count == 6 and tracker.count_by_side == {'left': 3, 'right': 3}
+    assert [r.side for r in tracker.reps] == ['left', 'right'] * 3
+    assert [e.number for e in events if isinstance(e, Rep)] == list(range(1, 7))
+
+
+@pytest.mark.parametrize('azimuth', [0, 60, 90])
+def test_chair_stands_count_through_ankles_that_jump_where_the_legs_hide_them(azimuth):
+    # Seen from the side BlazePose doubts a hidden ankle (visibility 0.1-0.5) and now and
+    # then, for half a second, places it lower: a fifth of her seated height, which must
+    # not count as standing up.
+    import numpy as np
+    name, posture, rest, peak = MOTIONS['sit_to_stand']
+    frames = render(repetitions(rest, peak, [1.0] * 5), Camera(azimuth, 10, 3.0), posture)
+    rng = np.random.default_rng(azimuth)
+    ankles = [LANDMARK_INDEX[n] for n in ('left_ankle', 'right_ankle')]
+    jump, frames_left = 0.1, 0   # the first frames are right
+    for _, frame in frames:
+        if frames_left == 0:
+            jump = 0.0 if jump else 0.1
+            frames_left = int(rng.integers(6, 13) if jump else rng.integers(15, 30))
+        frames_left -= 1
+        frame.image[ankles, 1] += jump
+        frame.image[ankles, 3] = rng.uniform(0.1, 0.5, 2)
+    tracker, _ = track(EXERCISES['sit_to_stand'], frames)
+    assert tracker.count == 5
