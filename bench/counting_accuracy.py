@@ -49,6 +49,7 @@ TUNING_SEED = 0
 WIDTH, HEIGHT = 640, 480
 TAIL = 1.5          # s after the last repetition
 MATCH_WINDOW = 2.0  # s: a count further than this from any truth end is an extra count
+ESTIMATOR = 'blazepose-full upright'   # stored landmarks read otherwise are read again
 
 _worker = {}
 
@@ -98,7 +99,8 @@ def _save_landmarks(path: Path, frames, viewpoint: dict, hidden) -> None:
         path, t=np.array([t for t, _ in frames]),
         image=np.array([missing if lm is None else lm.image for _, lm in frames]),
         world=np.array([missing if lm is None else lm.world for _, lm in frames]),
-        meta=np.array(json.dumps({'viewpoint': viewpoint, 'hidden': hidden})))
+        meta=np.array(json.dumps({'viewpoint': viewpoint, 'hidden': hidden,
+                                  'estimator': ESTIMATOR})))
 
 
 def _load_landmarks(path: Path):
@@ -110,6 +112,8 @@ def _load_landmarks(path: Path):
     frames = [(float(t), None if np.isnan(image).all() else PoseLandmarks(image, world))
               for t, image, world in zip(data['t'], data['image'], data['world'])]
     meta = json.loads(str(data['meta']))
+    if meta.get('estimator') != ESTIMATOR:
+        return None, None, None      # read by another estimator setting: read again
     return frames, meta['viewpoint'], meta['hidden']
 
 
@@ -119,15 +123,18 @@ def run_set(job: tuple[str, int, int, float, bool, str]) -> dict:
 
     name, seed, index, fps, want_trace, store = job
     person, (view, framing), rng = set_for(name, seed, index)
+    world, viewpoint = _scene(person, view, framing, rng)
     stored = _store_path(store, name, seed, index, fps) if store else None
+    frames = None
     if stored is not None and stored.exists():
-        frames, viewpoint, hidden = _load_landmarks(stored)
+        frames, seen_from, hidden = _load_landmarks(stored)
         render_s = pose_s = 0.0
-    else:
-        frames, viewpoint, hidden, render_s, pose_s = _render_and_estimate(person, view, framing,
-                                                                           rng, fps)
+        if frames and seen_from != json.loads(json.dumps(viewpoint.as_dict())):   # older view
+            frames = None
+    if frames is None:
+        frames, hidden, render_s, pose_s = _render_and_estimate(person, world, viewpoint, fps)
         if stored is not None:
-            _save_landmarks(stored, frames, viewpoint, hidden)
+            _save_landmarks(stored, frames, viewpoint.as_dict(), hidden)
     exercise = _worker['exercises'][name]
     t0 = time.perf_counter()
     result = count_repetitions(exercise, frames, WIDTH, HEIGHT)
@@ -135,7 +142,7 @@ def run_set(job: tuple[str, int, int, float, bool, str]) -> dict:
     truth = person.truth()
     return {
         'exercise': name, 'index': index, 'seed': seed, 'fps': fps, 'frames': len(frames),
-        'view': view, 'framing': framing, 'viewpoint': viewpoint, 'hidden': hidden,
+        'view': view, 'framing': framing, 'viewpoint': viewpoint.as_dict(), 'hidden': hidden,
         'truth': truth, 'truth_ends': person.plan.counted_ends(),
         'partial_ends': person.plan.partial_ends(),
         'counts': [{'end': round(r.end, 3), 'side': r.side, 'peak': round(float(r.peak), 2)}
@@ -148,27 +155,40 @@ def run_set(job: tuple[str, int, int, float, bool, str]) -> dict:
     }
 
 
-def _render_and_estimate(person, view: str, framing: str, rng, fps: float):
-    """The set seen by a free camera of the class and read by BlazePose."""
+def _scene(person, view: str, framing: str, rng):
+    """The bedroom with this person, and a free camera of the class that sees her at rest
+    and at the far end of her largest repetition."""
     import mujoco
 
-    from berntsen_sim.world import BedroomWorld, FreeCameraRenderer, patient_keypoints
-    from berntsen_vision.pose_estimator import PoseEstimator
+    from berntsen_sim.world import BedroomWorld, patient_keypoints
 
     body = person.body
     world = BedroomWorld(body=body)
-    world.set_patient_joints(person.joints(0.0))
-    mujoco.mj_forward(world.model, world.data)
-    keypoints = patient_keypoints(world.model, world.data, body.scale)
-    viewpoint = V.sample_viewpoint(rng, keypoints, person.motion.posture == P.LYING, view,
-                                   framing, WIDTH, HEIGHT)
+
+    def keypoints(t):
+        world.set_patient_joints(person.joints(t))
+        mujoco.mj_forward(world.model, world.data)
+        return patient_keypoints(world.model, world.data, body.scale)
+
+    steps = [k * 0.1 for k in range(int(person.end / 0.1) + 1)]
+    far_end = keypoints(max(steps, key=lambda t: person.plan.progress(t)[1]))
+    viewpoint = V.sample_viewpoint(rng, keypoints(0.0), person.motion.posture == P.LYING, view,
+                                   framing, WIDTH, HEIGHT, far_end=far_end)
+    return world, viewpoint
+
+
+def _render_and_estimate(person, world, viewpoint, fps: float):
+    """The set seen from `viewpoint` and read by BlazePose."""
+    from berntsen_sim.world import FreeCameraRenderer
+    from berntsen_vision.pose_estimator import PoseEstimator
+
     renderer = FreeCameraRenderer(world.model, WIDTH, HEIGHT)
     hidden = renderer.set_viewpoint(viewpoint, world.snapshot())
     frames = []
     render_s = pose_s = 0.0
     n = int((person.end + TAIL) * fps) + 1
     try:
-        with PoseEstimator() as estimator:
+        with PoseEstimator(upright=True) as estimator:   # as the pose node does
             for k in range(n):
                 t = k / fps
                 t0 = time.perf_counter()
@@ -180,7 +200,7 @@ def _render_and_estimate(person, view: str, framing: str, rng, fps: float):
                 render_s += t1 - t0
     finally:
         renderer.close()
-    return frames, viewpoint.as_dict(), hidden, render_s, pose_s
+    return frames, hidden, render_s, pose_s
 
 
 def match(truth_ends: list[float], count_ends: list[float]):

@@ -105,7 +105,7 @@ def analyze(video: str | Path, thresholds: PostureThresholds = PostureThresholds
     tracker = BodyTracker(grace_s, new_id=lambda: 'body')
     draw = progress is not None and progress.isatty()
     result: Analysis | None = None
-    with source, PoseEstimator() as estimator:
+    with source, PoseEstimator(upright=True) as estimator:   # people lying down too
         index = 0
         while (rgb := source.read()) is not None:
             if result is None:

@@ -56,6 +56,9 @@ class PoseNode(Node):
         min_tracking = declare(self, 'min_tracking_confidence', 0.5,
                                'BlazePose minimum landmark-tracking confidence before re-detecting', (0.0, 1.0))
         smooth = declare(self, 'smooth_landmarks', True, 'Filter landmarks across frames to reduce jitter')
+        upright = declare(self, 'upright', True,
+                          'Turn frames a quarter at a time so that a person lying across the '
+                          'image (in bed, on the floor) stands upright for BlazePose')
         grace_s = declare(self, 'grace_period_s', 0.5,
                           'Keep a body id through misses up to this long; after, the next person gets a new id',
                           (0.0, 60.0))
@@ -90,7 +93,7 @@ class PoseNode(Node):
         depth = declare(self, 'qos_depth', 1, 'Image subscription keep-last queue depth', int_range=(1, 100))
         qos = image_qos(reliability, depth)
 
-        self.estimator = PoseEstimator(min_detection, min_tracking, smooth)
+        self.estimator = PoseEstimator(min_detection, min_tracking, smooth, upright)
         self.thresholds = PostureThresholds(min_visibility=min_visibility, floor_line=floor_line)
         self.smoother = LandmarkSmoother(min_cutoff, beta, derivative_cutoff, min_visibility)
         # BlazePose estimates every world landmark, seen or not; all are filtered

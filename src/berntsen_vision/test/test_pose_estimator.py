@@ -59,3 +59,28 @@ def test_rejects_non_rgb_input(estimator):
         estimator.process([[0]], 4.2)
     with pytest.raises(ValueError):
         PoseEstimator(min_detection_confidence=2.0)
+
+
+@pytest.mark.parametrize('quarter_turns', [1, 2, 3])
+def test_upright_finds_a_person_lying_across_the_image(grace_hopper, quarter_turns):
+    # Her portrait turned on its side (as someone lying in bed is seen from beside it):
+    # `upright` turns the frames back within a few, and the landmarks are in the frame as
+    # given: where her nose and shoulders are in the turned picture.
+    with PoseEstimator() as plain:
+        upright_lm = plain.process(grace_hopper, 0.0).image
+    turned = np.ascontiguousarray(np.rot90(grace_hopper, quarter_turns))
+    with PoseEstimator(upright=True) as pose:
+        results = [pose.process(turned, i / 15) for i in range(12)]
+    found = [r for r in results if r is not None]
+    assert len(found) >= 6 and all(r is not None for r in results[-4:])
+    x, y = upright_lm[:, 0], upright_lm[:, 1]
+    expected = {1: (y, 1 - x), 2: (1 - x, 1 - y), 3: (1 - y, x)}[quarter_turns]
+    for index in (NOSE, LEFT_SHOULDER, RIGHT_SHOULDER):
+        assert found[-1].image[index, 0] == pytest.approx(expected[0][index], abs=0.05)
+        assert found[-1].image[index, 1] == pytest.approx(expected[1][index], abs=0.05)
+    # world landmarks turn with the image: the nose is still 'above' the shoulders along
+    # the direction from the hips to the shoulders
+    world = found[-1].world[:, :3]
+    hips_to_shoulders = world[[LEFT_SHOULDER, RIGHT_SHOULDER]].mean(axis=0)
+    assert np.dot(world[NOSE], hips_to_shoulders) > np.dot(hips_to_shoulders, hips_to_shoulders)
+
