@@ -15,7 +15,8 @@ BlazePose was seen to lose a lying person at 3+ m), and only from the bedside ha
 
 Classes for reporting:
 - view: `front` (azimuth < 25 deg), `oblique` (25-65 deg), `side` (> 65 deg);
-- framing: `whole_body` (head, pelvis and both feet in the image at rest) or `waist_up`
+- framing: `whole_body` (head, pelvis and both feet in the image at rest, and at the far
+  end of the movement where given: someone standing up from a chair stays in it) or `waist_up`
   (head, shoulders and pelvis in the image, at least one foot out of it; close up, so arms
   raised overhead may leave the frame).
 Exercises that move the legs, and all lying exercises, are only sampled whole_body: a
@@ -144,14 +145,16 @@ def _centre(keypoints: dict):
 
 def sample_viewpoint(rng: random.Random, keypoints: dict, lying: bool, view: str,
                      framing: str, width: int = 640, height: int = 480,
-                     tries: int = 400) -> Viewpoint:
+                     tries: int = 400, far_end: dict | None = None) -> Viewpoint:
     """A viewpoint of class (view, framing) for a patient with these rest-pose key points
-    (world coordinates; see berntsen_sim.world.patient_keypoints)."""
+    (world coordinates; see berntsen_sim.world.patient_keypoints); `far_end`: her key
+    points at the far end of the movement, which a whole-body view must hold too."""
     if view not in VIEWS or framing not in FRAMINGS:
         raise ValueError(f'unknown class {view}/{framing}')
+    poses = [keypoints] + ([far_end] if far_end and framing == 'whole_body' else [])
     cx, cy = _centre(keypoints)
-    top = keypoints['head_top'][2]
-    bottom = min(keypoints[n][2] for n in FEET)
+    top = max(pose['head_top'][2] for pose in poses)
+    bottom = min(pose[n][2] for pose in poses for n in FEET)
     pelvis = keypoints['pelvis']
     heights = LYING_HEIGHTS if lying else HEIGHTS
     for _ in range(tries):
@@ -176,7 +179,7 @@ def sample_viewpoint(rng: random.Random, keypoints: dict, lying: bool, view: str
         position = (look[0] + distance * direction[0], look[1] + distance * direction[1], cam_z)
         candidate = Viewpoint(position=position, lookat=look, fovy=fovy, azimuth=azimuth,
                               side=side, lying=lying)
-        if framing_of(candidate, keypoints, width, height) == framing:
+        if all(framing_of(candidate, pose, width, height) == framing for pose in poses):
             return Viewpoint(position=position, lookat=look, fovy=fovy, azimuth=azimuth,
                              side=side, lying=lying, framing=framing)
     raise ValueError(f'no {view}/{framing} viewpoint found in {tries} tries')
