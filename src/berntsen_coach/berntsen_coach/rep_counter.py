@@ -20,9 +20,10 @@ raise). So one rule serves every exercise, every viewpoint and every body:
 - **The goal** is the programme's prescribed range where a physiotherapist set one (kept
   as it is: reaching it is the point). Else it is the exercise's typical goal until she
   shows her own range: the median reach of her last LEARN_ATTEMPTS attempts (excursions
-  past `partial_at` lasting `min_rep_duration`, counted or not). One counted repetition beyond the typical goal
-  raises it (half repetitions of a strong person do not count either); two attempts are
-  needed to lower it, never below MIN_LEARNT_SHARE of the typical range. When it is
+  past `partial_at` lasting `min_rep_duration`, counted or not) over TYPICAL_REACH (her
+  usual repetition is not her best). One counted repetition beyond the typical goal raises
+  it (half repetitions of a strong person do not count either); two attempts are needed
+  to lower it, never below MIN_LEARNT_SHARE of the typical range. When it is
   lowered, her earlier attempts that reach the new threshold count after all (a stiff
   shoulder's raises were her repetitions, not failures; a camera that sees a movement
   foreshortened does too).
@@ -108,6 +109,9 @@ STILL_READY_S = 1.0
 # it is just over half the typical range: half a movement never counts).
 LEARN_ATTEMPTS = 5
 MIN_LEARNT_SHARE = 0.75
+# A typical repetition reaches about this share of the person's full range: her median
+# attempt is not her best, and a repetition counts at `count_at` of her full range.
+TYPICAL_REACH = 0.9
 
 
 def overlapping(a: tuple[float, float], b: tuple[float, float], share: float = 0.5) -> bool:
@@ -390,7 +394,7 @@ class RepCounter:
             return [event]    # a glitch says nothing about her range
         self._reaches.append((event.start, event.end, self.reach(event.peak)))
         recent = [share for *_, share in self._reaches[-LEARN_ATTEMPTS:]]
-        own = statistics.median(recent)
+        own = statistics.median(recent) / TYPICAL_REACH
         if own > 1.0 and self.reps:
             self._share = own
         elif len(recent) >= 2:

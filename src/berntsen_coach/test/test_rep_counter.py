@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from berntsen_coach.rep_counter import (MIN_LEARNT_SHARE, STILL_READY_S, CounterSettings, Gap, Partial, Phase, Rep,
+from berntsen_coach.rep_counter import (MIN_LEARNT_SHARE, STILL_READY_S, TYPICAL_REACH, CounterSettings, Gap, Partial, Phase, Rep,
                                         RepCounter, TooFast)
 
 ARM = dict(rest=20.0, goal=110.0)      # rises towards the goal
@@ -204,7 +204,8 @@ def test_goal_rises_to_her_median_reach():
     c = counter()
     events = feed(c, motion(20.0, [150.0, 160.0, 140.0, 100.0]))
     assert [type(e).__name__ for e in events] == ['Rep'] * 3 + ['Partial']
-    assert c.goal_value == pytest.approx(145.0, abs=0.5)   # median of 150, 160, 140, 100
+    # her full range: the median of 150, 160, 140, 100 (145) over TYPICAL_REACH
+    assert c.goal_value == pytest.approx(20.0 + (145.0 - 20.0) / TYPICAL_REACH, abs=0.5)
 
 
 def test_one_low_attempt_does_not_lower_the_goal():
