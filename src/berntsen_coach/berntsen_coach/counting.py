@@ -75,7 +75,8 @@ class ExerciseTracker:
     def update(self, t: float, frame: BodyFrame | None) -> list[CounterEvent]:
         """Feed one frame (None: nobody seen); returns the events it ended, in order."""
         self.frames += 1
-        values = {} if frame is None else side_signals(self.exercise, frame, self._feet_at(t, frame))
+        values = ({} if frame is None
+                  else side_signals(self.exercise, frame, self._feet_at(t, frame)))
         if self.exercise.per_side:
             inputs = {name: values.get(name) for name in self.counters}
         else:

@@ -218,8 +218,8 @@ class RepCounter:
 
     def discard(self, rep: Rep) -> None:
         """Take back a counted repetition: another side made it."""
-        self.reps = [replace(r, number=i + 1)
-                     for i, r in enumerate(r for r in self.reps if r != rep)]
+        kept = (r for r in self.reps if (r.start, r.end) != (rep.start, rep.end))
+        self.reps = [replace(r, number=i + 1) for i, r in enumerate(kept)]
         self.forget_attempts(rep.start, rep.end)
 
     def forget_attempts(self, start: float, end: float) -> None:
