@@ -217,6 +217,16 @@ def match(truth_ends: list[float], count_ends: list[float]):
     return latencies, len(unmatched), extra
 
 
+def fair(record: dict, width: float = 0.05) -> bool:
+    """Whether the count is right up to repetitions within `width` of the threshold: it
+    counts every one clearly above it, and none clearly below."""
+    threshold = P.EXERCISES[record['truth']['motion']].counted_fraction
+    amplitudes = [rep['amplitude'] for rep in record['truth']['reps']]
+    must = sum(1 for a in amplitudes if a >= threshold + width)
+    may = sum(1 for a in amplitudes if a >= threshold - width)
+    return must <= len(record['counts']) <= may
+
+
 def summarize(label: str, results: list[dict]) -> str:
     errors, latencies, missed, extra = [], [], 0, 0
     partial_truth = partial_noticed = near = 0
@@ -234,14 +244,17 @@ def summarize(label: str, results: list[dict]) -> str:
     mae = sum(abs(e) for e in errors) / n
     exact = sum(1 for e in errors if e == 0) / n
     within = sum(1 for e in errors if abs(e) <= 1) / n
+    fairly = sum(1 for r in results if fair(r)) / n
     lat = (f'{1000 * statistics.median(latencies):+7.0f} {1000 * percentile(latencies, 0.95):+6.0f}'
            if latencies else f'{"-":>7} {"-":>6}')
-    return (f'{label:<34} {n:>4} {truth:>5} {100 * exact:>5.0f}% {100 * within:>5.0f}% '
+    return (f'{label:<34} {n:>4} {truth:>5} {100 * exact:>5.0f}% {100 * fairly:>5.0f}% '
+            f'{100 * within:>5.0f}% '
             f'{mae:>5.2f} {missed:>6} {extra:>5} {partial_noticed:>3}/{partial_truth:<3} '
             f'{near:>4} {lat}')
 
 
-HEADER = (f'{"":<34} {"sets":>4} {"reps":>5} {"exact":>6} {"+-1":>6} {"MAE":>5} {"missed":>6} '
+HEADER = (f'{"":<34} {"sets":>4} {"reps":>5} {"exact":>6} {"fair":>6} {"+-1":>6} {"MAE":>5} '
+          f'{"missed":>6} '
           f'{"extra":>5} {"partial":>7} {"near":>4} {"end ms":>7} {"p95":>6}')
 
 
@@ -316,7 +329,8 @@ def main():
           f'person: {sum(r["no_person"] for r in results)}; landmarks reused for '
           f'{sum(1 for r in results if r["pose_s"] == 0)} of {len(results)} sets')
     print('\nerror = counted - truth (full reps); near: truth reps within +-0.05 of the '
-          'threshold; end: counted rep end - true rep end (Rep.end, not the report latency)')
+          'threshold; fair: exact up to those (every rep above the band counted, none below '
+          'it); end: counted rep end - true rep end (Rep.end, not the report latency)')
     print(HEADER)
     for name in names:
         subset = [r for r in results if r['exercise'] == name]
