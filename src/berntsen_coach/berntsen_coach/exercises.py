@@ -50,7 +50,8 @@ READY_POSTURES = ('any', 'sitting', 'standing', 'lying')
 CUE_KINDS = ('below_goal', 'partial', 'too_fast')
 _SIGNAL_RANGE = {'angle': (0.0, 180.0), 'height': (-5.0, 5.0), 'image_height': (-1.0, 3.0)}
 # a counted repetition whose peak stays below this share of the goal earns `below_goal`
-BELOW_GOAL_SHARE = 0.9
+# (a learnt goal is her full range, and her usual repetition reaches 0.9 of it)
+BELOW_GOAL_SHARE = 0.8
 # a prescribed goal must be at least this share of the typical range away from the rest
 MIN_PRESCRIBED_SHARE = 0.25
 

@@ -250,9 +250,9 @@ def test_one_corrective_cue_per_repetition_and_partials_reported():
     s.hold(Posture.SITTING, 4.0)
     # Three partial raises (peak 65: half the way to the 110-degree goal) in a row: her own
     # range is taken as low as it may be (MIN_LEARNT_SHARE), where they still do not count;
-    # then low reps (peak 80: counted, but short of 90 % of that goal).
+    # then low reps (peak 72: counted, but short of 80 % of that goal).
     s.signal(rep_signal(3, high=65.0))
-    s.signal(rep_signal(2, high=80.0))
+    s.signal(rep_signal(2, high=72.0))
     events = [e for e in s.events if e.kind in ('partial_repetition', 'repetition', 'cue')]
     assert [e.kind for e in events] == ['partial_repetition', 'cue', 'partial_repetition',
                                         'partial_repetition', 'repetition', 'cue',

@@ -304,7 +304,8 @@ def test_height_sides_need_point_reference_axis_and_scale(tmp_path):
 
 def test_cue_for_each_event():
     ex = EXERCISES['arm_raise']
-    assert ex.cue_for(Rep(1, 0.0, 2.0, 90.0, progress=0.8)).kind == 'below_goal'
+    assert ex.cue_for(Rep(1, 0.0, 2.0, 85.0, progress=0.75)).kind == 'below_goal'
+    assert ex.cue_for(Rep(1, 0.0, 2.0, 100.0, progress=0.9)) is None   # her usual reach
     assert ex.cue_for(Rep(1, 0.0, 2.0, 120.0, progress=1.1)) is None
     assert ex.cue_for(Partial(0.0, 2.0, 70.0, progress=0.55)).kind == 'partial'
     assert ex.cue_for(TooFast(0.0, 0.3, 140.0)).kind == 'too_fast'
