@@ -56,6 +56,7 @@ from berntsen_interfaces.msg import CoachState  # noqa: E402
 from nav_msgs.msg import Odometry  # noqa: E402
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor  # noqa: E402
 from rclpy.clock import Clock as WallClock, ClockType  # noqa: E402
+from rclpy._rclpy_pybind11 import RCLError  # noqa: E402  (rclpy exports it nowhere else)
 from rclpy.executors import ExternalShutdownException  # noqa: E402
 from rclpy.node import Node  # noqa: E402
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
@@ -279,25 +280,31 @@ class SimNode(Node):
         self.world.set_patient_joints(truth.joints)
         self.world.step(steps)
         stamp = self.sim_stamp()
-        self.clock_pub.publish(Clock(clock=stamp))
-        self.publish_truth(truth)
         now = self.world.time
-        if now >= self._next_state_time:
-            self._next_state_time = max(self._next_state_time + self._state_period, now)
-            self.publish_wheel_states(stamp)
-            self.publish_odom(stamp)
-            self.publish_geometry_truth()
+        try:
+            self.clock_pub.publish(Clock(clock=stamp))
+            self.publish_truth(truth)
+            if now >= self._next_state_time:
+                self._next_state_time = max(self._next_state_time + self._state_period, now)
+                self.publish_wheel_states(stamp)
+                self.publish_odom(stamp)
+                self.publish_geometry_truth()
+        except RCLError as error:
+            # Fast DDS now and then refuses one sample ("cannot publish data", ros2/
+            # rmw_fastrtps#310); the next tick publishes afresh, so the world goes on.
+            self.warn('publish_failed', f'a publish failed ({error}); trying again next tick')
         if now >= self._next_frame_time:
             self._next_frame_time = max(self._next_frame_time + self._camera_period, now)
             self.camera.request(self.world.snapshot(), stamp)
 
     def publish_truth(self, truth):
+        # remembered once sent: a failed publish is tried again on the next tick
         if truth.posture != self._posture:
-            self._posture = truth.posture
             self.posture_pub.publish(String(data=truth.posture))
+            self._posture = truth.posture
         if truth.repetitions != self._repetitions:
-            self._repetitions = truth.repetitions
             self.reps_pub.publish(UInt32(data=truth.repetitions))
+            self._repetitions = truth.repetitions
 
     def publish_geometry_truth(self):
         """Patient distance, clearance and contact (latched, on change) of this instant."""
@@ -306,10 +313,10 @@ class SimNode(Node):
         self.clearance_pub.publish(Float64(data=clearance.distance))
         contact = self.world.touching(clearance)
         if contact != self._contact:
+            self.contact_pub.publish(String(data=contact))
+            self._contact = contact
             if contact:
                 self.warn(f'contact_{contact}', f'the robot touches {contact}')
-            self._contact = contact
-            self.contact_pub.publish(String(data=contact))
 
     def publish_wheel_states(self, stamp):
         position, velocity = self.world.wheel_states()
