@@ -109,11 +109,11 @@ def _load_landmarks(path: Path):
 
     from berntsen_vision.pose_estimator import PoseLandmarks
     data = np.load(path)
-    frames = [(float(t), None if np.isnan(image).all() else PoseLandmarks(image, world))
-              for t, image, world in zip(data['t'], data['image'], data['world'])]
     meta = json.loads(str(data['meta']))
     if meta.get('estimator') != ESTIMATOR:
         return None, None, None      # read by another estimator setting: read again
+    frames = [(float(t), None if np.isnan(image).all() else PoseLandmarks(image, world))
+              for t, image, world in zip(data['t'], data['image'], data['world'])]
     return frames, meta['viewpoint'], meta['hidden']
 
 

@@ -231,9 +231,14 @@ class RepCounter:
         """While out at the far end of a repetition: when it got there; else None."""
         return self._up_at if self.phase is Phase.OUT else None
 
+    @property
+    def _rest(self) -> float:
+        """Her rest level once learnt, the typical one before."""
+        return self.settings.rest if self.rest_value is None else self.rest_value
+
     def progress(self, value: float) -> float:
         """Share of the way from the person's rest (or the typical rest) to the goal."""
-        rest = self.settings.rest if self.rest_value is None else self.rest_value
+        rest = self._rest
         if self.goal_value == rest:
             return 0.0
         return (value - rest) / (self.goal_value - rest)
@@ -384,7 +389,7 @@ class RepCounter:
 
     def reach(self, value: float) -> float:
         """How far `value` lies from her rest, as a share of the typical (or prescribed) range."""
-        rest = self.settings.rest if self.rest_value is None else self.rest_value
+        rest = self._rest
         return (value - rest) / (self._base_goal() - rest)
 
     def _learn_goal(self, event: Rep | Partial) -> list[CounterEvent]:
@@ -411,7 +416,7 @@ class RepCounter:
 
     def _own_goal(self) -> float:
         """The goal at her learnt share of the typical range, from her rest."""
-        rest = self.settings.rest if self.rest_value is None else self.rest_value
+        rest = self._rest
         return rest + self._share * (self._base_goal() - rest)
 
     def _recount(self) -> list[Rep]:
