@@ -91,6 +91,14 @@ class ExerciseTracker:
                     events.append(event)
         return events + self._settle()
 
+    def get_ready_again(self) -> None:
+        """She left her ready position (sat down in a standing set): what she did meanwhile
+        is not a repetition; counting resumes once she holds the ready position again. The
+        count and her learnt range stand."""
+        self._pending.clear()
+        for counter in self.counters.values():
+            counter.get_ready_again()
+
     def _feet_at(self, t: float, frame: BodyFrame) -> dict[str, float]:
         """Each side's median feet height over the last FEET_WINDOW_S, this frame's included."""
         anchors = {}

@@ -23,7 +23,8 @@ raise). So one rule serves every exercise, every viewpoint and every body:
   past `partial_at` lasting `min_rep_duration`, counted or not) over TYPICAL_REACH (her
   usual repetition is not her best). One counted repetition beyond the typical goal raises
   it (half repetitions of a strong person do not count either); two attempts are needed
-  to lower it, never below MIN_LEARNT_SHARE of the typical range. When it is
+  to lower it, never below MIN_LEARNT_SHARE of the typical range, nor, once repetitions
+  were counted, so far that one reaching less than SHOWN_REACH of theirs would count. When it is
   lowered, her earlier attempts that reach the new threshold count after all (a stiff
   shoulder's raises were her repetitions, not failures; a camera that sees a movement
   foreshortened does too).
@@ -112,6 +113,8 @@ MIN_LEARNT_SHARE = 0.75
 # A typical repetition reaches about this share of the person's full range: her median
 # attempt is not her best, and a repetition counts at `count_at` of her full range.
 TYPICAL_REACH = 0.9
+# once counted, her repetitions show her range: one reaching this share of them counts
+SHOWN_REACH = 0.7
 
 
 def overlapping(a: tuple[float, float], b: tuple[float, float], share: float = 0.5) -> bool:
@@ -197,6 +200,12 @@ class RepCounter:
         self._last_time: float | None = None   # last sample with a value
         self._smoothed: float | None = None
         self._restart_ready()
+
+    def get_ready_again(self) -> None:
+        """Forget the movement under way and wait for the ready position again; the count,
+        her rest level and her range stay."""
+        self._restart_ready()
+        self._smoothed = None
 
     def _restart_ready(self) -> None:
         self.phase = Phase.GETTING_READY
@@ -401,9 +410,9 @@ class RepCounter:
         recent = [share for *_, share in self._reaches[-LEARN_ATTEMPTS:]]
         own = statistics.median(recent) / TYPICAL_REACH
         if own > 1.0 and self.reps:
-            self._share = own
+            self._share = max(own, self._shown_floor())
         elif len(recent) >= 2:
-            self._share = max(own, MIN_LEARNT_SHARE)
+            self._share = max(own, MIN_LEARNT_SHARE, self._shown_floor())
         else:
             return [event]
         before = self.goal_value
@@ -413,6 +422,15 @@ class RepCounter:
         recounted = self._recount()
         kept = [event] if isinstance(event, Rep) or event in self.partials else []
         return sorted(recounted + kept, key=lambda e: e.end)
+
+    def _shown_floor(self) -> float:
+        """The least share of the typical range her goal may fall to once repetitions were
+        counted: one reaching SHOWN_REACH of what they reached still counts, one well short
+        of it (she hesitated, she tired) is a partial, and she is told "higher"."""
+        if not self.reps:
+            return 0.0
+        shown = statistics.median(self.reach(rep.peak) for rep in self.reps)
+        return SHOWN_REACH * shown / self.settings.count_at
 
     def _own_goal(self) -> float:
         """The goal at her learnt share of the typical range, from her rest."""

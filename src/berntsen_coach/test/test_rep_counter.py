@@ -232,6 +232,24 @@ def test_her_range_is_never_taken_below_the_floor():
     assert c.count == 0 and c.goal_value == pytest.approx(floor, abs=0.5)
 
 
+@pytest.mark.parametrize('after, counted', [
+    (125.0, 3),      # a little lower than her first (a camera angle, a tiring arm): hers
+    (95.0, 1),       # well short of what she showed: partials, she is told "higher"
+])
+def test_what_she_showed_bounds_how_far_her_range_is_lowered(after, counted):
+    c = counter()
+    events = feed(c, motion(20.0, [150.0, after, after]))
+    assert [type(e).__name__ for e in events].count('Rep') == counted
+    assert c.count == counted
+
+
+def test_short_ones_after_a_full_one_stay_partial_while_she_shows_her_range_again():
+    # the virtual patient of scenario falls_short, as BlazePose measured her
+    c = counter()
+    events = feed(c, motion(25.0, [137.0, 98.0, 97.0, 136.0, 136.0]))
+    assert [type(e).__name__ for e in events] == ['Rep', 'Partial', 'Partial', 'Rep', 'Rep']
+
+
 def test_a_half_repetition_among_full_ones_stays_partial():
     c = counter()
     events = feed(c, motion(20.0, [110.0, 60.0, 110.0, 110.0]))
