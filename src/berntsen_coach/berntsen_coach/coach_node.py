@@ -40,6 +40,7 @@ from .approach import (ARRIVED, FAILED, ApproachController, ApproachSettings, Ca
                        estimate_person)
 from .coach_routine import ROUTINE_NAME, CoachRoutine, RoutineSettings
 from .exercises import BodyFrame, load_exercises
+from .paths import package_config, resolve_programme
 from .phrases import LANGUAGES
 from .programme import Programme, load_programme
 from .routine import AlertCaregiver, Counted, Event, Posture, Say, StateChanged
@@ -71,25 +72,6 @@ SPEECH_WAIT_LOG_PERIOD = 5.0      # s between "speech server not up" warnings
 STAMP_SKEW_WARN = 2.0             # s; skeleton stamps this far from the node's clock: warn
 DEFAULT_APPROACH_DISTANCE = 2.2   # m; the approach_distance parameter's default
 FINAL_STATE_GRACE = 0.5           # s between the last publish and shutdown (exit_when_done)
-CONFIG = Path(__file__).resolve().parent.parent / 'config'
-
-
-def package_config() -> Path:
-    """config/ of this package: the installed share/ copy, else the source tree's."""
-    if (CONFIG / 'exercises.yaml').is_file():
-        return CONFIG
-    from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
-    try:
-        return Path(get_package_share_directory('berntsen_coach')) / 'config'
-    except (PackageNotFoundError, OSError):   # OSError: AMENT_PREFIX_PATH unset
-        return CONFIG
-
-
-def resolve_programme(name_or_path: str) -> Path:
-    """A programme file path, or a bare name of one in config/programmes/."""
-    if '/' in name_or_path or name_or_path.endswith(('.yaml', '.yml')):
-        return Path(name_or_path).expanduser()
-    return package_config() / 'programmes' / f'{name_or_path}.yaml'
 
 
 class CoachNode(Node):

@@ -8,6 +8,10 @@ done before getting up, by a person still in bed; a person who is already up whe
 is not sent back to bed for them. A programme with `gets_up: false` (a person who cannot
 get up yet) holds only those, and the person is never asked to sit up or stand.
 
+A person who leaves the ready position in the middle of a set (sits down during a standing
+exercise, for longer than LEFT_POSITION_AFTER s) is asked for it again; the set's count
+stands and counting resumes once she holds it (`set_resumed`).
+
 Ways out, from any step:
   - the person lies down again (stable LYING, not on the floor) during stand_up, exercise,
     rest or test: a gentle re-prompt and back to sit_up; the programme resumes at the set
@@ -30,9 +34,9 @@ Driven by timestamped events (`start`, `on_arrived`, `on_approach_failed`, `on_p
 Speech goes through a `SpeechPlanner` (feedback.py): one utterance at a time, counts merged
 when speech lags. A step that "says X, then waits" starts its clock when X has been spoken.
 
-Coach state: `exercise`, `count` and `target` are filled only while counting is live (so a
-simulated patient starts moving at the right moment); `set_index`/`sets` name the set being
-done, or during `rest` the set that comes next. Clinical tests show step `test` with
+Coach state (for screens and tools): `exercise` and `target` name the exercise being
+introduced or done, `count` the repetitions counted so far; `set_index`/`sets` name the set
+being done, or during `rest` the set that comes next. Clinical tests show step `test` with
 exercise `sit_to_stand` (target 5 for the five-times test, 0 for the 30-second test).
 Motion is allowed only while approaching and after the routine has ended (`motion_allowed`).
 """
@@ -73,6 +77,9 @@ class Step(str, enum.Enum):
 
 
 FINAL_STEPS = frozenset({Step.DONE, Step.NO_RESPONSE, Step.STOPPED})
+# s a person must hold another posture than the set's ready one before she is asked back
+# into it: longer than the bottom of a deep squat, which a posture estimate may read as sitting
+LEFT_POSITION_AFTER = 2.5
 # Steps in which lying down (not on the floor) means "went back to bed".
 _UPRIGHT_STEPS = frozenset({Step.STAND_UP, Step.EXERCISE, Step.REST, Step.TEST})
 
@@ -135,6 +142,10 @@ class _PostureTracker:
         if self.current is None or t - self._last > self.gap:
             return None
         return self.current if self._last - self._since >= self.stable_for else None
+
+    def held_for(self) -> float:
+        """How long the current posture has been held."""
+        return 0.0 if self.current is None else self._last - self._since
 
 
 class _Wait:
@@ -229,19 +240,19 @@ class CoachRoutine:
         return items[self.item_index] if self.item_index < len(items) else None
 
     def state(self) -> StateChanged:
-        live = self.phase == 'counting' and self.counter is not None
         exercise, target, sets = '', 0, 0
         item = self.item
         if isinstance(item, ExerciseItem) and self.step in (Step.EXERCISE, Step.REST):
             sets = item.sets
-            if live:
+            if self.step is Step.EXERCISE:
                 exercise, target = item.exercise, item.repetitions
-        elif isinstance(item, ClinicalTestItem) and self.step is Step.TEST and live:
+        elif isinstance(item, ClinicalTestItem) and self.step is Step.TEST:
             exercise = 'sit_to_stand'
             target = 5 if item.test == 'five_times_sit_to_stand' else 0
+        counting = self.counter is not None and self.step in (Step.EXERCISE, Step.TEST)
         return StateChanged(
             routine=ROUTINE_NAME, step=self.step.value if self.step else '', exercise=exercise,
-            count=self.counter.count if live else 0, target=target,
+            count=self.counter.count if counting else 0, target=target,
             set_index=self.set_index if sets else 0, sets=sets)
 
     # ---- events -------------------------------------------------------------------------
@@ -418,6 +429,17 @@ class CoachRoutine:
             self._lay_down_again(now, actions)
         elif self.phase == 'position' and self._posture_ok(posture):
             self._start_counting(now, actions)
+        elif step is Step.EXERCISE and self.phase == 'counting' and not self._posture_ok(posture) \
+                and self._posture.held_for() >= LEFT_POSITION_AFTER:
+            self._left_position(now, actions, posture)
+
+    def _left_position(self, now: float, actions: list, posture: Posture) -> None:
+        """She sat down (or got up) in the middle of a set: ask her back; the count stands."""
+        actions.append(Event('left_ready_position', {**self._set_detail(),
+                                                     'posture': posture.name.lower(),
+                                                     'count': self.counter.count}))
+        self.counter.get_ready_again()
+        self._ask_for_position(actions)
 
     def _lay_down_again(self, now: float, actions: list) -> None:
         actions.append(Event('lay_down_again', {'step': self.step.value}))
@@ -499,10 +521,13 @@ class CoachRoutine:
 
     def _position(self, now: float, actions: list) -> None:
         """After the intro: start counting when the ready posture is held, else ask for it."""
-        self.phase = 'position'
         if self._posture_ok(self._posture.stable(now)):
             self._start_counting(now, actions)
             return
+        self._ask_for_position(actions)
+
+    def _ask_for_position(self, actions: list) -> None:
+        self.phase = 'position'
         key = {'sitting': 'sit_for_exercise', 'lying': 'lie_for_exercise'}.get(
             self._current_exercise().ready_posture, 'stand_for_exercise')
         wait = _Wait(lambda: self.phrases.text(key),
@@ -513,11 +538,17 @@ class CoachRoutine:
     def _start_counting(self, now: float, actions: list) -> None:
         self._wait = None
         item = self.item
+        self._last_progress = now
+        self._keep_going_at = None
+        if self.counter is not None and self.step is Step.EXERCISE:
+            # back in position in the middle of a set: the count so far stands
+            self.phase = 'counting'
+            actions.append(Event('set_resumed', {**self._set_detail(),
+                                                 'count': self.counter.count}))
+            return
         self.counter = ExerciseTracker(self._current_exercise(),
                                        item.goal if isinstance(item, ExerciseItem) else None)
         self._cue_given = False
-        self._last_progress = now
-        self._keep_going_at = None
         if self.step is Step.TEST:
             self._say(actions, 'ready_go', self.phrases.text('ready_go'), then=self._test_go)
             self.phase = 'counting'

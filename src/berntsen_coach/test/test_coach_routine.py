@@ -294,7 +294,7 @@ def test_ready_posture_is_asked_for_and_patience_alerts():
     get_up(s)                                    # ends standing: asked to sit down
     s.hold(Posture.STANDING, 5.0)
     assert 'sit_for_exercise' in s.kinds()
-    assert s.states[-1].exercise == ''           # not counting while standing
+    assert s.routine.phase == 'position' and s.states[-1].count == 0   # not counting yet
     s.hold(Posture.STANDING, 40.0)
     assert s.kinds().count('reprompt') >= 2
     assert len(s.alerts) == 1 and s.routine.step is Step.NO_RESPONSE
@@ -445,3 +445,26 @@ def test_a_stiff_shoulder_counts_at_her_own_or_the_prescribed_range(goal, counte
     kinds = [e.kind for e in s.events]
     assert kinds.count('repetition') == counted
     assert kinds.count('partial_repetition') == 3 - counted + (1 if goal is None else 0)
+
+
+def test_leaving_the_ready_position_midway_is_asked_back_and_the_count_stands():
+    s = Session(items=[{'exercise': 'seated_arm_raise', 'sets': 1, 'repetitions': 4}],
+                reprompt_after=10.0)
+    get_up(s)
+    s.hold(Posture.SITTING, 4.0)
+    s.signal(rep_signal(2))
+    asked = s.kinds().count('sit_for_exercise')    # once, when she stood after getting up
+    s.hold(Posture.STANDING, 2.0)      # up for a moment: not yet a reason to say anything
+    assert s.kinds().count('sit_for_exercise') == asked
+    s.hold(Posture.STANDING, 3.0)
+    assert s.kinds()[-1] == 'sit_for_exercise'
+    left = [e.detail for e in s.events if e.kind == 'left_ready_position']
+    assert left == [{'exercise': 'seated_arm_raise', 'set': 1, 'posture': 'standing',
+                     'count': 2}]
+    s.hold(Posture.SITTING, 3.0)
+    assert [e.detail['count'] for e in s.events if e.kind == 'set_resumed'] == [2]
+    s.signal(rep_signal(2))
+    s.hold(Posture.SITTING, 5.0)
+    assert [e.detail['number'] for e in s.events if e.kind == 'repetition'] == [1, 2, 3, 4]
+    assert [e.detail['count'] for e in s.events if e.kind == 'set_completed'] == [4]
+    assert len([e for e in s.events if e.kind == 'set_started']) == 1
