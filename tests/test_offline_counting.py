@@ -23,12 +23,12 @@ def render_arm_raises(path, repetitions):
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'MJPG'), FPS, (640, 480))
     try:
         patient.state(0.0)
-        patient.observe_coach(0.0, 'stand_up')
+        patient.hear(0.0, 'Reis deg opp.', 'nb', finished=True)
         t, state = 0.0, patient.state(0.0)
         while state.posture != 'standing':
             t += 0.5
             state = patient.state(t)
-        patient.observe_coach(t, 'exercise', 'arm_raise', repetitions)
+        patient.perform(t, 'arm_raise', repetitions)
         end = None
         while end is None or t < end:
             state = patient.state(t)

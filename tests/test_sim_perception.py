@@ -29,12 +29,12 @@ def session_frames():
     frames = []
     try:
         patient.state(0.0)
-        patient.observe_coach(0.5, 'stand_up')
+        patient.hear(0.5, 'Reis deg opp.', 'nb', finished=True)
         t = 0.5
         while t < 30.0:
             state = patient.state(t)
             if state.posture == 'standing' and not state.exercise:
-                patient.observe_coach(t, 'exercise', 'arm_raise', 2)
+                patient.perform(t, 'arm_raise', 2)
             world.set_patient_joints(state.joints)
             world.step(1)
             frames.append((state, estimator.process(renderer.render(world.snapshot()), t)))

@@ -1,14 +1,17 @@
-"""Scripted virtual patient: pose and ground truth from time and the coach's state.
+"""Scripted virtual patient: pose and ground truth from time and what the robot says.
 
-Pure Python (no rclpy, no MuJoCo). The simulation asks `VirtualPatient.state(t)` for the
-joint positions of the kinematic patient in `assets/bedroom.xml` and for the truth the tests
-compare against: the posture and the number of completed repetitions.
+Pure Python (no rclpy, no MuJoCo). The simulation tells `VirtualPatient.hear` each utterance
+of the robot (its text and language, when it begins and ends) and asks
+`VirtualPatient.state(t)` for the joint positions of the kinematic patient in
+`assets/bedroom.xml` and for the truth the tests compare against: the posture, and each
+repetition she finished (`finished_repetitions`) with its reach.
 
 A persona is data: how quickly the patient reacts, how long standing up and each repetition
-take, how far it moves, how many of the asked repetitions it does and how many of them
-fall short. The cooperative persona does what the coach asks: stands up when the coach
-reaches step `stand_up` and does exactly `target` repetitions when it reaches step
-`exercise` with an exercise it knows (`EXERCISES`).
+take, how far it moves and how evenly, how many of the asked repetitions it does and how
+many fall short, and the ways people are hard: starting while the robot still explains,
+stopping early without a word, falling just short of the range, resting or sitting down in
+the middle of a set, not reacting to a prompt. The cooperative persona does what it hears:
+stands up when asked, and does the repetitions an exercise's introduction asks for.
 
 An exercise is data too (`ExerciseMotion`): the posture it is done in and the body pose at
 any fraction of its full range. One repetition goes rest → full range → rest (up 40 %,
@@ -44,6 +47,8 @@ import math
 import random
 from dataclasses import dataclass, replace
 from typing import Callable, Sequence
+
+from berntsen_sim.listening import Heard, understand
 
 JOINT_NAMES = (
     'pelvis_x', 'pelvis_y', 'pelvis_z', 'body_roll', 'body_twist', 'trunk_lean',
@@ -233,48 +238,79 @@ def random_body(rng: random.Random, scale: tuple[float, float] = (0.85, 1.15),
 class Persona:
     """How a patient behaves; all durations in seconds.
 
+    She listens (berntsen_sim.listening): she reacts `reaction_delay` after the robot has
+    finished an instruction, and begins a set once the robot has stopped talking after the
+    exercise's introduction. She does the number of repetitions she heard, follows the
+    robot's count (stops when it says the target) and, asked to carry on while its count is
+    short of the target, does the difference (`carries_on`).
+
     `rep_duration` is the time of one arm raise; other exercises scale their own typical
-    duration by the same factor. The last `partial_last_reps` repetitions of a set reach
-    only `fatigue_amplitude` of the range and take `fatigue_slowdown` times longer.
+    duration by the same factor. Each repetition reaches between `peak_scale - range_spread`
+    and `peak_scale` of the range; her weaker side up to `side_deficit` less and up to
+    `side_lag` s later, her trunk sways. The last `partial_last_reps` repetitions of a set
+    reach only `fatigue_amplitude` and take `fatigue_slowdown` times longer.
     """
 
     name: str
-    reaction_delay: float = 1.0      # from seeing a coach step to starting to move
+    reaction_delay: float = 1.0      # from the end of an instruction to starting to move
     stand_duration: float = 2.5
     rep_duration: float = 2.5        # hanging -> up -> hanging
     rep_pause: float = 0.8           # arms hanging between repetitions
     peak_scale: float = 1.0          # fraction of the exercise's full range reached
-    reps_done_fraction: float = 1.0  # share of the target the patient completes
+    range_spread: float = 0.12       # repetitions reach peak_scale minus up to this much
+    side_deficit: float = 0.08       # the weaker side reaches up to this share less
+    side_lag: float = 0.2            # s the weaker side may lag
+    sway: float = 2.0                # degrees of slow trunk sway
+    reps_done_fraction: float = 1.0  # share of the heard target she does before stopping
+    carries_on: bool = True          # asked to carry on, does what the robot's count lacks
     timing_jitter: float = 0.1       # +- fraction applied to each duration (seeded)
     partial_last_reps: int = 0
     fatigue_amplitude: float = 0.45
     fatigue_slowdown: float = 1.3
-    responds: bool = True            # False: never reacts to the coach
+    near_threshold_reps: int = 0     # after her first, this many fall just short...
+    near_threshold_amplitude: float = 0.6   # ...reaching this much, until told "higher"
+    early_start: float | None = None  # starts a set this long after its introduction BEGINS
+    rest_after: int = 0              # stops for rest_duration after this many repetitions
+    rest_duration: float = 0.0
+    sits_down_after: int = 0         # standing exercises: sits down after this many
+    ignore_chance: float = 0.0       # chance she does not react to a prompt
+    misunderstand_chance: float = 0.0   # chance she waits after an introduction until asked
+    responds: bool = True            # False: never reacts to anything said
     starts_lying: bool = False       # in bed at the start (else sitting on the bed edge)
     lies_down_again: int = 0         # times it lies back down after sitting up
     lie_down_delay: float = 4.0      # sitting this long before lying back down
     falls_after: float | None = None  # falls to the floor this long after standing up
 
     def __post_init__(self):
-        for name in ('reaction_delay', 'rep_pause', 'lie_down_delay'):
+        for name in ('reaction_delay', 'rep_pause', 'lie_down_delay', 'range_spread',
+                     'side_deficit', 'side_lag', 'sway', 'rest_duration'):
             if getattr(self, name) < 0.0:
                 raise ValueError(f'persona {self.name}: {name} must be >= 0')
         for name in ('stand_duration', 'rep_duration', 'peak_scale', 'fatigue_amplitude',
-                     'fatigue_slowdown'):
+                     'fatigue_slowdown', 'near_threshold_amplitude'):
             if getattr(self, name) <= 0.0:
                 raise ValueError(f'persona {self.name}: {name} must be > 0')
-        if self.peak_scale > 1.0 or self.fatigue_amplitude > 1.0:
-            raise ValueError(f'persona {self.name}: peak_scale and fatigue_amplitude must be <= 1')
-        if not 0.0 <= self.reps_done_fraction <= 1.0:
-            raise ValueError(f'persona {self.name}: reps_done_fraction must be in [0, 1]')
+        if self.peak_scale > 1.0 or self.fatigue_amplitude > 1.0 \
+                or self.near_threshold_amplitude > 1.0:
+            raise ValueError(f'persona {self.name}: peak_scale, fatigue_amplitude and '
+                             'near_threshold_amplitude must be <= 1')
+        if self.range_spread >= self.peak_scale or self.side_deficit >= 0.5:
+            raise ValueError(f'persona {self.name}: range_spread must be below peak_scale and '
+                             'side_deficit below 0.5')
+        for name in ('reps_done_fraction', 'ignore_chance', 'misunderstand_chance'):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f'persona {self.name}: {name} must be in [0, 1]')
         if not 0.0 <= self.timing_jitter < 0.5:
             raise ValueError(f'persona {self.name}: timing_jitter must be in [0, 0.5)')
-        for name in ('partial_last_reps', 'lies_down_again'):
+        for name in ('partial_last_reps', 'lies_down_again', 'near_threshold_reps',
+                     'rest_after', 'sits_down_after'):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f'persona {self.name}: {name} must be an int >= 0')
-        if self.falls_after is not None and not self.falls_after >= 0.0:
-            raise ValueError(f'persona {self.name}: falls_after must be None or >= 0')
+        for name in ('falls_after', 'early_start'):
+            value = getattr(self, name)
+            if value is not None and not value >= 0.0:
+                raise ValueError(f'persona {self.name}: {name} must be None or >= 0')
 
 
 PERSONAS = {
@@ -289,6 +325,18 @@ PERSONAS = {
     'lies_down_again': Persona(name='lies_down_again', starts_lying=True, lies_down_again=1),
     # stands up when asked and falls to the floor 3 s later; stays there
     'falls': Persona(name='falls', falls_after=3.0),
+    # begins while the robot is still explaining the exercise
+    'eager': Persona(name='eager', early_start=4.0),
+    # does three of five and stops without a word; asking again changes nothing
+    'stops_short': Persona(name='stops_short', reps_done_fraction=0.6, carries_on=False),
+    # after a full first repetition, two fall just short of the range, until told "higher"
+    'hesitant': Persona(name='hesitant', near_threshold_reps=2),
+    # rests a while in the middle of every set, then goes on
+    'rests_midway': Persona(name='rests_midway', rest_after=2, rest_duration=9.0),
+    # sits down again in the middle of a standing exercise, stands when asked
+    'sits_down': Persona(name='sits_down', sits_down_after=2),
+    # now and then does not react to a prompt, or waits after an introduction until asked
+    'distracted': Persona(name='distracted', ignore_chance=0.5, misunderstand_chance=1.0),
 }
 
 FALL_DURATION = 0.8   # s from standing to lying on the floor
@@ -866,14 +914,18 @@ def posture_joints(posture: str) -> dict:
 
 
 class VirtualPatient:
-    """A persona reacting to the coach: `observe_coach` on each coach state, `state(t)` to read.
+    """A persona who listens to the robot: `hear` each utterance, `state(t)` to read.
 
-    The patient starts sitting on the bed edge (or lying in bed: `starts_lying`). It sits
-    up on step `sit_up` when lying, stands up on step `stand_up` when sitting, and for an
-    exercise done in the other posture it first stands up or sits down; lying (in bed or on
-    the floor) it does no exercise except the lying ones (EXERCISES with posture LYING), for
-    which it lies down in bed first. Time `t` is the simulation time in seconds and must not
-    go backwards.
+    The patient starts sitting on the bed edge (or lying in bed: `starts_lying`). She sits
+    up when asked to (lying), stands up when asked to (sitting), sits or lies down when an
+    exercise needs it. An exercise's introduction ("... fem ganger") tells her what to do
+    and how many times; "set two of three" that another set follows; she begins once the
+    robot has stopped talking, and for an exercise done in the other posture she first
+    stands up or sits down. Lying (in bed or on the floor) she does no exercise except the
+    lying ones, for which she lies down in bed first. She hears the robot's counts and stops
+    at its target. Time `t` is the simulation time in seconds and must not go backwards.
+
+    What the robot says reaches her only through `hear`: she never sees its state.
     """
 
     def __init__(self, persona: str | Persona = 'cooperative', seed: int = 0):
@@ -886,12 +938,222 @@ class VirtualPatient:
         self.persona = persona
         self._rng = random.Random(seed)
         self._transitions: list[_Transition] = []
-        self._set: SetPlan | None = None
-        self._set_key = None
+        self._set: PersonSet | None = None
         self._setup = (0.0, 0.0)    # (start of getting into position, end of getting out)
         self._initial_posture = LYING if persona.starts_lying else SITTING
         self._lie_downs_left = persona.lies_down_again
         self._last_t = 0.0
+        self._reported: set[tuple[float, float]] = set()   # repetitions already told
+        # what she understood: the exercise and repetitions asked for, the robot's count
+        self._exercise = ''
+        self._target = 0
+        self._heard_count = 0
+        self._set_open = False        # a set she is doing or about to do (not told it ended)
+        self._waiting = False         # she knows the set, and begins when the robot is quiet
+        self._done_own = 0            # repetitions of this set she has planned so far
+        self._talking_since: float | None = None
+
+    # ---- listening ------------------------------------------------------------------------
+
+    def hear(self, t: float, text: str, language: str, finished: bool) -> list[Heard]:
+        """The robot began (`finished` False) or finished saying `text`; returns what she
+        understood. Time must not go backwards."""
+        self._check_time(t)
+        if not isinstance(text, str) or not isinstance(language, str):
+            raise TypeError('text and language must be strings')
+        heard = understand(text, language)
+        if not self.persona.responds or self._planned_posture() == LYING_ON_FLOOR:
+            return heard
+        if not finished:
+            self._talking_since = t
+            if self._set is not None and self._set_open and t < self._setup[0]:
+                self._set, self._waiting = None, True   # not begun: she listens on first
+            for item in heard:
+                if item.kind == 'intro' and self.persona.early_start is not None:
+                    self._learn_intro(item)
+                    self._begin_set(t + self._jitter(self.persona.early_start))
+            return heard
+        self._talking_since = None
+        for item in heard:
+            self._react(t, item)
+        if self._waiting and self._talking_since is None:
+            self._begin_set(t + self._jitter(self.persona.reaction_delay))
+        return heard
+
+    def _react(self, t: float, item: Heard) -> None:
+        persona, posture = self.persona, self._planned_posture()
+        reaction = self._jitter(persona.reaction_delay)
+        kind = item.kind
+        if kind in PROMPTS and self._rng.random() < persona.ignore_chance:
+            return   # did not react this time: the robot must ask again
+        if kind == 'sit_up' and posture == LYING and t >= self._busy_until():
+            end = self._move_to(t + reaction, SITTING)
+            if self._lie_downs_left > 0:
+                self._lie_downs_left -= 1
+                self._move_to(end + persona.lie_down_delay, LYING)
+        elif kind == 'stand_up' and posture == SITTING and t >= self._busy_until():
+            end = self._move_to(t + reaction, STANDING)
+            if persona.falls_after is not None:
+                self._move_to(end + persona.falls_after, LYING_ON_FLOOR, FALL_DURATION)
+            elif self._set_open and not self._waiting:
+                self._continue_set(end)    # she had sat down in the middle of a set
+        elif kind == 'sit_down' and posture == STANDING and t >= self._busy_until():
+            self._move_to(t + reaction, SITTING)
+        elif kind == 'lie_down' and posture == SITTING and t >= self._busy_until():
+            self._move_to(t + reaction, LYING, self.persona.stand_duration)
+        elif kind == 'intro' and not self._early():
+            self._learn_intro(item)
+            if self._rng.random() < persona.misunderstand_chance:
+                # not sure what to do: waits until the robot asks her to carry on
+                self._set, self._waiting = None, False
+        elif kind == 'set_of' and self._exercise and item.number >= 1 and not self._early():
+            self._heard_count, self._done_own = 0, 0
+            self._set_open, self._waiting = True, True
+        elif kind == 'count':
+            self._heard_count = item.number
+            if self._target and item.number >= self._target:
+                self._stop_after(t)
+        elif kind == 'keep_going' and self._set_open:
+            self._carry_on(t + reaction)
+        elif kind in ('set_done', 'rest'):
+            self._set_open, self._waiting = False, False
+            self._stop_after(t)
+        elif kind == 'higher' and self._set is not None:
+            self._set = self._set.with_full_range_after(t)
+
+    def _early(self) -> bool:
+        """She began during the introduction: a following "set one of n" changes nothing."""
+        return self._set is not None and self._set_open and not self._waiting
+
+    def _learn_intro(self, item: Heard) -> None:
+        if not item.exercise or not item.times:
+            return
+        self._exercise, self._target = item.exercise, item.times
+        self._heard_count, self._done_own = 0, 0
+        self._set_open, self._waiting = True, True
+
+    # ---- doing a set ------------------------------------------------------------------------
+
+    def _motion(self) -> ExerciseMotion | None:
+        """The motion for what she understood, in the posture she is or will be in."""
+        name = self._exercise
+        if name == 'arm_raise' and self._planned_posture() == SITTING:
+            name = 'seated_arm_raise'
+        return EXERCISES.get(name)
+
+    def perform(self, t: float, motion: str, repetitions: int) -> bool:
+        """Do `repetitions` of one of the simulator's motions (EXERCISES) from t, as if told
+        to: for tests and benchmarks that script her without a robot. False when she cannot
+        (she does not respond, lies on the floor, or lies in bed for an upright motion)."""
+        self._check_time(t)
+        if motion not in EXERCISES:
+            raise ValueError(f'unknown motion {motion!r}; known: {sorted(EXERCISES)}')
+        if isinstance(repetitions, bool) or not isinstance(repetitions, int) or repetitions < 1:
+            raise ValueError(f'repetitions must be a positive int, got {repetitions!r}')
+        if not self.persona.responds or self._planned_posture() == LYING_ON_FLOOR:
+            return False
+        self._exercise, self._target, self._heard_count = motion, repetitions, 0
+        self._set_open = True
+        return self._begin_set(t + self._jitter(self.persona.reaction_delay), EXERCISES[motion])
+
+    def _begin_set(self, start: float, motion: ExerciseMotion | None = None) -> bool:
+        """Plan the set she understood, beginning at `start` (after any posture change)."""
+        self._waiting = False
+        motion = motion or self._motion()
+        if motion is not None and self._planned_posture() == LYING and motion.posture != LYING:
+            motion = None    # asked to sit up first
+        if motion is None:
+            self._set_open = False
+            return False
+        start = max(start, self._busy_until())
+        if motion.posture == LYING and self._planned_posture() == STANDING:
+            start = self._move_to(start, SITTING)     # sits down, then lies down
+        if motion.posture != self._planned_posture():
+            start = self._move_to(start, motion.posture)
+        setup_start = start
+        needs_setup = joint_positions(motion.rest_pose()) != posture_joints(motion.posture)
+        if needs_setup:
+            start += SETUP_DURATION
+        reps = max(0, round(self._target * self.persona.reps_done_fraction))
+        self._set = self._person_set(motion, start, reps)
+        self._done_own = reps
+        self._setup = (setup_start, self._set.end + (SETUP_DURATION if needs_setup else 0.0))
+        return True
+
+    def _continue_set(self, start: float) -> None:
+        """After sitting down midway, the rest of the set the robot's count still lacks."""
+        motion = self._motion()
+        if motion is None or self._set is None:
+            return
+        more = max(0, self._target - self._heard_count)
+        if more:
+            self._extend(start + self._jitter(self.persona.reaction_delay), more)
+
+    def _carry_on(self, start: float) -> None:
+        """Asked to carry on: she does what the robot's count lacks (at most three more)."""
+        if self._set is None and self._exercise:
+            self._begin_set(start)       # she had waited, not understanding the introduction
+            return
+        if not self.persona.carries_on or self._set is None or start < self._set.end:
+            return
+        more = min(3, self._target - self._heard_count)
+        if more > 0:
+            self._extend(start, more)
+
+    def _extend(self, start: float, more: int) -> None:
+        """`more` repetitions after those planned, from `start`; no more sitting down."""
+        plan = self._set.plan
+        first = plan.first_rep + len(plan.reps)
+        extra = plan_set(plan.motion, max(start, plan.end), self._spec(plan.motion, first, more),
+                         first_rep=first)
+        self._set = replace(self._set, plan=replace(plan, reps=plan.reps + extra.reps))
+        self._setup = (self._setup[0], self._set.end)
+
+    def _stop_after(self, t: float) -> None:
+        """She stops: no repetition begins after t."""
+        if self._set is not None:
+            self._set = self._set.cut_after(t)
+            self._setup = (self._setup[0], max(t, self._set.end))
+
+    def _spec(self, motion: ExerciseMotion, first: int, reps: int) -> list:
+        """(duration, amplitude, pause) of her repetitions number first.. of a set."""
+        persona, rng = self.persona, self._rng
+        duration = motion.rep_duration * persona.rep_duration / PERSONAS['cooperative'].rep_duration
+        last = round(self._target * persona.reps_done_fraction)
+        spec = []
+        for index in range(first, first + reps):
+            tired = persona.partial_last_reps and index >= last - persona.partial_last_reps
+            if tired:
+                amplitude = persona.fatigue_amplitude
+            elif 1 <= index <= persona.near_threshold_reps:
+                amplitude = persona.near_threshold_amplitude
+            else:
+                amplitude = persona.peak_scale - rng.uniform(0.0, persona.range_spread)
+            pause = self._jitter(persona.rep_pause)
+            if index + 1 == persona.rest_after:
+                pause += persona.rest_duration
+            spec.append((self._jitter(duration * (persona.fatigue_slowdown if tired else 1.0)),
+                         amplitude, pause))
+        return spec
+
+    def _person_set(self, motion: ExerciseMotion, start: float, reps: int) -> PersonSet:
+        """Her set as she does it: her range and tempo, a weaker side, sway; if she sits
+        down midway (standing exercises), the repetitions before it, then the sitting down."""
+        persona, rng = self.persona, self._rng
+        plan = plan_set(motion, start, self._spec(motion, 0, reps))
+        sits_after = persona.sits_down_after if motion.posture == STANDING else 0
+        if 0 < sits_after < reps:
+            plan = replace(plan, reps=plan.reps[:sits_after])
+            self._move_to(plan.end + 0.5, SITTING)
+        return PersonSet(
+            exercise=self._exercise, plan=plan, target=self._target,
+            weak_side=rng.choice(SIDES), side_deficit=rng.uniform(0.0, persona.side_deficit),
+            lag=rng.uniform(0.0, persona.side_lag) if motion.two_sided else 0.0,
+            sway=((math.radians(persona.sway) * rng.uniform(0.5, 1.0), rng.uniform(3.0, 8.0),
+                   rng.uniform(0, 6.3)), (0.0, 5.0, 0.0)),
+            fidgets=(), lead_in=0.0)
+
+    # ---- the body ---------------------------------------------------------------------------
 
     def _jitter(self, duration: float) -> float:
         j = self.persona.timing_jitter
@@ -919,70 +1181,6 @@ class VirtualPatient:
         self._transitions.append(_Transition(start, end, posture))
         return end
 
-    def observe_coach(self, t: float, step: str, exercise: str = '', target: int = 0,
-                      set_number: int = 0) -> bool:
-        """React to the coach's current step. Returns True when the patient starts something new.
-
-        Repeated states (the coach republishes on every counted repetition) change nothing;
-        a set is new when its exercise, target or set number differs from the last one.
-        Exercises the patient does not know are ignored (returns False), and so is
-        everything when the persona does not respond.
-        """
-        self._check_time(t)
-        if not isinstance(step, str) or not isinstance(exercise, str):
-            raise TypeError('step and exercise must be strings')
-        if isinstance(target, bool) or not isinstance(target, int) or target < 0:
-            raise ValueError(f'target must be a non-negative int, got {target!r}')
-        persona = self.persona
-        posture = self._planned_posture()
-        if not persona.responds or posture == LYING_ON_FLOOR:
-            return False
-        if step == 'sit_up' and posture == LYING and t >= self._busy_until():
-            # also a repeated sit_up (a re-prompt) once lying back down
-            end = self._move_to(t + self._jitter(persona.reaction_delay), SITTING)
-            if self._lie_downs_left > 0:
-                self._lie_downs_left -= 1
-                self._move_to(end + persona.lie_down_delay, LYING)
-            return True
-        if step == 'stand_up' and posture == SITTING:
-            end = self._move_to(t + self._jitter(persona.reaction_delay), STANDING)
-            if persona.falls_after is not None:
-                self._move_to(end + persona.falls_after, LYING_ON_FLOOR, FALL_DURATION)
-            return True
-        if step == 'exercise' and (exercise, target, set_number) != self._set_key:
-            if exercise not in EXERCISES:
-                return False
-            motion = EXERCISES[exercise]
-            if posture == LYING and motion.posture != LYING:
-                return False      # sits up first (step sit_up)
-            self._set_key = (exercise, target, set_number)
-            start = max(t + self._jitter(self.persona.reaction_delay), self._busy_until())
-            if motion.posture == LYING and self._planned_posture() == STANDING:
-                start = self._move_to(start, SITTING)     # sits down, then lies down
-            if motion.posture != self._planned_posture():
-                start = self._move_to(start, motion.posture)
-            setup_start = start
-            needs_setup = joint_positions(motion.rest_pose()) != posture_joints(motion.posture)
-            if needs_setup:
-                start += SETUP_DURATION
-            self._set = plan_set(motion, start, self._rep_spec(motion, target))
-            self._setup = (setup_start, self._set.end + (SETUP_DURATION if needs_setup else 0.0))
-            return True
-        return False
-
-    def _rep_spec(self, motion: ExerciseMotion, target: int) -> list:
-        persona = self.persona
-        done = round(target * persona.reps_done_fraction)
-        duration = motion.rep_duration * persona.rep_duration / PERSONAS['cooperative'].rep_duration
-        spec = []
-        for index in range(done):
-            tired = index >= done - persona.partial_last_reps
-            amplitude = persona.fatigue_amplitude if tired else persona.peak_scale
-            slowdown = persona.fatigue_slowdown if tired else 1.0
-            spec.append((self._jitter(duration * slowdown), amplitude,
-                         self._jitter(persona.rep_pause)))
-        return spec
-
     def _base(self, t: float) -> tuple[dict, str]:
         """Joint positions and posture from the posture timeline (the posture changes when a
         motion ends)."""
@@ -1009,28 +1207,42 @@ class VirtualPatient:
         full = partial = 0
         name = ''
         if self._set is not None:
-            name = self._set.motion.name
-            full, partial = self._set.completed(t)
+            plan = self._set.plan
+            name = plan.motion.name
+            full, partial = plan.completed(t)
             setup_start, setup_end = self._setup
-            first_rep = self._set.reps[0].start if self._set.reps else self._set.end
-            if setup_start < t < setup_end and posture == self._set.motion.posture:
-                pose = self._set.pose(t)
-                exercise_joints = joint_positions(pose)
+            first_rep = plan.reps[0].start if plan.reps else plan.end
+            if setup_start < t < setup_end and posture == plan.motion.posture:
+                exercise_joints = self._set.joints(t)
                 if t < first_rep:      # getting into the exercise's rest pose
                     weight = (t - setup_start) / max(first_rep - setup_start, 1e-9)
                     joints = blend_joints(joints, exercise_joints, weight)
-                elif t > self._set.end:   # and back out of it
-                    weight = (t - self._set.end) / max(setup_end - self._set.end, 1e-9)
+                elif t > plan.end:   # and back out of it
+                    weight = (t - plan.end) / max(setup_end - plan.end, 1e-9)
                     joints = blend_joints(exercise_joints, joints, weight)
                 else:
                     joints = exercise_joints
-                standing_tall = pose.hip_z >= STANDING_POSE.hip_z - 0.01
-                if self._set.motion.name == 'sit_to_stand' and standing_tall:
+                pose = plan.pose(t)
+                standing_tall = getattr(pose, 'hip_z', 0.0) >= STANDING_POSE.hip_z - 0.01
+                if plan.motion.name == 'sit_to_stand' and standing_tall:
                     posture = STANDING
         arms_up = wrist_above_shoulder(joints['shoulder_abd_left'], joints['elbow_left'],
                                        joints['shoulder_rot_left'])
         return PatientState(joints=joints, posture=posture, repetitions=full, exercise=name,
                             arms_up=arms_up, partial_repetitions=partial)
+
+    def finished_repetitions(self, t: float) -> list[RepPlan]:
+        """The repetitions (full or short of the range) she finished since the last call."""
+        if self._set is None:
+            return []
+        done = [rep for rep in self._set.plan.reps
+                if rep.end <= t and (rep.start, rep.end) not in self._reported]
+        self._reported.update((rep.start, rep.end) for rep in done)
+        return done
+
+
+# What asks her to move: a distracted person may not react to it the first time.
+PROMPTS = ('sit_up', 'stand_up', 'sit_down', 'lie_down', 'keep_going')
 
 
 # --- sets as people do them ---------------------------------------------------------------
@@ -1129,6 +1341,19 @@ class PersonSet:
             if limits:
                 joints[name] = min(limits[1], max(limits[0], value))
         return joints
+
+    def cut_after(self, t: float) -> 'PersonSet':
+        """The set with no repetition beginning after t (she stops)."""
+        return replace(self, plan=replace(self.plan, reps=tuple(
+            rep for rep in self.plan.reps if rep.start <= t)))
+
+    def with_full_range_after(self, t: float, amplitude: float = 0.95) -> 'PersonSet':
+        """Told to go further: the repetitions not begun by t reach at least `amplitude`."""
+        c = self.motion.counted_fraction
+        return replace(self, plan=replace(self.plan, reps=tuple(
+            rep if rep.start <= t or rep.amplitude >= amplitude
+            else replace(rep, amplitude=amplitude, counted=amplitude >= c)
+            for rep in self.plan.reps)))
 
     def truth(self) -> dict:
         """The set's truth for records: reps with times, amplitudes, sides."""

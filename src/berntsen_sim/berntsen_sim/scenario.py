@@ -15,9 +15,16 @@ robot: {x: 2.5, y: 0.0, yaw_deg: 180}   # robot start in the world frame of asse
 programme: sim_morning        # the coach's programme: a name in berntsen_coach's
                               #   config/programmes/ or a path (default sim_morning)
 coach: {reprompt_after: 10.0} # coach node parameter overrides, passed through (default none)
-expect: {outcome: done}       # required: done | no_response | help, where a correct run ends
+expect:                      # required: what a correct robot does
+  outcome: done               #   done | no_response | help: where the session ends
+  short_sets: 1               #   sets the patient stops short in, counted as she did them
+                              #   (default 0: every set reaches its target)
+  says: [keep_going]          #   phrases (berntsen_coach.phrases keys) the robot must say
 timeout: 240                  # s the whole run may take (default 240)
 ```
+
+The verdict (berntsen_bringup.verdict) checks every set of the programme against the
+simulator's truth whatever the scenario says; `expect` adds what is particular to it.
 
 `load_scenario` checks all of it and raises ScenarioError (a ValueError) naming the file,
 the field and the problem; it also places the robot in the world to check that it starts
@@ -44,6 +51,7 @@ DEFAULT_PROGRAMME = 'sim_morning'
 DEFAULT_TIMEOUT = 240.0
 FIELDS = ('description', 'persona', 'seed', 'robot', 'programme', 'coach', 'expect', 'timeout')
 REQUIRED = ('description', 'persona', 'expect')
+EXPECT_FIELDS = ('outcome', 'short_sets', 'says')
 # Persona fields a scenario may set, by the type their value must have.
 _PERSONA_TYPES = {f.name: f.type for f in dataclasses.fields(Persona) if f.name != 'name'}
 
@@ -71,7 +79,7 @@ class Scenario:
     robot: RobotStart
     programme: str
     coach: Mapping[str, object]   # read-only; dict(scenario.coach) for a copy
-    expect: Mapping[str, str]     # read-only: {'outcome': one of OUTCOMES}
+    expect: Mapping[str, object]  # read-only: outcome (one of OUTCOMES), short_sets, says
     timeout: float
 
 
@@ -159,10 +167,19 @@ def _parse(raw, path: Path) -> Scenario:
             fail(f'coach.{key}', f'must be a number, text or true/false, got {value!r}')
 
     expect = raw['expect']
-    if not isinstance(expect, dict) or set(expect) != {'outcome'}:
-        fail('expect', f'must be a mapping with one field, outcome, got {expect!r}')
+    if not isinstance(expect, dict) or 'outcome' not in expect \
+            or not set(expect) <= set(EXPECT_FIELDS):
+        fail('expect', f'must be a mapping with outcome and optionally '
+                       f'{", ".join(EXPECT_FIELDS[1:])}, got {expect!r}')
     if expect['outcome'] not in OUTCOMES:
         fail('expect.outcome', f'must be one of {", ".join(OUTCOMES)}, got {expect["outcome"]!r}')
+    short = expect.get('short_sets', 0)
+    if isinstance(short, bool) or not isinstance(short, int) or short < 0:
+        fail('expect.short_sets', f'must be a whole number >= 0, got {short!r}')
+    says = expect.get('says', [])
+    if not isinstance(says, list) or not all(isinstance(k, str) and k for k in says):
+        fail('expect.says', f'must be a list of phrase names, got {says!r}')
+    expect = {**expect, 'says': tuple(says)}
 
     timeout = _number(raw.get('timeout', DEFAULT_TIMEOUT), 'timeout', fail)
     if timeout <= 0:

@@ -3,7 +3,9 @@
 Physics runs on a wall-clock timer in fixed chunks, paced at `real_time_factor` times the
 wall clock; the head camera is rendered in a worker thread from position snapshots at
 `camera_fps` of simulated time, so a slow render drops camera frames instead of slowing the
-physics. The virtual patient (berntsen_sim.patient) follows the coach's state.
+physics. The virtual patient (berntsen_sim.patient) listens to what the robot says
+(`speech/status`: each utterance's text and language as it begins and ends) and to nothing
+else of the robot: no coach topic is read here.
 
 Simulated time: the node publishes `/clock` (rosgraph_msgs/Clock) from the physics time at
 every physics tick (~100 Hz of wall time), starting at 0 when the physics starts, and
@@ -28,7 +30,13 @@ Published (QoS in brackets):
                                          name such as chair for unnamed geoms); the patient's
                                          geoms do not collide, so closer than 5 mm to one is
                                          touching it [latched, on change; checked at state_rate]
-  sim/truth/posture (String), sim/truth/repetitions (UInt32)   [latched, on change]
+  sim/truth/posture (String)             [latched, on change]
+  sim/truth/repetition (String)          one JSON object per repetition the patient finishes,
+                                         full or short of the range: {"motion", "start",
+                                         "end" (s of simulated time), "duration", "amplitude"
+                                         (share of the range), "counted" (reached the
+                                         motion's counted fraction), "side"}
+                                         [reliable, keep-last 50]
   /clock (Clock)                         [reliable, keep-last 1, volatile: rclpy's and
                                          rclcpp's TimeSource subscribe best-effort depth 1,
                                          which a reliable writer serves, and so does a
@@ -42,6 +50,7 @@ works too (on a machine without a GPU both render in software, at the same speed
 with a GPU, egl is the faster choice).
 """
 import array
+import json
 import math
 import os
 import threading
@@ -52,7 +61,7 @@ os.environ.setdefault('PYOPENGL_PLATFORM', os.environ['MUJOCO_GL'])
 
 import mujoco  # noqa: E402  (after choosing the OpenGL backend)
 import rclpy  # noqa: E402
-from berntsen_interfaces.msg import CoachState  # noqa: E402
+from berntsen_interfaces.msg import SpeechStatus  # noqa: E402
 from nav_msgs.msg import Odometry  # noqa: E402
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor  # noqa: E402
 from rclpy.clock import Clock as WallClock, ClockType  # noqa: E402
@@ -63,7 +72,7 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPo
 from rclpy.time import Time  # noqa: E402
 from rosgraph_msgs.msg import Clock  # noqa: E402
 from sensor_msgs.msg import CameraInfo, Image, JointState  # noqa: E402
-from std_msgs.msg import Float64, Float64MultiArray, String, UInt32  # noqa: E402
+from std_msgs.msg import Float64, Float64MultiArray, String  # noqa: E402
 
 from berntsen_sim.patient import PERSONAS, VirtualPatient  # noqa: E402
 from berntsen_sim.scenario import RobotStart, load_scenario, robot_start_problem  # noqa: E402
@@ -85,11 +94,14 @@ STATE_QOS = QoSProfile(reliability=ReliabilityPolicy.RELIABLE, history=HistoryPo
 # Commands: only the newest matters.
 COMMAND_QOS = QoSProfile(reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST,
                          depth=1)
-# Latched state (coach state in, ground truth out): late joiners get the current value.
+# Latched state (speech status in, ground truth out): late joiners get the current value.
 LATCHED_QOS = QoSProfile(reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST,
                          depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 # /clock: only the newest time matters; reliable serves best-effort (TimeSource) and
 # reliable subscribers alike.
+# Every finished repetition matters to whoever judges the session.
+TRUTH_STREAM_QOS = QoSProfile(reliability=ReliabilityPolicy.RELIABLE,
+                              history=HistoryPolicy.KEEP_LAST, depth=50)
 CLOCK_QOS = QoSProfile(reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST,
                        depth=1)
 
@@ -163,7 +175,8 @@ class SimNode(Node):
         self._last_warning = {}
         self._last_command_time = None
         self._posture = None
-        self._repetitions = None
+        self._utterance = None      # (text, language) the robot is saying, as last heard
+        self._unsent_reps = []      # truth of finished repetitions not yet published
         self._steps_behind = 0
 
         self.image_pub = self.create_publisher(Image, 'camera/image_raw', IMAGE_QOS)
@@ -171,7 +184,7 @@ class SimNode(Node):
         self.wheel_pub = self.create_publisher(JointState, 'sim/wheel_states', STATE_QOS)
         self.odom_pub = self.create_publisher(Odometry, 'sim/truth/odom', STATE_QOS)
         self.posture_pub = self.create_publisher(String, 'sim/truth/posture', LATCHED_QOS)
-        self.reps_pub = self.create_publisher(UInt32, 'sim/truth/repetitions', LATCHED_QOS)
+        self.rep_pub = self.create_publisher(String, 'sim/truth/repetition', TRUTH_STREAM_QOS)
         self.distance_pub = self.create_publisher(Float64, 'sim/truth/patient_distance',
                                                   STATE_QOS)
         self.clearance_pub = self.create_publisher(Float64, 'sim/truth/clearance', STATE_QOS)
@@ -179,7 +192,8 @@ class SimNode(Node):
         self.clock_pub = self.create_publisher(Clock, '/clock', CLOCK_QOS)
         self.create_subscription(Float64MultiArray, 'sim/wheel_commands', self.on_wheel_command,
                                  COMMAND_QOS)
-        self.create_subscription(CoachState, 'coach/state', self.on_coach_state, LATCHED_QOS)
+        self.create_subscription(SpeechStatus, 'speech/status', self.on_speech_status,
+                                 LATCHED_QOS)
 
         self.camera = CameraWorker(self, self.world.model, self.params['image_width'],
                                    self.params['image_height'])
@@ -245,12 +259,20 @@ class SimNode(Node):
         self.world.set_wheel_velocities(*values)
         self._last_command_time = time.monotonic()
 
-    def on_coach_state(self, msg):
+    def on_speech_status(self, msg):
+        """The patient hears an utterance begin, and end when the status moves on."""
+        now = self.world.time
+        saying = (msg.text, msg.language) if msg.speaking and msg.text else None
+        if saying == self._utterance:
+            return
         try:
-            self.patient.observe_coach(self.world.time, msg.step, msg.exercise, int(msg.target),
-                                      int(msg.set_number))
+            if self._utterance is not None:
+                self.patient.hear(now, *self._utterance, finished=True)
+            if saying is not None:
+                self.patient.hear(now, *saying, finished=False)
         except (TypeError, ValueError) as exc:
-            self.warn('bad_coach_state', f'ignoring coach/state: {exc}')
+            self.warn('bad_speech_status', f'the patient could not follow speech/status: {exc}')
+        self._utterance = saying
 
     def on_physics_tick(self):
         if not self.camera.started.is_set():
@@ -302,9 +324,14 @@ class SimNode(Node):
         if truth.posture != self._posture:
             self.posture_pub.publish(String(data=truth.posture))
             self._posture = truth.posture
-        if truth.repetitions != self._repetitions:
-            self.reps_pub.publish(UInt32(data=truth.repetitions))
-            self._repetitions = truth.repetitions
+        self._unsent_reps += [json.dumps({
+            'motion': truth.exercise, 'start': round(rep.start, 3), 'end': round(rep.end, 3),
+            'duration': round(rep.end - rep.start, 3), 'amplitude': round(rep.amplitude, 3),
+            'counted': rep.counted, 'side': rep.side})
+            for rep in self.patient.finished_repetitions(self.world.time)]
+        while self._unsent_reps:
+            self.rep_pub.publish(String(data=self._unsent_reps[0]))
+            self._unsent_reps.pop(0)
 
     def publish_geometry_truth(self):
         """Patient distance, clearance and contact (latched, on change) of this instant."""

@@ -61,7 +61,7 @@ def test_alternating_motions_switch_sides_and_the_truth_knows_the_side(name):
 
 def test_lying_patient_does_a_lying_exercise_in_bed():
     patient = P.VirtualPatient('cooperative', seed=3)
-    assert patient.observe_coach(0.0, 'exercise', 'heel_slide', 4)
+    assert patient.perform(0.0, 'heel_slide', 4)
     postures, t, last = set(), 0.0, None
     while t < 60.0:
         state = patient.state(t)

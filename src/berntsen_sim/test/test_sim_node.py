@@ -1,5 +1,7 @@
 """The sim node in its own process: camera frames arrive, wheels move the robot, the
-virtual patient stands up when the coach says so, and bad input does not crash it."""
+virtual patient stands up when the robot says so (speech/status), and bad input does not
+crash it."""
+import json
 import threading
 import time
 from pathlib import Path
@@ -15,11 +17,11 @@ class Probe:
     """Test-side subscriber/publisher for the sim's topics."""
 
     def __init__(self, node):
-        from berntsen_interfaces.msg import CoachState
+        from berntsen_interfaces.msg import SpeechStatus
         from nav_msgs.msg import Odometry
         from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
         from sensor_msgs.msg import CameraInfo, Image, JointState
-        from std_msgs.msg import Float64MultiArray, String, UInt32
+        from std_msgs.msg import Float64MultiArray, String
 
         reliable = QoSProfile(depth=2, reliability=ReliabilityPolicy.RELIABLE)
         latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
@@ -32,10 +34,10 @@ class Probe:
         node.create_subscription(JointState, 'sim/wheel_states', self._keep(self.wheels), 10)
         node.create_subscription(Odometry, 'sim/truth/odom', self._keep(self.odoms), 10)
         node.create_subscription(String, 'sim/truth/posture', self._keep(self.postures), latched)
-        node.create_subscription(UInt32, 'sim/truth/repetitions', self._keep(self.reps), latched)
+        node.create_subscription(String, 'sim/truth/repetition', self._keep(self.reps), 50)
         self.command_pub = node.create_publisher(Float64MultiArray, 'sim/wheel_commands', 10)
-        self.coach_pub = node.create_publisher(CoachState, 'coach/state', latched)
-        self.msgs = dict(Float64MultiArray=Float64MultiArray, CoachState=CoachState)
+        self.speech_pub = node.create_publisher(SpeechStatus, 'speech/status', latched)
+        self.msgs = dict(Float64MultiArray=Float64MultiArray, SpeechStatus=SpeechStatus)
 
     def _keep(self, store):
         def callback(msg):
@@ -50,9 +52,12 @@ class Probe:
     def command(self, left, right):
         self.command_pub.publish(self.msgs['Float64MultiArray'](data=[left, right]))
 
-    def coach(self, step, exercise='', target=0):
-        self.coach_pub.publish(self.msgs['CoachState'](
-            routine='morning', step=step, exercise=exercise, target=target))
+    def say(self, text, seconds=1.0):
+        """The robot says `text` (in Norwegian) for `seconds`, then falls quiet."""
+        status = self.msgs['SpeechStatus']
+        self.speech_pub.publish(status(speaking=True, text=text, language='nb'))
+        time.sleep(seconds)
+        self.speech_pub.publish(status(speaking=False, text='', language='nb'))
 
 
 def wait_for(predicate, timeout, what):
@@ -66,6 +71,9 @@ def wait_for(predicate, timeout, what):
 
 def test_sim_node_camera_wheels_and_patient(ros_nodes, rclpy_node):
     from berntsen_bringup.processes import NodeProcessSpec
+    from berntsen_coach.exercises import load_exercises
+    from berntsen_coach.paths import package_config
+    from berntsen_coach.phrases import Phrases
 
     probe = Probe(rclpy_node)
     sim = ros_nodes(NodeProcessSpec(module='berntsen_sim.sim_node', name='sim',
@@ -101,16 +109,21 @@ def test_sim_node_camera_wheels_and_patient(ros_nodes, rclpy_node):
     assert abs(probe.latest(probe.odoms).pose.pose.position.y) < 0.05
     probe.command(0.0, 0.0)
 
-    # the coach asks the patient to stand up
-    probe.coach('greet')
-    probe.coach('stand_up')
+    # the robot asks the patient to stand up
+    nb = Phrases('nb')
+    wait_for(lambda: probe.speech_pub.get_subscription_count() > 0, 10.0, 'speech listener')
+    probe.say(nb.greeting('Kari'))
+    probe.say(nb.text('stand_up'))
     wait_for(lambda: probe.latest(probe.postures).data == 'standing', 20.0, 'patient standing')
 
-    # ... and then to do two arm raises; the truth counts each when the arms are down again
-    assert probe.latest(probe.reps).data == 0
-    probe.coach('exercise', 'arm_raise', 2)
-    wait_for(lambda: probe.latest(probe.reps).data == 2, 30.0, 'two completed repetitions')
-    assert [m.data for m in probe.reps] == [0, 1, 2]
+    # ... and then to do two arm raises; the truth tells each when the arms are down again
+    assert not probe.reps
+    probe.say(nb.format_intro(load_exercises(package_config() / 'exercises.yaml')
+                              ['arm_raise'].intro['nb'], 2), 3.0)
+    wait_for(lambda: len(probe.reps) == 2, 30.0, 'two completed repetitions')
+    reps = [json.loads(m.data) for m in probe.reps]
+    assert [(r['motion'], r['counted']) for r in reps] == [('arm_raise', True)] * 2
+    assert reps[0]['end'] < reps[1]['start'] and reps[0]['duration'] > 1.0
     assert sim.poll() is None, 'the sim node exited'
 
 
