@@ -1,7 +1,8 @@
 """`berntsen`: run the Berntsen graph where ROS 2 launch is not installed.
 
     berntsen sim                 the simulated morning session with a virtual patient
-                                 (--scenario NAME: another scenario; --list-scenarios)
+                                 (--scenario NAME: another scenario; --list-scenarios;
+                                 --all-scenarios: every scenario, one line each)
     berntsen robot               the stack on robot hardware
     berntsen replay VIDEO        perception and coaching on a recorded video
     berntsen analyze VIDEO       offline pose and posture timeline of a video (no ROS graph);
@@ -104,21 +105,23 @@ def load_scenario(args) -> None:
 
 
 def run_session(args) -> int:
+    """Run the graph until the session ends; for a scenario, judge it. Returns the exit status
+    and sets `args.verdict` to a one-line reason."""
     profile = load_profile(args.command)
-    expectation = None
+    judging = None
     if args.command == 'sim':
         load_scenario(args)
-        expectation = scenarios.expectation(args.loaded_scenario)
+        judging = scenarios.judging(args.loaded_scenario)
     run_dir = Path(args.run_dir) if args.run_dir else default_run_dir()
     run_dir.mkdir(parents=True, exist_ok=True)
     env = prepare_environment()
     os.environ.update(env)  # the monitor node in this process joins the same graph
 
     print(f'berntsen {profile.name}: {profile.description}')
-    if expectation is not None:
+    if judging is not None:
         scenario = args.loaded_scenario
         print(f'  scenario {scenario.name}: {scenario.description} '
-              f'(expected outcome: {expectation.outcome})')
+              f'(expected outcome: {judging.expect.outcome})')
     print(f'  nodes: {", ".join(n.name for n in profile.nodes)}; '
           f'ROS_DOMAIN_ID={env.get("ROS_DOMAIN_ID", "0")}; logs and audio in {run_dir}')
 
@@ -182,12 +185,16 @@ def run_session(args) -> int:
 
     for line in monitor.transcript.summary(time.monotonic()):
         print(line)
-    if status == EXIT_OK and expectation is not None:
-        problems = judge(expectation, monitor.transcript.figures, monitor.coach_step)
-        if problems:
+    if judging is not None:
+        problems, sets = judge(judging.expect, judging.plan, judging.phrases,
+                               monitor.transcript.figures, judging.patient_name)
+        for result in sets:
+            print(result.line())
+        if status == EXIT_OK and problems:
             status, reason = EXIT_FAILED, '; '.join(problems)
-        else:
+        elif status == EXIT_OK:
             reason += f', as scenario {args.loaded_scenario.name} expects'
+    args.verdict = reason
     print(f'{"OK" if status == EXIT_OK else "FAILED"}: {reason}. Logs: {run_dir}')
     unclean = {n: c for n, c in codes.items() if c not in (0, -signal.SIGINT, None)}
     if unclean and status == EXIT_INTERRUPTED:
@@ -203,14 +210,43 @@ def run_sim(args) -> int:
             scenario = load(name)
             print(f'{name:<22} {scenario.description} (expects {scenario.expect.get("outcome", "done")})')
         return EXIT_OK
+    if args.all_scenarios:
+        return run_all_scenarios(args)
     return run_session(args)
+
+
+def run_all_scenarios(args) -> int:
+    """Every shipped scenario in turn, each in its own run folder; one line per scenario at
+    the end. Exit 0 only when all passed."""
+    from berntsen_sim.scenario import list_scenarios
+
+    base = Path(args.run_dir) if args.run_dir else default_run_dir()
+    timeout, lines = args.timeout, []
+    status = EXIT_OK
+    for name in list_scenarios():
+        started = time.monotonic()
+        args.scenario, args.run_dir, args.timeout, args.verdict = name, str(base / name), timeout, ''
+        print(f'=== scenario {name}', flush=True)
+        result = run_session(args)
+        why = args.verdict.splitlines()[0] if args.verdict else ''
+        lines.append(f'{name:<24} {"passed" if result == EXIT_OK else "FAILED"} '
+                     f'({time.monotonic() - started:.0f} s): {why}')
+        if result == EXIT_INTERRUPTED:
+            status = result
+            break
+        if result != EXIT_OK:
+            status = EXIT_FAILED
+    print('\nScenarios:')
+    for line in lines:
+        print(f'  {line}')
+    return status
 
 
 def run_analyze(args) -> int:
     """`berntsen analyze`: the vision timeline, and with --exercise the coach's count."""
     if not args.exercise:
         return analysis.run(args)
-    from berntsen_coach.coach_node import package_config
+    from berntsen_coach.paths import package_config
     from berntsen_coach.exercises import load_exercises
     from berntsen_coach.offline import count_repetitions, format_count
     from berntsen_vision.posture import PostureThresholds
@@ -274,6 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help='scenario name (berntsen_sim/config/scenarios) or YAML path '
                         f'(default {DEFAULT_SCENARIO}); the timeout defaults to its own')
     p.add_argument('--list-scenarios', action='store_true', help='list the scenarios and exit')
+    p.add_argument('--all-scenarios', action='store_true',
+                   help='run every scenario in turn and print one line per scenario '
+                        '(passed / failed and why)')
     p.set_defaults(func=run_sim)
 
     p = sub.add_parser('robot', help='run the stack on robot hardware')

@@ -7,7 +7,7 @@ import time
 
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-from std_msgs.msg import Float64, String, UInt32
+from std_msgs.msg import Float64, String
 
 from berntsen_bringup.transcript import Transcript
 from berntsen_interfaces.msg import (
@@ -23,6 +23,8 @@ from berntsen_interfaces.msg import (
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                      durability=DurabilityPolicy.TRANSIENT_LOCAL)
 EVENTS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+# the simulator's per-repetition truth: every one matters to the verdict
+TRUTH_STREAM = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
 
 
 class SessionMonitor(Node):
@@ -41,7 +43,8 @@ class SessionMonitor(Node):
                                  QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
                                             durability=DurabilityPolicy.TRANSIENT_LOCAL))
         self.create_subscription(String, 'sim/truth/posture', self._on_truth_posture, LATCHED)
-        self.create_subscription(UInt32, 'sim/truth/repetitions', self._on_truth_reps, LATCHED)
+        self.create_subscription(String, 'sim/truth/repetition', self._on_truth_rep,
+                                 TRUTH_STREAM)
         self.create_subscription(Float64, 'sim/truth/patient_distance', self._on_truth_distance,
                                  EVENTS)
         self.create_subscription(Float64, 'sim/truth/clearance', self._on_truth_clearance, EVENTS)
@@ -63,17 +66,14 @@ class SessionMonitor(Node):
                                                 msg.sets))
 
     def _on_event(self, msg: SessionEvent):
-        if msg.kind == 'arrived':
-            self._emit(self.transcript.arrived(time.monotonic()))
-        if msg.kind != 'repetition':
-            return
         try:
-            detail = json.loads(msg.detail)
-            exercise, number = detail.get('exercise') or detail['test'], int(detail['number'])
-        except (ValueError, KeyError, TypeError):
-            self.get_logger().warning(f'unreadable repetition event: {msg.detail!r}')
-            return
-        self._emit(self.transcript.repetition(time.monotonic(), exercise, number))
+            detail = json.loads(msg.detail or '{}')
+        except ValueError:
+            detail = None
+        if not isinstance(detail, dict):
+            self.get_logger().warning(f'unreadable {msg.kind} event: {msg.detail!r}')
+            detail = {}
+        self._emit(self.transcript.event(time.monotonic(), msg.kind, detail))
 
     def _on_alert(self, msg: CaregiverAlert):
         self._emit(self.transcript.alert(time.monotonic(), msg.reason, msg.urgent))
@@ -92,10 +92,18 @@ class SessionMonitor(Node):
                                            msg.confidence))
 
     def _on_truth_posture(self, msg: String):
-        self._emit(self.transcript.truth(time.monotonic(), posture=msg.data))
+        self._emit(self.transcript.truth(time.monotonic(), msg.data))
 
-    def _on_truth_reps(self, msg: UInt32):
-        self._emit(self.transcript.truth(time.monotonic(), repetitions=msg.data))
+    def _on_truth_rep(self, msg: String):
+        try:
+            rep = json.loads(msg.data)
+            line = self.transcript.truth_repetition(
+                time.monotonic(), str(rep['motion']), float(rep['duration']),
+                float(rep['amplitude']), bool(rep['counted']), str(rep.get('side', '')))
+        except (ValueError, KeyError, TypeError):
+            self.get_logger().warning(f'unreadable sim/truth/repetition: {msg.data!r}')
+            return
+        self._emit(line)
 
     def _on_truth_distance(self, msg: Float64):
         self._emit(self.transcript.distance(time.monotonic(), msg.data))

@@ -4,7 +4,19 @@ Shared by the `berntsen sim` command and sim.launch.py; no rclpy or launch impor
 """
 from __future__ import annotations
 
-from berntsen_bringup.verdict import Expectation
+from dataclasses import dataclass
+
+from berntsen_bringup.verdict import Expectation, PlannedSet, planned_sets
+
+
+@dataclass(frozen=True)
+class Judging:
+    """What the verdict needs from a scenario: expectations, the programme's sets, its words."""
+
+    expect: Expectation
+    plan: tuple[PlannedSet, ...]
+    phrases: object           # berntsen_coach.phrases.Phrases in the programme's language
+    patient_name: str
 
 
 def node_parameters(scenario) -> dict[str, dict[str, object]]:
@@ -17,12 +29,31 @@ def node_parameters(scenario) -> dict[str, dict[str, object]]:
     return {'sim': {'scenario': str(scenario.path)}, 'coach': coach}
 
 
-def expectation(scenario) -> Expectation:
-    """What a correct robot does in this scenario: its final step, and how close it may come."""
+def judging(scenario) -> Judging:
+    """Read the scenario's programme and say what a correct robot does in it."""
+    from berntsen_coach.coach_routine import RoutineSettings
+    from berntsen_coach.exercises import load_exercises
+    from berntsen_coach.paths import package_config, resolve_programme
+    from berntsen_coach.phrases import Phrases
+    from berntsen_coach.programme import load_programme
+
+    exercises = load_exercises(package_config() / 'exercises.yaml')
+    programme = load_programme(resolve_programme(scenario.programme), exercises)
+    phrases = Phrases(programme.language)
     distance = None
     if scenario.coach.get('approach', False):
         if 'approach_distance' not in scenario.coach:
             raise ValueError(f'{scenario.path}: coach: a scenario with approach: true must say '
                              'approach_distance, the distance the robot is checked against')
         distance = float(scenario.coach['approach_distance'])
-    return Expectation(outcome=scenario.expect.get('outcome', 'done'), approach_distance=distance)
+    try:
+        says = tuple(phrases.text(key, name=programme.patient_name)
+                     for key in scenario.expect.get('says', ()))
+    except ValueError as error:
+        raise ValueError(f'{scenario.path}: expect.says: {error}') from None
+    expect = Expectation(
+        outcome=scenario.expect.get('outcome', 'done'), approach_distance=distance,
+        short_sets=int(scenario.expect.get('short_sets', 0)), says=says,
+        patience=float(scenario.coach.get('patience', RoutineSettings().patience)))
+    return Judging(expect, tuple(planned_sets(programme, exercises, phrases)), phrases,
+                   programme.patient_name)

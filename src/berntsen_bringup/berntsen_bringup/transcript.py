@@ -1,11 +1,9 @@
 """A readable live transcript of a session: what the robot says, sees and counts.
 
 Pure: the monitor node feeds it events with timestamps; it returns the lines to print
-(or None when nothing worth a line changed) and keeps the figures for the summary.
-
-Sets are told apart by (exercise, set number). The simulator's truth counts the
-repetitions of the set the virtual patient is doing; it is credited to the set the coach
-was counting last, which stays the same through the rest that follows it.
+(or None when nothing worth a line changed) and keeps the record the verdict judges
+(`SessionFigures`): what was said and when, the coach's session log, alerts, and the
+simulator's truth (postures, each repetition the patient finished).
 """
 from __future__ import annotations
 
@@ -18,19 +16,26 @@ DISTANCE_LINE_STEP = 0.25   # m the robot must have moved before another distanc
 AFTER_APPROACH = 1.0
 
 
-@dataclass
-class SetFigures:
-    target: int = 0
-    counted: int = 0
-    truth: int | None = None
+@dataclass(frozen=True)
+class TruthRepetition:
+    """A repetition the virtual patient finished (simulator truth), in the monitor's time."""
+
+    start: float
+    end: float
+    motion: str
+    amplitude: float      # share of the motion's range reached
+    counted: bool         # reached the motion's counted fraction: a full repetition
+    side: str = ''
 
 
 @dataclass
 class SessionFigures:
-    said: list[str] = field(default_factory=list)
-    steps: list[str] = field(default_factory=list)
-    sets: dict[tuple[str, int], SetFigures] = field(default_factory=dict)
+    said: list[tuple[float, str]] = field(default_factory=list)   # (t, text) as it began
+    steps: list[str] = field(default_factory=list)     # coach/state steps, for the transcript
+    events: list[tuple[float, str, dict]] = field(default_factory=list)  # the session log
     truth_posture: str = ''
+    truth_postures: list[tuple[float, str]] = field(default_factory=list)
+    truth_reps: list[TruthRepetition] = field(default_factory=list)
     alert_times: list[tuple[float, str, bool]] = field(default_factory=list)  # t, reason, urgent
     floor_since: float | None = None          # truth: the patient reached the floor
     # while the robot drives (step approach, and AFTER_APPROACH s more): afterwards only
@@ -44,6 +49,12 @@ class SessionFigures:
     def alerts(self) -> list[str]:
         return [reason for _, reason, _ in self.alert_times]
 
+    @property
+    def final_step(self) -> str:
+        """The last step the session log recorded ('' before any)."""
+        return next((d.get('step', '') for _, kind, d in reversed(self.events)
+                     if kind == 'step'), '')
+
 
 class Transcript:
     def __init__(self, start_time: float):
@@ -51,7 +62,7 @@ class Transcript:
         self.figures = SessionFigures()
         self._posture_by_body: dict[str, str] = {}
         self._last_said = ''
-        self._live_set: tuple[str, int] | None = None
+        self._target = 0
         self._step = ''
         self._approach_ended: float | None = None
         self._distance: float | None = None
@@ -66,7 +77,7 @@ class Transcript:
                 self._last_said = ''
             return None
         self._last_said = text
-        self.figures.said.append(text)
+        self.figures.said.append((t, text))
         return self._line(t, 'robot says', f'"{text}"')
 
     def posture(self, t: float, body_id: str, posture: int, confidence: float) -> str | None:
@@ -95,47 +106,42 @@ class Transcript:
                 of_sets = f', set {set_number} of {sets}' if sets > 1 else ''
                 detail = f' ({exercise}, {target} repetitions{of_sets})'
             lines.append(self._line(t, 'coach', f'step {step}{detail}'))
-        if exercise:
-            key = (exercise, set_number)
-            if key != self._live_set:
-                self._live_set = key
-                f.sets[key] = SetFigures(target=target)
-            f.sets[key].target = target
+        self._target = target if exercise else self._target
         return lines
 
-    def repetition(self, t: float, exercise: str, number: int) -> str:
-        """A repetition the coach counted (from its session events)."""
-        figures = self._set_figures(exercise)
-        figures.counted = max(figures.counted, number)
-        return self._line(t, 'robot counts', f'{number}/{figures.target or "?"}')
-
-    def _set_figures(self, exercise: str) -> SetFigures:
-        if self._live_set is None or self._live_set[0] != exercise:
-            self._live_set = (exercise, 0)
-            self.figures.sets.setdefault(self._live_set, SetFigures())
-        return self.figures.sets[self._live_set]
+    def event(self, t: float, kind: str, detail: dict) -> str | None:
+        """An entry of the coach's session log; a line for the repetitions it counted."""
+        self.figures.events.append((t, kind, detail))
+        if kind == 'repetition' and 'number' in detail:
+            return self._line(t, 'robot counts', f'{detail["number"]}/{self._target or "?"}')
+        if kind == 'arrived':
+            return self.arrived(t)
+        return None
 
     def alert(self, t: float, reason: str, urgent: bool) -> str:
         self.figures.alert_times.append((t, reason, urgent))
         return self._line(t, 'ALERT', f'{"URGENT: " if urgent else ""}caregiver called: {reason}')
 
-    def truth(self, t: float, posture: str | None = None,
-              repetitions: int | None = None) -> str | None:
-        """What the virtual patient really did (simulation only); a line when it changed."""
+    def truth(self, t: float, posture: str) -> str | None:
+        """The virtual patient's posture (simulation only); a line when it changed."""
         f = self.figures
-        if posture is not None and posture != f.truth_posture:
-            f.truth_posture = posture
-            if posture == 'lying_on_floor' and f.floor_since is None:
-                f.floor_since = t
-            return self._line(t, 'patient', f'is {posture} (simulator truth)')
-        if repetitions is not None and self._live_set is not None:
-            figures = f.sets[self._live_set]
-            if repetitions != figures.truth:
-                figures.truth = repetitions
-                if repetitions:
-                    return self._line(t, 'patient',
-                                      f'completed repetition {repetitions} (simulator truth)')
-        return None
+        if posture == f.truth_posture:
+            return None
+        f.truth_posture = posture
+        f.truth_postures.append((t, posture))
+        if posture == 'lying_on_floor' and f.floor_since is None:
+            f.floor_since = t
+        return self._line(t, 'patient', f'is {posture} (simulator truth)')
+
+    def truth_repetition(self, t: float, motion: str, duration: float, amplitude: float,
+                         counted: bool, side: str = '') -> str:
+        """A repetition the virtual patient just finished (simulation only)."""
+        self.figures.truth_reps.append(
+            TruthRepetition(t - duration, t, motion, amplitude, counted, side))
+        full = [r for r in self.figures.truth_reps if r.counted]
+        what = (f'a repetition ({len(full)} in all)' if counted
+                else f'a movement short of the range ({amplitude:.0%})')
+        return self._line(t, 'patient', f'did {what} (simulator truth)')
 
     def distance(self, t: float, patient_distance: float) -> str | None:
         """The simulator's robot-to-patient distance; a line while the robot drives."""
@@ -175,12 +181,6 @@ class Transcript:
         f = self.figures
         lines = [f'Session lasted {t - self.start:.1f} s; steps: {" → ".join(f.steps) or "none"}.',
                  f'The robot said {len(f.said)} utterances.']
-        exercises = [exercise for exercise, _ in f.sets]
-        for (exercise, set_number), s in f.sets.items():
-            truth = ('no ground truth' if s.truth is None
-                     else f'the virtual patient did {s.truth}')
-            name = f'{exercise} set {set_number}' if exercises.count(exercise) > 1 else exercise
-            lines.append(f'{name}: counted {s.counted} of {s.target}; {truth}.')
         if f.smallest_clearance is not None or f.contacts:   # the simulator reports these
             driving = ('did not drive up to the patient' if f.closest_patient_distance is None
                        else f'came to {f.closest_patient_distance:.2f} m of the patient while '

@@ -1,4 +1,4 @@
-from berntsen_bringup.transcript import SetFigures, Transcript
+from berntsen_bringup.transcript import TruthRepetition, Transcript
 
 
 def test_speech_line_once_per_utterance():
@@ -8,25 +8,34 @@ def test_speech_line_once_per_utterance():
     assert t.speech(101.6, True, 'God morgen, Kari!') is None  # status repeated while speaking
     assert t.speech(102.0, False, '') is None
     assert t.speech(103.0, True, 'God morgen, Kari!') is not None  # said again later: a new line
-    assert t.figures.said == ['God morgen, Kari!'] * 2
+    assert t.figures.said == [(101.5, 'God morgen, Kari!'), (103.0, 'God morgen, Kari!')]
 
 
-def test_counts_steps_and_truth_are_reported():
+def test_counts_steps_log_and_truth_are_reported_and_kept():
     t = Transcript(start_time=0.0)
     assert t.coach_state(1.0, 'greet', '', 0, 0) == ['[   1.0 s] coach        step greet']
     lines = t.coach_state(2.0, 'exercise', 'arm_raise', 0, 5)
     assert lines == ['[   2.0 s] coach        step exercise (arm_raise, 5 repetitions)']
-    assert t.truth(2.1, repetitions=0) is None
-    assert t.truth(2.5, repetitions=1) == \
-        '[   2.5 s] patient      completed repetition 1 (simulator truth)'
-    assert t.truth(2.6, repetitions=1) is None
-    assert t.repetition(3.0, 'arm_raise', 1) == '[   3.0 s] robot counts 1/5'
-    assert t.coach_state(3.1, 'exercise', 'arm_raise', 1, 5) == []
-    assert t.figures.sets[('arm_raise', 0)] == SetFigures(target=5, counted=1, truth=1)
-    t.truth(4.0, repetitions=2)
-    assert t.figures.sets[('arm_raise', 0)].truth == 2
-    assert t.truth(4.5, posture='standing') == '[   4.5 s] patient      is standing (simulator truth)'
+    assert t.truth_repetition(4.5, 'arm_raise', 2.0, 0.93, True) == \
+        '[   4.5 s] patient      did a repetition (1 in all) (simulator truth)'
+    assert t.truth_repetition(7.0, 'arm_raise', 2.0, 0.4, False) == \
+        '[   7.0 s] patient      did a movement short of the range (40%) (simulator truth)'
+    assert t.figures.truth_reps[0] == TruthRepetition(2.5, 4.5, 'arm_raise', 0.93, True)
+    assert t.event(4.6, 'repetition', {'exercise': 'arm_raise', 'set': 1, 'number': 1}) == \
+        '[   4.6 s] robot counts 1/5'
+    assert t.event(4.7, 'cue', {'text': 'Higher'}) is None
+    assert [kind for _, kind, _ in t.figures.events] == ['repetition', 'cue']
+    assert t.truth(5.0, 'standing') == '[   5.0 s] patient      is standing (simulator truth)'
+    assert t.truth(5.1, 'standing') is None
+    assert t.figures.truth_postures == [(5.0, 'standing')]
 
+
+def test_the_final_step_is_the_logs_last():
+    t = Transcript(start_time=0.0)
+    assert t.figures.final_step == ''
+    t.event(1.0, 'step', {'step': 'greet'})
+    t.event(2.0, 'set_started', {'exercise': 'arm_raise', 'set': 1})
+    assert t.figures.final_step == 'greet'
 
 
 def test_posture_changes_only():
@@ -38,42 +47,12 @@ def test_posture_changes_only():
     assert t.body_lost(3.1, 'abc') is None
 
 
-def test_summary_without_truth_says_so():
-    t = Transcript(start_time=0.0)
-    t.coach_state(1.0, 'exercise', 'arm_raise', 3, 5)
-    t.repetition(1.5, 'arm_raise', 3)
-    summary = '\n'.join(t.summary(10.0))
-    assert 'counted 3 of 5; no ground truth' in summary
-    assert t.figures.sets[('arm_raise', 0)].truth is None
-
-
 def test_caregiver_alerts_stand_out():
     t = Transcript(start_time=0.0)
     line = t.alert(5.0, 'person lying on the floor (step exercise)', urgent=True)
     assert line == ('[   5.0 s] ALERT        URGENT: caregiver called: '
                     'person lying on the floor (step exercise)')
     assert t.figures.alerts == ['person lying on the floor (step exercise)']
-
-
-def test_every_set_is_judged_against_its_own_truth():
-    t = Transcript(start_time=0.0)
-    t.coach_state(1.0, 'exercise', 'arm_raise', 0, 3, set_number=1, sets=2)
-    for n in (1, 2, 3):
-        t.truth(1.0 + n, repetitions=n)
-        t.repetition(1.1 + n, 'arm_raise', n)
-    t.coach_state(5.0, 'rest', '', 0, 0, set_number=2, sets=2)
-    t.truth(5.1, repetitions=3)        # the last truth may come during the rest
-    t.coach_state(6.0, 'exercise', 'arm_raise', 0, 3, set_number=2, sets=2)
-    t.truth(6.1, repetitions=0)        # the patient starts the next set
-    t.truth(7.0, repetitions=1)
-    t.repetition(7.1, 'arm_raise', 1)
-    assert list(t.figures.sets.values()) == [SetFigures(target=3, counted=3, truth=3),
-                                             SetFigures(target=3, counted=1, truth=1)]
-    summary = '\n'.join(t.summary(8.0))
-    assert 'arm_raise set 1: counted 3 of 3; the virtual patient did 3.' in summary
-    assert 'arm_raise set 2: counted 1 of 3; the virtual patient did 1.' in summary
-    t.truth(8.0, repetitions=2)
-    assert t.figures.sets[('arm_raise', 2)].truth == 2
 
 
 def test_approach_distance_clearance_and_contacts_are_summarised():
@@ -88,7 +67,7 @@ def test_approach_distance_clearance_and_contacts_are_summarised():
     t.clearance(0.6)
     assert t.contact(3.5, '') is None
     assert 'touches chair_seat' in t.contact(4.0, 'chair_seat')
-    assert t.arrived(4.4) == '[   4.4 s] robot        arrived at 2.21 m from the patient ' \
+    assert t.event(4.4, 'arrived', {}) == '[   4.4 s] robot        arrived at 2.21 m from the patient ' \
         '(simulator truth)'
     t.coach_state(4.5, 'greet', '', 0, 0)
     t.distance(5.0, 2.19)      # the robot still halting: counts
@@ -105,8 +84,8 @@ def test_approach_distance_clearance_and_contacts_are_summarised():
 
 def test_fall_time_and_alert_times_are_kept():
     t = Transcript(start_time=10.0)
-    t.truth(20.0, posture='standing')
-    t.truth(23.0, posture='lying_on_floor')
+    t.truth(20.0, 'standing')
+    t.truth(23.0, 'lying_on_floor')
     t.alert(24.2, 'person lying on the floor', urgent=True)
     assert t.figures.floor_since == 23.0
     assert t.figures.alert_times == [(24.2, 'person lying on the floor', True)]
