@@ -37,6 +37,7 @@ class Recording:
     distance: list = field(default_factory=list)       # (t, m)
     clearance: list = field(default_factory=list)      # (t, m)
     contact: list = field(default_factory=list)        # (t, geom name or '')
+    visitor: list = field(default_factory=list)        # (t, 'walking' or '')
     speed: list = field(default_factory=list)          # (t, |v| m/s of the true base)
     position: list = field(default_factory=list)       # (t, x, y) of the true base
     steps: list = field(default_factory=list)          # (t, coach step)
@@ -80,6 +81,7 @@ def subscribe_everything(node, rec: Recording):
         (Float64, 'sim/truth/patient_distance', stream, lambda m: rec.add('distance', m.data)),
         (Float64, 'sim/truth/clearance', stream, lambda m: rec.add('clearance', m.data)),
         (String, 'sim/truth/contact', latched, lambda m: rec.add('contact', m.data)),
+        (String, 'sim/truth/visitor', latched, lambda m: rec.add('visitor', m.data)),
         (Odometry, 'sim/truth/odom', stream, lambda m: (
             rec.add('speed', math.hypot(m.twist.twist.linear.x, m.twist.twist.linear.y)),
             rec.add('position', m.pose.pose.position.x, m.pose.pose.position.y))),
@@ -301,6 +303,12 @@ def check_distracted(run, scenario):
 def check_english_morning(run, scenario):
     assert run.rec.said[0][1].startswith('Good morning, Kari')
     assert 'three' in [text for _, text in run.rec.said]
+
+
+def check_visitor_walks_through(run, scenario):
+    began, ended = _set_span(run.rec)
+    walking = [t for t, what in run.rec.visitor if what == 'walking']
+    assert walking and began < walking[0] < ended, 'truth: the relative walked through the set'
 
 
 CHECKS = {name[len('check_'):]: check for name, check in globals().items()

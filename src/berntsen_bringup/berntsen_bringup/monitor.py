@@ -49,6 +49,7 @@ class SessionMonitor(Node):
                                  EVENTS)
         self.create_subscription(Float64, 'sim/truth/clearance', self._on_truth_clearance, EVENTS)
         self.create_subscription(String, 'sim/truth/contact', self._on_truth_contact, LATCHED)
+        self.create_subscription(String, 'sim/truth/visitor', self._on_truth_visitor, LATCHED)
 
     def _emit(self, *lines):
         with self._lock:
@@ -114,3 +115,6 @@ class SessionMonitor(Node):
 
     def _on_truth_contact(self, msg: String):
         self._emit(self.transcript.contact(time.monotonic(), msg.data))
+
+    def _on_truth_visitor(self, msg: String):
+        self._emit(self.transcript.visitor(time.monotonic(), msg.data == 'walking'))

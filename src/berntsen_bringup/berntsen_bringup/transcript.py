@@ -133,6 +133,11 @@ class Transcript:
             f.floor_since = t
         return self._line(t, 'patient', f'is {posture} (simulator truth)')
 
+    def visitor(self, t: float, walking: bool) -> str:
+        """A second person walks into or out of the room (simulation only)."""
+        what = 'walks through the room' if walking else 'has left the room'
+        return self._line(t, 'visitor', f'{what} (simulator truth)')
+
     def truth_repetition(self, t: float, motion: str, duration: float, amplitude: float,
                          counted: bool, side: str = '') -> str:
         """A repetition the virtual patient just finished (simulation only)."""

@@ -213,9 +213,11 @@ def _judge_set(result: SetResult, counts: dict[str, int], figures: SessionFigure
     for words in p.announcements:
         if words not in heard:
             result.problems.append(f'{p.name}: the robot never said "{words}" before the set')
-    # The count's words may lag the log: take numbers said until the next set begins.
-    next_start = min((t for t, kind, _ in figures.events if kind == 'set_started' and t > start),
-                     default=float('inf'))
+    # The count's words may lag the log: take numbers said until the next set (or a clinical
+    # test, or the summary) begins.
+    next_start = min((t for t, kind, d in figures.events if t > start and (
+        kind in ('set_started', 'test_started')
+        or (kind == 'step' and d.get('step') in ('test', 'summary')))), default=float('inf'))
     said = [counts[text.strip()] for t, text in figures.said
             if start <= t < next_start and text.strip() in counts]
     logged = [d.get('number', 0) for t, kind, d in figures.events

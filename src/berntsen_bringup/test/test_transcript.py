@@ -28,6 +28,8 @@ def test_counts_steps_log_and_truth_are_reported_and_kept():
     assert t.truth(5.0, 'standing') == '[   5.0 s] patient      is standing (simulator truth)'
     assert t.truth(5.1, 'standing') is None
     assert t.figures.truth_postures == [(5.0, 'standing')]
+    assert t.visitor(6.0, True) == \
+        '[   6.0 s] visitor      walks through the room (simulator truth)'
 
 
 def test_the_final_step_is_the_logs_last():

@@ -862,26 +862,6 @@ def plan_set(motion: ExerciseMotion, start: float,
     return SetPlan(motion=motion, reps=tuple(planned), body=body, first_rep=first_rep)
 
 
-def random_set(motion: ExerciseMotion, start: float, rng: random.Random, reps: int,
-               tempo: float = 1.0, partial_share: float = 0.0,
-               pause: tuple[float, float] = (0.3, 1.5), jitter: float = 0.1) -> SetPlan:
-    """A seeded set with varied tempo, range and pauses.
-
-    `tempo` scales the exercise's typical repetition duration; each repetition is partial
-    (35-55 % of the range) with probability `partial_share`, else full (85-100 %).
-    `person_set` varies far more, as people do.
-    """
-    spec = []
-    for _ in range(reps):
-        duration = motion.rep_duration * tempo * (1.0 + rng.uniform(-jitter, jitter))
-        if rng.random() < partial_share:
-            amplitude = rng.uniform(0.35, 0.55)
-        else:
-            amplitude = rng.uniform(0.85, 1.0)
-        spec.append((duration, amplitude, rng.uniform(*pause)))
-    return plan_set(motion, start, spec)
-
-
 def blend_joints(a: dict, b: dict, weight: float) -> dict:
     """Joint positions part-way (0 a .. 1 b, smoothed) between two sets of joint positions."""
     w = _smoothstep(weight)
@@ -966,7 +946,8 @@ class VirtualPatient:
             return heard
         if not finished:
             self._talking_since = t
-            if self._set is not None and self._set_open and t < self._setup[0]:
+            if self._set is not None and self._set_open and t < self._setup[0] \
+                    and any(item.kind in INSTRUCTIONS for item in heard):
                 self._set, self._waiting = None, True   # not begun: she listens on first
             for item in heard:
                 if item.kind == 'intro' and self.persona.early_start is not None:
@@ -1243,6 +1224,8 @@ class VirtualPatient:
 
 # What asks her to move: a distracted person may not react to it the first time.
 PROMPTS = ('sit_up', 'stand_up', 'sit_down', 'lie_down', 'keep_going')
+# What tells her more about the set she is about to begin: she listens before she starts.
+INSTRUCTIONS = ('intro', 'set_of', 'sit_up', 'stand_up', 'sit_down', 'lie_down')
 
 
 # --- sets as people do them ---------------------------------------------------------------

@@ -15,6 +15,11 @@ robot: {x: 2.5, y: 0.0, yaw_deg: 180}   # robot start in the world frame of asse
 programme: sim_morning        # the coach's programme: a name in berntsen_coach's
                               #   config/programmes/ or a path (default sim_morning)
 coach: {reprompt_after: 10.0} # coach node parameter overrides, passed through (default none)
+visitor: {path: across_the_room, start: 27.0}   # a second person (a relative) walks
+                              #   through the room: path across_the_room (between the robot
+                              #   and the patient), past_the_patient or behind_the_bed;
+                              #   start in s of simulated time; speed m/s (default 0.9;
+                              #   behind_the_bed side-steps at 0.5). Default: nobody
 expect:                      # required: what a correct robot does
   outcome: done               #   done | no_response | help: where the session ends
   short_sets: 1               #   sets the patient stops short in, counted as she did them
@@ -41,7 +46,9 @@ from typing import Mapping
 
 import yaml
 
+from berntsen_sim import visitor
 from berntsen_sim.patient import PERSONAS, Persona, VirtualPatient
+from berntsen_sim.visitor import VisitorWalk
 
 PACKAGE = 'berntsen_sim'
 SOURCE_SCENARIOS = Path(__file__).resolve().parents[1] / 'config' / 'scenarios'
@@ -49,7 +56,14 @@ OUTCOMES = ('done', 'no_response', 'help')
 DEFAULT_ROBOT = (2.5, 0.0, 180.0)    # x m, y m, yaw degrees: 2.5 m in front of the patient
 DEFAULT_PROGRAMME = 'sim_morning'
 DEFAULT_TIMEOUT = 240.0
-FIELDS = ('description', 'persona', 'seed', 'robot', 'programme', 'coach', 'expect', 'timeout')
+FIELDS = ('description', 'persona', 'seed', 'robot', 'programme', 'coach', 'visitor', 'expect',
+          'timeout')
+# a visitor's paths: (waypoints, speed m/s, fixed facing or None to face along the path)
+VISITOR_PATHS = {
+    'across_the_room': (visitor.ACROSS_THE_ROOM, 0.9, None),
+    'past_the_patient': (visitor.PAST_THE_PATIENT, 0.9, None),
+    'behind_the_bed': (visitor.BEHIND_THE_BED, 0.5, 0.0),   # too narrow to walk: side-steps
+}
 REQUIRED = ('description', 'persona', 'expect')
 EXPECT_FIELDS = ('outcome', 'short_sets', 'says')
 # Persona fields a scenario may set, by the type their value must have.
@@ -79,6 +93,7 @@ class Scenario:
     robot: RobotStart
     programme: str
     coach: Mapping[str, object]   # read-only; dict(scenario.coach) for a copy
+    visitor: VisitorWalk | None   # a second person walking through the room, or nobody
     expect: Mapping[str, object]  # read-only: outcome (one of OUTCOMES), short_sets, says
     timeout: float
 
@@ -189,8 +204,8 @@ def _parse(raw, path: Path) -> Scenario:
         name=path.stem, path=path, description=description.strip(),
         persona=_persona(raw['persona'], path.stem, fail), seed=seed,
         robot=_robot(raw.get('robot') or {}, fail), programme=programme.strip(),
-        coach=MappingProxyType(dict(coach)), expect=MappingProxyType(dict(expect)),
-        timeout=timeout)
+        coach=MappingProxyType(dict(coach)), visitor=_visitor(raw.get('visitor'), fail),
+        expect=MappingProxyType(dict(expect)), timeout=timeout)
 
 
 def _number(value, field, fail) -> float:
@@ -230,6 +245,24 @@ def _persona(value, scenario_name, fail) -> Persona:
         return dataclasses.replace(PERSONAS[base], name=f'{base} ({scenario_name})', **overrides)
     except ValueError as exc:
         fail('persona', str(exc))
+
+
+def _visitor(value, fail) -> VisitorWalk | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not set(value) <= {'path', 'start', 'speed'} \
+            or 'path' not in value or 'start' not in value:
+        fail('visitor', 'must be a mapping {path: NAME, start: SECONDS, speed: M/S (optional)}')
+    if value['path'] not in VISITOR_PATHS:
+        fail('visitor.path', f'unknown path {value["path"]!r}; known: '
+                             f'{", ".join(VISITOR_PATHS)}')
+    path, speed, facing = VISITOR_PATHS[value['path']]
+    start = _number(value['start'], 'visitor.start', fail)
+    speed = _number(value.get('speed', speed), 'visitor.speed', fail)
+    try:
+        return VisitorWalk(start=start, path=path, speed=speed, facing=facing)
+    except ValueError as exc:
+        fail('visitor', str(exc))
 
 
 def _robot(value, fail) -> RobotStart:

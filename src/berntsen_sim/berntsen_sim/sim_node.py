@@ -31,6 +31,9 @@ Published (QoS in brackets):
                                          geoms do not collide, so closer than 5 mm to one is
                                          touching it [latched, on change; checked at state_rate]
   sim/truth/posture (String)             [latched, on change]
+  sim/truth/visitor (String)             'walking' while a second person (a scenario's
+                                         visitor) walks through the room, else ''
+                                         [latched, on change]
   sim/truth/repetition (String)          one JSON object per repetition the patient finishes,
                                          full or short of the range: {"motion", "start",
                                          "end" (s of simulated time), "duration", "amplitude"
@@ -43,7 +46,8 @@ Published (QoS in brackets):
                                          reliable subscriber such as `ros2 topic echo`]
 
 Scenarios (berntsen_sim.scenario): parameter `scenario` names one (or a YAML path); the
-persona, seed and robot start then come from it instead of the parameters.
+persona, seed and robot start then come from it instead of the parameters, and a visitor
+(a second person walking through the room) if it has one.
 
 The OpenGL backend comes from the MUJOCO_GL environment variable: osmesa when unset; egl
 works too (on a machine without a GPU both render in software, at the same speed here;
@@ -166,7 +170,7 @@ class SimNode(Node):
 
         self.world = BedroomWorld()
         self.world.model.opt.timestep = 1.0 / self.params['physics_rate']
-        persona, seed, robot = self._setup_choice()
+        persona, seed, robot, self.visitor = self._setup_choice()
         self.patient = VirtualPatient(persona, seed=seed)
         self.world.set_patient_joints(self.patient.state(0.0).joints)
         self.world.place_robot(robot.x, robot.y, math.radians(robot.yaw_deg))
@@ -189,6 +193,8 @@ class SimNode(Node):
                                                   STATE_QOS)
         self.clearance_pub = self.create_publisher(Float64, 'sim/truth/clearance', STATE_QOS)
         self.contact_pub = self.create_publisher(String, 'sim/truth/contact', LATCHED_QOS)
+        self.visitor_pub = self.create_publisher(String, 'sim/truth/visitor', LATCHED_QOS)
+        self._visitor_walking = False    # nobody at first: said only when someone comes
         self.clock_pub = self.create_publisher(Clock, '/clock', CLOCK_QOS)
         self.create_subscription(Float64MultiArray, 'sim/wheel_commands', self.on_wheel_command,
                                  COMMAND_QOS)
@@ -216,7 +222,8 @@ class SimNode(Node):
             f'MUJOCO_GL={os.environ["MUJOCO_GL"]}')
 
     def _setup_choice(self):
-        """(persona, seed, RobotStart) from the scenario, else from the parameters."""
+        """(persona, seed, RobotStart, VisitorWalk or None) from the scenario, else from the
+        parameters (and nobody else in the room)."""
         name = self.params['scenario']
         if name:
             scenario = load_scenario(name)   # ScenarioError (a ValueError) names the problem
@@ -224,14 +231,14 @@ class SimNode(Node):
                 f'scenario {scenario.name} ({scenario.path}): {scenario.description} '
                 f'(persona, seed and robot start from it; parameters persona, seed and '
                 f'robot_* ignored)')
-            return scenario.persona, scenario.seed, scenario.robot
+            return scenario.persona, scenario.seed, scenario.robot, scenario.visitor
         persona = self.params['persona']
         robot = RobotStart(self.params['robot_x'], self.params['robot_y'],
                            self.params['robot_yaw_deg'])
         problem = robot_start_problem(robot, persona, self.params['seed'], self.world)
         if problem:
             raise ValueError(f'parameters robot_x, robot_y, robot_yaw_deg: {problem}')
-        return persona, self.params['seed'], robot
+        return persona, self.params['seed'], robot, None
 
     def sim_stamp(self):
         """The physics time as a message stamp."""
@@ -300,12 +307,18 @@ class SimNode(Node):
             steps = max_steps
         truth = self.patient.state(self.world.time)
         self.world.set_patient_joints(truth.joints)
+        visitor = self.visitor.pose(self.world.time) if self.visitor is not None else None
+        if self.visitor is not None:
+            self.world.set_visitor(visitor)
         self.world.step(steps)
         stamp = self.sim_stamp()
         now = self.world.time
         try:
             self.clock_pub.publish(Clock(clock=stamp))
             self.publish_truth(truth)
+            if (visitor is not None) != self._visitor_walking:
+                self.visitor_pub.publish(String(data='walking' if visitor is not None else ''))
+                self._visitor_walking = visitor is not None
             if now >= self._next_state_time:
                 self._next_state_time = max(self._next_state_time + self._state_period, now)
                 self.publish_wheel_states(stamp)

@@ -3,6 +3,10 @@
 No rclpy here; the sim node, the tests and bench/sim_render.py share this class.
 Rendering uses `mujoco.Renderer`, which picks its OpenGL backend from the MUJOCO_GL
 environment variable (osmesa or egl for headless machines).
+
+A second kinematic person, the visitor (berntsen_sim.visitor), can walk through the room
+(`BedroomWorld.set_visitor`); absent, it is parked far below the floor, out of every view.
+Its joints come last in qpos (after the robot, the wheels and the patient).
 """
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ import mujoco
 import numpy as np
 
 from berntsen_sim.patient import DEFAULT_BODY, JOINT_NAMES, Body
+from berntsen_sim.visitor import JOINT_NAMES as VISITOR_JOINT_NAMES
+from berntsen_sim.visitor import VisitorPose
 
 WORLD_FILE = 'bedroom.xml'
 CAMERA_NAME = 'head_camera'
@@ -25,6 +31,9 @@ WHEEL_SEPARATION = 0.34   # m
 ROBOT_BODY = 'base_link'
 PATIENT_BODY = 'patient'
 PATIENT_PELVIS = 'pelvis'       # body at the patient's hip-joint centre
+VISITOR_BODY = 'visitor'
+# the visitor's root joints: world x, y, z (m) of the floor point under its hips, and yaw (rad)
+VISITOR_ROOT_JOINTS = ('visitor_x', 'visitor_y', 'visitor_z', 'visitor_yaw')
 FURNITURE_BODIES = ('bed', 'chair')
 WALL_GEOMS = ('wall_back', 'wall_front', 'wall_left', 'wall_right')
 FLOOR_GEOM = 'floor'
@@ -129,6 +138,17 @@ class BedroomWorld:
         self._is_patient_geom[self.patient_geoms] = True
         self._floor_geom = m.geom(FLOOR_GEOM).id
         self._patient_target = self.data.qpos[self._patient_qpos].copy()
+        visitor_joints = VISITOR_ROOT_JOINTS + VISITOR_JOINT_NAMES
+        self._visitor_qpos = np.array(
+            [m.jnt_qposadr[m.joint(name).id] for name in visitor_joints], dtype=int)
+        self._visitor_dof = np.array(
+            [m.jnt_dofadr[m.joint(name).id] for name in visitor_joints], dtype=int)
+        self._visitor_limb = {name: i for i, name in enumerate(visitor_joints)
+                              if name in VISITOR_JOINT_NAMES}
+        self._visitor_parked = m.qpos0[self._visitor_qpos].copy()   # where qpos0 puts it
+        self._visitor_target = self._visitor_parked.copy()
+        self._visitor_present = False
+        self.visitor_geoms = self._subtree_geoms(VISITOR_BODY)
         mujoco.mj_forward(m, self.data)
 
     def _subtree_geoms(self, body_name: str) -> np.ndarray:
@@ -158,9 +178,44 @@ class BedroomWorld:
         self._patient_target = np.array([joints[name] for name in JOINT_NAMES], dtype=float)
         self._hold_patient()
 
+    def set_visitor(self, pose: VisitorPose | None) -> None:
+        """Where the visitor stands and how it holds its limbs from now on
+        (berntsen_sim.visitor.VisitorPose, e.g. VisitorWalk.pose(t)); None parks it out of
+        sight. Like set_patient_joints, positions are in qpos (and snapshot()) at once and in
+        the kinematics from the next step or mj_forward.
+
+        The visitor never collides and is not part of clearance() or touching().
+        Raises ValueError for a non-finite value or a joint name the visitor does not have.
+        """
+        if pose is None:
+            self._visitor_target = self._visitor_parked.copy()
+            self._visitor_present = False
+            self._hold_patient()
+            return
+        target = np.zeros(len(self._visitor_qpos))
+        target[:4] = (pose.x, pose.y, pose.z, pose.yaw)
+        unknown = sorted(set(pose.joints) - set(self._visitor_limb))
+        if unknown:
+            raise ValueError(f'set_visitor: the visitor has no joint {", ".join(unknown)}')
+        for name, value in pose.joints.items():
+            target[self._visitor_limb[name]] = value
+        if not np.all(np.isfinite(target)):
+            raise ValueError(f'set_visitor: pose must be finite, got {pose!r}')
+        self._visitor_target = target
+        self._visitor_present = True
+        self._hold_patient()
+
+    @property
+    def visitor_present(self) -> bool:
+        """Whether the visitor is in the room (not parked)."""
+        return self._visitor_present
+
     def _hold_patient(self) -> None:
+        """Hold the kinematic people (the patient and the visitor) at their targets."""
         self.data.qpos[self._patient_qpos] = self._patient_target
         self.data.qvel[self._patient_dof] = 0.0
+        self.data.qpos[self._visitor_qpos] = self._visitor_target
+        self.data.qvel[self._visitor_dof] = 0.0
 
     def set_wheel_velocities(self, left: float, right: float) -> None:
         """Velocity-servo setpoints in rad/s, clipped to the actuators' range."""
@@ -168,7 +223,8 @@ class BedroomWorld:
         self.data.ctrl[self._wheel_act] = np.clip([left, right], -lim, lim)
 
     def step(self, n: int = 1) -> None:
-        """Advance the physics n steps; the kinematic patient is held at its targets."""
+        """Advance the physics n steps; the kinematic patient and visitor are held at their
+        targets."""
         for _ in range(n):
             self._hold_patient()
             mujoco.mj_step(self.model, self.data)
@@ -326,8 +382,23 @@ def patient_keypoints(model: mujoco.MjModel, data: mujoco.MjData,
                       scale: float = 1.0) -> dict:
     """World positions (x, y, z) of the patient's key points (head top, pelvis, shoulders,
     hands, toes, heels) as of the last kinematics pass; `scale` the body's overall scale."""
+    return _keypoints(model, data, _KEYPOINTS, scale)
+
+
+# The same key points of the visitor (assets/bedroom.xml, bodies visitor_*), plus the nose.
+_VISITOR_KEYPOINTS = {name: (f'visitor_{body}', offset) for name, (body, offset) in
+                      _KEYPOINTS.items()} | {'nose': ('visitor_head', (0.105, 0.0, 0.0))}
+
+
+def visitor_keypoints(model: mujoco.MjModel, data: mujoco.MjData) -> dict:
+    """World positions (x, y, z) of the visitor's key points (patient_keypoints' names and
+    the nose) as of the last kinematics pass; parked, they are far below the floor."""
+    return _keypoints(model, data, _VISITOR_KEYPOINTS, 1.0)
+
+
+def _keypoints(model, data, table: dict, scale: float) -> dict:
     points = {}
-    for name, (body, offset) in _KEYPOINTS.items():
+    for name, (body, offset) in table.items():
         b = model.body(body).id
         local = np.array(offset) * scale
         points[name] = tuple(float(v) for v in data.xpos[b] + data.xmat[b].reshape(3, 3) @ local)

@@ -1,6 +1,5 @@
 """The virtual patient's exercise library: poses, joint ranges, set plans and their truth."""
 import math
-import random
 
 import pytest
 
@@ -171,21 +170,6 @@ def test_a_rep_is_partial_below_the_counted_fraction():
 def test_plan_set_rejects_impossible_reps(spec):
     with pytest.raises(ValueError, match='bad repetition'):
         P.plan_set(P.EXERCISES['arm_raise'], 0.0, [spec])
-
-
-def test_random_set_is_seeded_and_varies_tempo_range_and_pauses():
-    motion = P.EXERCISES['heel_raise']
-    a = P.random_set(motion, 1.0, random.Random(4), 6, tempo=1.5, partial_share=0.5)
-    b = P.random_set(motion, 1.0, random.Random(4), 6, tempo=1.5, partial_share=0.5)
-    assert a == b
-    durations = [r.end - r.start for r in a.reps]
-    assert all(1.5 * motion.rep_duration * 0.9 <= d <= 1.5 * motion.rep_duration * 1.1
-               for d in durations)
-    assert len(set(durations)) == 6
-    full = P.random_set(motion, 0.0, random.Random(1), 8, partial_share=0.0)
-    none = P.random_set(motion, 0.0, random.Random(1), 8, partial_share=1.0)
-    assert all(r.counted for r in full.reps) and not any(r.counted for r in none.reps)
-    assert all(0.35 <= r.amplitude <= 0.55 for r in none.reps)
 
 
 def sample(patient, start, until):

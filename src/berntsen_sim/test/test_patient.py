@@ -360,3 +360,14 @@ def test_second_set_of_the_same_exercise_is_done_again():
     t = say(patient, t, NB.set_of(2, 2))
     assert patient.state(t + 0.2).repetitions == 0
     assert patient.state(t + 15.0).repetitions == 2
+
+
+def test_being_asked_to_carry_on_does_not_put_off_a_slow_start():
+    patient = VirtualPatient(Persona(name='slow', reaction_delay=12.0))
+    t = say(patient, 0.0, intro('arm_raise', 2), 3.0)
+    for when in (11.0, 19.0, 27.0):      # the robot asks her to carry on every 8 s
+        run(patient, when - DT, start=t)
+        t = say(patient, when, NB.text('keep_going'), 1.5)
+    run(patient, 60.0, start=t)
+    reps = patient.finished_repetitions(60.0)
+    assert 13.0 < reps[0].start < 17.0, 'she began 12 s after the introduction, not later'
