@@ -930,8 +930,9 @@ class VirtualPatient:
         self._heard_count = 0
         self._set_open = False        # a set she is doing or about to do (not told it ended)
         self._waiting = False         # she knows the set, and begins when the robot is quiet
-        self._done_own = 0            # repetitions of this set she has planned so far
         self._talking_since: float | None = None
+        self._began_during: str | None = None   # the words she began a set during
+        self._began_early = False     # this set: begun before the robot had explained it
 
     # ---- listening ------------------------------------------------------------------------
 
@@ -953,10 +954,13 @@ class VirtualPatient:
                 if item.kind == 'intro' and self.persona.early_start is not None:
                     self._learn_intro(item)
                     self._begin_set(t + self._jitter(self.persona.early_start))
+                    self._began_during, self._began_early = text, True
             return heard
         self._talking_since = None
+        began_during_it, self._began_during = self._began_during == text, None
         for item in heard:
-            self._react(t, item)
+            if not (began_during_it and item.kind in ('intro', 'set_of')):
+                self._react(t, item)   # what she already began on changes nothing
         if self._waiting and self._talking_since is None:
             self._begin_set(t + self._jitter(self.persona.reaction_delay))
         return heard
@@ -982,13 +986,14 @@ class VirtualPatient:
             self._move_to(t + reaction, SITTING)
         elif kind == 'lie_down' and posture == SITTING and t >= self._busy_until():
             self._move_to(t + reaction, LYING, self.persona.stand_duration)
-        elif kind == 'intro' and not self._early():
+        elif kind == 'intro':
+            self._began_early = False
             self._learn_intro(item)
             if self._rng.random() < persona.misunderstand_chance:
                 # not sure what to do: waits until the robot asks her to carry on
                 self._set, self._waiting = None, False
         elif kind == 'set_of' and self._exercise and item.number >= 1 and not self._early():
-            self._heard_count, self._done_own = 0, 0
+            self._heard_count = 0
             self._set_open, self._waiting = True, True
         elif kind == 'count':
             self._heard_count = item.number
@@ -1003,14 +1008,14 @@ class VirtualPatient:
             self._set = self._set.with_full_range_after(t)
 
     def _early(self) -> bool:
-        """She began during the introduction: a following "set one of n" changes nothing."""
-        return self._set is not None and self._set_open and not self._waiting
+        """She began this set during its introduction: "set one of n" after it changes nothing."""
+        return self._began_early and self._set_open
 
     def _learn_intro(self, item: Heard) -> None:
         if not item.exercise or not item.times:
             return
         self._exercise, self._target = item.exercise, item.times
-        self._heard_count, self._done_own = 0, 0
+        self._heard_count = 0
         self._set_open, self._waiting = True, True
 
     # ---- doing a set ------------------------------------------------------------------------
@@ -1057,7 +1062,6 @@ class VirtualPatient:
             start += SETUP_DURATION
         reps = max(0, round(self._target * self.persona.reps_done_fraction))
         self._set = self._person_set(motion, start, reps)
-        self._done_own = reps
         self._setup = (setup_start, self._set.end + (SETUP_DURATION if needs_setup else 0.0))
         return True
 

@@ -371,3 +371,18 @@ def test_being_asked_to_carry_on_does_not_put_off_a_slow_start():
     run(patient, 60.0, start=t)
     reps = patient.finished_repetitions(60.0)
     assert 13.0 < reps[0].start < 17.0, 'she began 12 s after the introduction, not later'
+
+
+def test_after_a_set_she_stopped_short_in_she_still_does_the_next():
+    patient = VirtualPatient('stops_short')
+    t = say(patient, 0.0, intro('arm_raise', 5), 3.0)
+    t = say(patient, t, NB.set_of(1, 2))
+    run(patient, 40.0, start=t)
+    assert full_reps(patient, 40.0) == 3
+    # no "that was the set", no rest: the robot goes straight on
+    t = say(patient, 40.0, NB.set_of(2, 2))
+    run(patient, 70.0, start=t)
+    assert full_reps(patient, 70.0) == 3
+    t = say(patient, 70.0, intro('mini_squat', 2), 3.0)
+    run(patient, 100.0, start=t)
+    assert [r.counted for r in patient.finished_repetitions(100.0)] == [True]
