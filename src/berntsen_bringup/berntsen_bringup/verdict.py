@@ -30,8 +30,8 @@ DISTANCE_TOLERANCE = 0.10     # m the robot may come closer than the approach di
 # person's feet bound her pelvis distance from below)
 STOPS_SHORT_BY_AT_MOST = 0.40
 # s after a set begins in which a repetition may be missed: the counter first sees her hold
-# her ready position (ready_duration, at most 0.5 s, plus a frame's latency)
-READY_SLACK = 1.0
+# her ready position (ready_duration, at most 0.5 s, plus a frame or two of latency)
+READY_SLACK = 0.75
 # s the truth's end of a repetition may come after the count: the counter counts her on the
 # way back (return_at), the truth once she is back at rest
 END_SLACK = 1.5
