@@ -57,3 +57,28 @@ def test_sim_lists_its_scenarios_and_refuses_an_unknown_one(capsys):
         assert name in out
     assert main(['sim', '--scenario', 'moon_walk']) == 1
     assert "unknown scenario 'moon_walk'; known: approach," in capsys.readouterr().err
+
+
+def test_all_scenarios_runs_each_in_its_own_folder_and_fails_if_one_fails(tmp_path, capsys,
+                                                                         monkeypatch):
+    # The sessions themselves run in tests/test_scenarios.py; here only the loop around them.
+    from berntsen_bringup import cli
+    from berntsen_sim.scenario import list_scenarios
+
+    ran = []
+
+    def one_session(args):
+        ran.append((args.scenario, args.run_dir))
+        failed = args.scenario == 'fall'
+        args.verdict = 'the urgent alert came late\n(detail)' if failed else 'as expected'
+        return cli.EXIT_FAILED if failed else cli.EXIT_OK
+
+    monkeypatch.setattr(cli, 'run_session', one_session)
+    assert main(['sim', '--all-scenarios', '--run-dir', str(tmp_path)]) == cli.EXIT_FAILED
+    assert ran == [(name, str(tmp_path / name)) for name in list_scenarios()]
+    out = capsys.readouterr().out.split('Scenarios:')[1]
+    lines = [line.split() for line in out.strip().splitlines()]
+    assert [line[0] for line in lines] == list_scenarios()
+    assert {line[0]: line[1] for line in lines}['fall'] == 'FAILED'
+    assert 'fall ' in out and 'the urgent alert came late' in out and '(detail)' not in out
+    assert sum(line[1] == 'passed' for line in lines) == len(lines) - 1
