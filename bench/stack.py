@@ -30,12 +30,12 @@ Measured, per session:
   /humans/bodies/<id>/skeleton2d (ids followed on /humans/bodies/tracked); and the
   frame-stamp -> skeleton-arrival latency (stamp converted with the /clock mapping);
 - count latency, per repetition keyed by (exercise, set, number) (the truth and the spoken
-  number words restart at 1 in every set): arrival time here of the truth
-  (sim/truth/repetitions, published in the physics tick that completes the repetition)
-  reaching n -> arrival of the speech/status first reporting speaking the number word n
+  number words restart at 1 in every set): arrival time here of the truth's n-th full
+  repetition of the set (sim/truth/repetition, published in the physics tick that
+  completes it) -> arrival of the speech/status first reporting speaking the number word n
   after the coach counted (exercise, set, n) on coach/events. The truth carries no set: a
-  run of truth values from 1 up is keyed by the exercise set coach/state was in when it
-  reached 1 (the sim starts a set when it sees that state, and resets the truth to 0). The
+  full repetition is credited to the exercise set coach/state names when it arrives (the
+  coach names it from its introduction on; the patient begins after it). The
   truth's rep ends when the movement is back at rest; the coach's counter fires earlier on
   the way back, so this can be negative. Hence also: the frame the coach counted rep n from
   (its coach/events 'repetition' detail 'end', simulated time, converted) -> speaking, the
@@ -183,7 +183,7 @@ class Probe:
         from rclpy.signals import SignalHandlerOptions
         from rosgraph_msgs.msg import Clock
         from sensor_msgs.msg import Image
-        from std_msgs.msg import UInt32
+        from std_msgs.msg import String
 
         self.rclpy, self.Skeleton2D = rclpy, Skeleton2D
         self.numbers = numbers
@@ -196,8 +196,6 @@ class Probe:
         self.coach_set = None                     # (exercise, set) coach/state is exercising
         self.set_order: list[tuple[str, int]] = []
         self.targets: dict[tuple[str, int], int] = {}
-        self.truth_key = None                     # (exercise, set) of the current truth run
-        self.truth_last = 0
         self.truth_at: dict[tuple, float] = {}    # (exercise, set, n) -> arrival of truth n
         self.truth_max: dict[tuple[str, int], int] = {}
         self.counted: dict[tuple, tuple[float, float]] = {}   # key -> (event arrival, 'end')
@@ -228,7 +226,7 @@ class Probe:
         self.clock_node.create_subscription(Clock, '/clock', self.clock.on_clock, clock_qos)
         self.node = rclpy.create_node('stack_bench', context=self.context)
         n = self.node
-        n.create_subscription(UInt32, 'sim/truth/repetitions', self.on_truth, latched)
+        n.create_subscription(String, 'sim/truth/repetition', self.on_truth, 50)
         n.create_subscription(SpeechStatus, 'speech/status', self.on_speech, latched)
         n.create_subscription(CoachState, 'coach/state', self.on_coach, latched)
         n.create_subscription(SessionEvent, 'coach/events', self.on_event, 10)
@@ -261,16 +259,14 @@ class Probe:
                     self.Skeleton2D, f'/humans/bodies/{body_id}/skeleton2d', self.on_skeleton, 10)
 
     def on_truth(self, msg):
-        now, n = time.monotonic(), msg.data
+        now = time.monotonic()
+        if not json.loads(msg.data).get('counted'):
+            return   # short of the range: no count is due
         with self.lock:
-            if n == 0:
-                self.truth_key = None   # the sim started a set (or none yet)
-            elif self.truth_key is None or n < self.truth_last:
-                self.truth_key = self.coach_set or ('?', 0)
-            if n >= 1:
-                self.truth_at.setdefault((*self.truth_key, n), now)
-                self.truth_max[self.truth_key] = max(self.truth_max.get(self.truth_key, 0), n)
-            self.truth_last = n
+            key = self.coach_set or ('?', 0)
+            n = self.truth_max.get(key, 0) + 1
+            self.truth_at[(*key, n)] = now
+            self.truth_max[key] = n
 
     def on_speech(self, msg):
         if not msg.speaking:

@@ -1,5 +1,6 @@
 """Sim and pose nodes in their own processes over DDS: the pose node publishes landmarks
-for the rendered patient, and her posture reads standing once she has stood up."""
+for the rendered patient, and her posture reads standing once she has stood up (asked to
+by the robot's words on speech/status)."""
 import threading
 import time
 
@@ -20,7 +21,8 @@ def wait_for(predicate, timeout):
 
 
 def test_rendered_patient_gets_landmarks_and_standing_posture(ros_nodes, rclpy_node):
-    from berntsen_interfaces.msg import BodyPosture, CoachState, IdsList, Skeleton2D
+    from berntsen_coach.phrases import Phrases
+    from berntsen_interfaces.msg import BodyPosture, IdsList, Skeleton2D, SpeechStatus
     from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
     from std_msgs.msg import String
 
@@ -49,7 +51,7 @@ def test_rendered_patient_gets_landmarks_and_standing_posture(ros_nodes, rclpy_n
                          durability=DurabilityPolicy.TRANSIENT_LOCAL)
     rclpy_node.create_subscription(IdsList, '/humans/bodies/tracked', on_tracked, 10)
     rclpy_node.create_subscription(String, 'sim/truth/posture', keep(truth), latched)
-    coach = rclpy_node.create_publisher(CoachState, 'coach/state', latched)
+    speech = rclpy_node.create_publisher(SpeechStatus, 'speech/status', latched)
 
     ros_nodes(NodeProcessSpec(module='berntsen_sim.sim_node', name='sim'))
     ros_nodes(NodeProcessSpec(module='berntsen_vision.pose_node', name='pose'))
@@ -64,7 +66,11 @@ def test_rendered_patient_gets_landmarks_and_standing_posture(ros_nodes, rclpy_n
     assert wait_for(lambda: postures and postures[-1].posture == BodyPosture.SITTING, 20), \
         'the patient sitting on the bed edge reads sitting'
 
-    coach.publish(CoachState(routine='morning', step='stand_up'))
+    # the robot asks her to stand up (the virtual patient hears speech/status)
+    assert wait_for(lambda: speech.get_subscription_count() > 0, 10)
+    speech.publish(SpeechStatus(speaking=True, text=Phrases('nb').text('stand_up'), language='nb'))
+    time.sleep(1.0)
+    speech.publish(SpeechStatus(speaking=False, text='', language='nb'))
     assert wait_for(lambda: truth and truth[-1].data == 'standing', 20)
     assert wait_for(lambda: postures[-1].posture == BodyPosture.STANDING, 10), \
         f'posture after standing up: {postures[-1].posture}'
