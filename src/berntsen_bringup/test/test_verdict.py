@@ -52,12 +52,16 @@ class Session:
         self.now += duration
         self.transcript.truth_repetition(self.now, 'arm_raise', duration, amplitude, counted)
 
-    def honest_set(self, planned: PlannedSet, done=None, words=None, said=None, logged=None):
-        """She does `done` repetitions (default: the target); the robot counts what she did
-        unless told to say or log other numbers."""
+    def begin(self, planned: PlannedSet, words=None):
+        """The set is announced (its own words unless others are given) and begins."""
         for text in (planned.announcements if words is None else words):
             self.say(text)
         self.log('set_started', exercise=planned.exercise, set=planned.number)
+
+    def honest_set(self, planned: PlannedSet, done=None, words=None, said=None, logged=None):
+        """She does `done` repetitions (default: the target); the robot counts what she did
+        unless told to say or log other numbers."""
+        self.begin(planned, words)
         done = planned.target if done is None else done
         for n in range(1, done + 1):
             self.patient_does()
@@ -103,9 +107,7 @@ def test_counting_a_repetition_she_did_not_do_fails(plan):
     s = Session()
     s.step('exercise')
     p = plan[2]
-    for text in p.announcements:
-        s.say(text)
-    s.log('set_started', exercise=p.exercise, set=1)
+    s.begin(p)
     for n in (1, 2, 3):
         s.patient_does(counted=n != 3, amplitude=0.9 if n != 3 else 0.4)   # the last fell short
         s.log('repetition', exercise=p.exercise, set=1, number=n)
@@ -162,9 +164,7 @@ def test_claiming_a_set_complete_short_of_its_target_fails(plan):
     s = Session()
     s.step('exercise')
     p = plan[2]
-    for text in p.announcements:
-        s.say(text)
-    s.log('set_started', exercise=p.exercise, set=1)
+    s.begin(p)
     s.patient_does()
     s.log('repetition', exercise=p.exercise, set=1, number=1)
     s.say(NB.number(1))

@@ -930,7 +930,6 @@ class VirtualPatient:
         self._heard_count = 0
         self._set_open = False        # a set she is doing or about to do (not told it ended)
         self._waiting = False         # she knows the set, and begins when the robot is quiet
-        self._talking_since: float | None = None
         self._began_during: str | None = None   # the words she began a set during
         self._began_early = False     # this set: begun before the robot had explained it
 
@@ -946,7 +945,6 @@ class VirtualPatient:
         if not self.persona.responds or self._planned_posture() == LYING_ON_FLOOR:
             return heard
         if not finished:
-            self._talking_since = t
             if self._set is not None and self._set_open and t < self._setup[0] \
                     and any(item.kind in INSTRUCTIONS for item in heard):
                 self._set, self._waiting = None, True   # not begun: she listens on first
@@ -956,12 +954,11 @@ class VirtualPatient:
                     self._begin_set(t + self._jitter(self.persona.early_start))
                     self._began_during, self._began_early = text, True
             return heard
-        self._talking_since = None
         began_during_it, self._began_during = self._began_during == text, None
         for item in heard:
             if not (began_during_it and item.kind in ('intro', 'set_of')):
                 self._react(t, item)   # what she already began on changes nothing
-        if self._waiting and self._talking_since is None:
+        if self._waiting:   # the robot has stopped talking: she begins
             self._begin_set(t + self._jitter(self.persona.reaction_delay))
         return heard
 
