@@ -182,6 +182,23 @@ def _scenarios():
 TRUTH_READERS = {'session_monitor', 'berntsen_test_probe'}
 
 
+def _subscriptions_of(probe, node, timeout=20.0):
+    """Topics `node` subscribes to, once the probe has discovered it.
+
+    A node's name reaches other participants later than its endpoints do, so a probe that
+    already sees the sim's topics may not know the node by name yet.
+    """
+    from rclpy.node import NodeNameNonExistentError
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return [name for name, _ in probe.get_subscriber_names_and_types_by_node(node, '/')]
+        except NodeNameNonExistentError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def _check_graph(probe):
     """The robot's nodes never read the truth; the simulated patient reads no coach topic."""
     truth_topics = [name for name, _ in probe.get_topic_names_and_types()
@@ -190,7 +207,7 @@ def _check_graph(probe):
     for topic in truth_topics:
         readers = {info.node_name for info in probe.get_subscriptions_info_by_topic(topic)}
         assert readers <= TRUTH_READERS, f'{topic} is read by {readers - TRUTH_READERS}'
-    heard = [name for name, _ in probe.get_subscriber_names_and_types_by_node('sim', '/')]
+    heard = _subscriptions_of(probe, 'sim')
     assert '/speech/status' in heard, 'the patient listens to what the robot says'
     assert not [t for t in heard if t.startswith('/coach')], f'the sim reads {heard}'
 
