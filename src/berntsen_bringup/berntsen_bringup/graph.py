@@ -48,6 +48,33 @@ def config_dir() -> Path:
         return Path(sys.prefix) / 'share' / PACKAGE / 'config'
 
 
+# A parameter file's section for a node under any namespace (rcl's `/**` wildcard), so that
+# `namespace:=r1` keeps every node's parameters.
+ANY_NAMESPACE = '/**/'
+
+
+def load_parameters(path: str | os.PathLike) -> dict[str, dict]:
+    """A profile's parameter file as {node name: its ros__parameters}. Every section must be
+    keyed `/**/<node>`: a bare node name matches only the un-namespaced node, and under a
+    namespace rcl would drop the section without a word."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding='utf-8')) or {}
+    except OSError as exc:
+        raise ValueError(f'{path}: cannot read the parameter file: {exc.strerror}') from exc
+    except yaml.YAMLError as exc:
+        raise ValueError(f'{path}: not valid YAML: {exc}') from exc
+    sections = {}
+    for key, section in data.items():
+        if not str(key).startswith(ANY_NAMESPACE):
+            raise ValueError(f'{path}: section "{key}" must be keyed "{ANY_NAMESPACE}{key}" '
+                             'so that it reaches the node under any namespace')
+        if not isinstance(section, dict) or set(section) != {'ros__parameters'}:
+            raise ValueError(f'{path}: section "{key}" must hold only "ros__parameters"')
+        sections[key[len(ANY_NAMESPACE):]] = section['ros__parameters'] or {}
+    return sections
+
+
 def load_graph(path: str | os.PathLike | None = None) -> dict:
     path = Path(path) if path else config_dir() / 'graph.yaml'
     try:
