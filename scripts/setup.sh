@@ -113,4 +113,25 @@ if ! stamp_ok packages "$src_hash"; then
   for p in "${PY_PACKAGES[@]}"; do rm -rf "$ROOT/src/$p/build" "$ROOT/src/$p/"*.egg-info; done
   stamp_set packages "$src_hash"
 fi
+
+# ROS 2 tools (ros2 run, launch_ros) look for node executables in <prefix>/lib/<package>/;
+# pip ignores setup.cfg's install_scripts and puts them in bin/. Link each package's
+# console scripts there (every run: cheap, and it repairs a venv set up before this step).
+"$VENV/bin/python" - "$VENV" "${PY_PACKAGES[@]}" <<'EOF' || die "linking the node executables into $VENV/lib/<package>/ failed"
+import os, sys
+from importlib.metadata import distribution
+venv, packages = sys.argv[1], sys.argv[2:]
+for package in packages:
+    libexec = os.path.join(venv, 'lib', package)
+    os.makedirs(libexec, exist_ok=True)
+    for entry in distribution(package).entry_points.select(group='console_scripts'):
+        target, link = os.path.join(venv, 'bin', entry.name), os.path.join(libexec, entry.name)
+        if not os.access(target, os.X_OK):
+            sys.exit(f'{target} (console script of {package}) is missing')
+        if os.path.islink(link) and os.readlink(link) == target:
+            continue
+        if os.path.lexists(link):
+            os.remove(link)
+        os.symlink(target, link)
+EOF
 say "ready: $VENV"
