@@ -347,6 +347,59 @@ def test_every_scenario_has_its_own_check():
     assert set(_scenarios()) - set(CHECKS) == {'side_view'}   # the verdict says all of it
 
 
+def _moved(rec, since):
+    """How far the robot's base went (truth) after probe time `since`."""
+    positions = [(x, y) for t, x, y in rec.position if t > since]
+    assert len(positions) > 10, 'the simulator reports where the robot is'
+    return max(math.dist(positions[0], p) for p in positions)
+
+
+def test_a_rogue_cmd_vel_during_an_exercise_set_does_not_move_the_robot(run_scenario, rclpy_node):
+    from geometry_msgs.msg import Twist
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+
+    run = run_scenario('cooperative_morning')
+    run.wait_for(lambda: run.rec.kinds('set_started'), 240, 'an exercise set')
+    rogue = rclpy_node.create_publisher(Twist, 'cmd_vel', QoSProfile(
+        depth=1, reliability=ReliabilityPolicy.RELIABLE))   # a teleop, or Nav2, left running
+    forward = Twist()
+    forward.linear.x, forward.angular.z = 0.3, 0.5
+    started = time.monotonic()
+    while time.monotonic() - started < 5.0:
+        rogue.publish(forward)
+        time.sleep(0.05)
+    assert rogue.get_subscription_count() > 0, 'the motor node heard the rogue'
+    assert _moved(run.rec, started) < 0.005, 'the robot stood still while she exercised'
+    assert run.rec.steps[-1][1] == 'exercise', 'the rogue drove during the exercises'
+    run.stop()
+
+
+def test_an_e_stop_pressed_before_the_stack_starts_holds_until_reset(run_scenario, rclpy_node):
+    from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+    from std_msgs.msg import Bool
+    from std_srvs.srv import Trigger
+
+    button = rclpy_node.create_publisher(Bool, 'e_stop', QoSProfile(
+        depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL))
+    button.publish(Bool(data=True))   # pressed before the motor node exists
+    run = run_scenario('approach')
+    rec = run.rec
+    run.wait_for(lambda: any(step == 'approach' for _, step in rec.steps), 120, 'the approach')
+    run.wait_for(lambda: len(rec.position) > 20, 60, 'the simulator')
+    waited_from = time.monotonic()
+    time.sleep(8.0)   # the approach asks to drive all along
+    assert _moved(rec, waited_from - 1.0) < 0.005, 'the latched e-stop holds the robot'
+    button.publish(Bool(data=False))
+    reset = rclpy_node.create_client(Trigger, 'reset_e_stop')
+    assert reset.wait_for_service(timeout_sec=10)
+    future = reset.call_async(Trigger.Request())
+    run.wait_for(future.done, 10, 'reset_e_stop')
+    assert future.result().success, future.result().message
+    reset_at = time.monotonic()
+    run.wait_for(lambda: _moved(rec, reset_at) > 0.2, 60, 'the robot driving after the reset')
+    run.stop()
+
+
 def test_e_stop_during_the_approach_stops_the_robot(run_scenario, rclpy_node):
     from std_msgs.msg import Bool
 

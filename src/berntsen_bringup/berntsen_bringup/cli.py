@@ -62,6 +62,8 @@ def node_overrides(args, run_dir: Path) -> dict[str, dict[str, object]]:
         for node, params in scenarios.node_parameters(args.loaded_scenario).items():
             overrides.setdefault(node, {}).update(params)
         overrides['coach']['exit_when_done'] = True
+        # the latch outlives a restart of the motor node, not the simulated morning
+        overrides.setdefault('motor', {})['e_stop_latch_file'] = str(run_dir / 'e_stop_latched')
     if args.command in ('sim', 'replay'):
         # a simulated or replayed session is no real patient's: keep it out of the care log
         overrides['coach']['db_path'] = str(run_dir / 'sessions.sqlite3')

@@ -1,4 +1,4 @@
-"""Differential-drive maths and safety: kinematics, odometry, limits, watchdog, e-stop.
+"""Differential-drive maths: kinematics, odometry, speed and acceleration limits, watchdog.
 
 No rclpy here. Units are SI (REP 103): metres, radians, seconds. Wheel speeds are angular
 (rad/s), positive when the wheel drives the robot forward. Angular velocity is positive
@@ -149,10 +149,11 @@ class Watchdog:
 
 
 class MotorController:
-    """What to command the wheels, given commands, e-stop and time. Call `step` at a fixed rate.
+    """What to command the wheels, given commands and time. Call `step` at a fixed rate.
 
-    A zero command slows down at the acceleration limits; the e-stop and the watchdog stop
-    the wheels at once (the motor controller brakes), since they mean something is wrong.
+    A zero command slows down at the acceleration limits; the watchdog (and `halt`, which
+    the base guard's refusals call) stop the wheels at once (the motor controller brakes),
+    since they mean something is wrong. Whether the base may move at all is base_guard's.
     """
 
     def __init__(self, kinematics: DiffDriveKinematics, limits: Limits, cmd_timeout: float):
@@ -161,8 +162,6 @@ class MotorController:
         self.watchdog = Watchdog(cmd_timeout)
         self.target = (0.0, 0.0)
         self.output = (0.0, 0.0)  # limited twist last sent to the wheels
-        self.e_stop_latched = False
-        self.e_stop_asserted = False
         self.limits_hit = 0           # commands beyond the speed limits (clamped)
         self.accel_limited_steps = 0  # steps where the acceleration limits held the output back
         self._last_step: float | None = None
@@ -184,28 +183,12 @@ class MotorController:
         self.target = (0.0, 0.0)
         self.output = (0.0, 0.0)
 
-    def set_e_stop(self, asserted: bool) -> None:
-        """True latches the stop; False only records that the button was released."""
-        self.e_stop_asserted = bool(asserted)
-        if asserted:
-            self.e_stop_latched = True
-            self.target = (0.0, 0.0)
-
-    def reset_e_stop(self) -> tuple[bool, str]:
-        if self.e_stop_asserted:
-            return False, 'e-stop is still asserted; release it first'
-        was_latched, self.e_stop_latched = self.e_stop_latched, False
-        self.target = (0.0, 0.0)  # a reset never resumes an old command
-        return True, 'e-stop reset' if was_latched else 'e-stop was not latched'
-
     def step(self, now: float) -> tuple[float, float]:
         """The (left, right) wheel speeds in rad/s to command now."""
         dt = 0.0 if self._last_step is None else max(0.0, now - self._last_step)
         self._last_step = now
         if self.watchdog.expired(now):
             self.target = (0.0, 0.0)
-            self.output = (0.0, 0.0)
-        elif self.e_stop_latched:
             self.output = (0.0, 0.0)
         else:
             wanted = (_clamp(self.target[0], self.limits.max_linear), _clamp(self.target[1], self.limits.max_angular))

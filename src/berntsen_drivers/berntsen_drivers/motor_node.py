@@ -1,9 +1,19 @@
-"""Motor node: `cmd_vel` and `e_stop` in, wheel commands out, `odom` and `/diagnostics`.
+"""Motor node: velocity sources and `e_stop` in, wheel commands out, `odom` and `/diagnostics`.
 
-The logic is in `diff_drive.MotorController` (limits, watchdog, e-stop) and
-`diff_drive.WheelOdometry`; where the wheels are is the backend's business (`backend`
-parameter): `mock` (wheels that do as told), `sim` (the MuJoCo sim's wheel topics) or
-`serial` (the motor controller, `serial_backend`).
+Its front door is the base guard (`base_guard.BaseGuard`): every velocity source
+(`velocity_sources`, with priorities: `teleop/cmd_vel`, `approach/cmd_vel`, `cmd_vel`), the
+latching e-stop, the coach's `coach/state` (motion only while it allows it, none when it is
+stale) and `person_distance` (only motion away from a person nearer than
+`min_person_distance`) decide whether the base may move; the guard's reasons are on
+`/diagnostics`. Nothing reaches the wheels past it. Then `diff_drive.MotorController`
+(limits, watchdog) and `diff_drive.WheelOdometry`; where the wheels are is the backend's
+business (`backend` parameter): `mock` (wheels that do as told), `sim` (the MuJoCo sim's
+wheel topics), `serial` (the motor controller, `serial_backend`) or `gazebo` (a Twist for
+Gazebo's DiffDrive, which publishes odometry itself).
+
+The e-stop topic is subscribed twice, transient-local (a button node's press published
+before this node started still arrives) and volatile (a `ros2 topic pub` arrives too); with
+`e_stop_latch_file` the latch survives a restart of this node.
 
 A managed (lifecycle) node: configure opens the backend (the serial port), activate
 enables motion and odometry, deactivate stops the wheels (zero set-points, which keep
@@ -25,17 +35,22 @@ from rclpy.executors import ExternalShutdownException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.node import Node
 from rclpy.time import Time
-from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
-from sensor_msgs.msg import JointState
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from sensor_msgs.msg import JointState, Range
 from std_msgs.msg import Bool, Float64MultiArray
 from std_srvs.srv import Trigger
 
+from berntsen_interfaces.msg import CoachState
+from berntsen_drivers.base_guard import BaseGuard, Decision, EStopLatch, GuardSettings, Source
 from berntsen_drivers.diff_drive import DiffDriveKinematics, Limits, MotorController, WheelOdometry
 from berntsen_drivers.wheel_backends import ERROR, OK, WARN, BackendStatus, MockBackend, WheelState
 
-BACKENDS = ('mock', 'sim', 'serial')
+BACKENDS = ('mock', 'sim', 'serial', 'gazebo')
 SIM_WHEEL_NAMES = ('left_wheel', 'right_wheel')
 WHEEL_STATE_TIMEOUT = 1.0  # s without sim wheel states before diagnostics says ERROR
+# A person at the joystick outranks the approach, which outranks any other cmd_vel publisher.
+DEFAULT_SOURCES = ('teleop/cmd_vel', 'approach/cmd_vel', 'cmd_vel')
+DEFAULT_PRIORITIES = (100, 50, 10)
 
 
 class SimBackend:
@@ -91,6 +106,36 @@ class SimBackend:
             self._node.destroy_subscription(self._sub)
 
 
+class GazeboBackend:
+    """Gazebo's DiffDrive system: the guarded, limited twist on `gazebo/cmd_vel` (bridged by
+    ros_gz_bridge). Gazebo integrates the wheels and publishes `odom` itself."""
+
+    name = 'gazebo'
+    publishes_odom = False
+
+    def __init__(self, node: Node, kinematics: DiffDriveKinematics):
+        self._node, self._kinematics = node, kinematics
+        self._pub = node.create_publisher(Twist, 'gazebo/cmd_vel',
+                                          QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE))
+
+    def command(self, left, right, now):
+        linear, angular = self._kinematics.twist(left, right)   # rad/s -> m/s, rad/s
+        twist = Twist()
+        twist.linear.x, twist.angular.z = linear, angular
+        self._pub.publish(twist)
+
+    def read(self, now):
+        return None
+
+    def status(self, now):
+        return BackendStatus(OK, 'ok', True)
+
+    def close(self):
+        if self._node.context.ok():
+            self._pub.publish(Twist())
+            self._node.destroy_publisher(self._pub)
+
+
 def _float_param(description: str, low: float, high: float) -> ParameterDescriptor:
     return ParameterDescriptor(description=description, read_only=True,
                                floating_point_range=[FloatingPointRange(from_value=low, to_value=high, step=0.0)])
@@ -141,6 +186,26 @@ class MotorNode(LifecycleNode):
             'serial backend: controller silent this long (s) -> stop, diagnostics ERROR', 0.05, 2.0))
         self.declare_parameter('reconnect_period', 1.0, _float_param(
             'serial backend: seconds between attempts to reopen a lost port', 0.1, 30.0))
+        self.declare_parameter('velocity_sources', list(DEFAULT_SOURCES), ParameterDescriptor(
+            description='Velocity command topics; the highest-priority one with a command younger '
+                        'than cmd_timeout drives', read_only=True))
+        self.declare_parameter('velocity_priorities', list(DEFAULT_PRIORITIES), ParameterDescriptor(
+            description='Priority of each of velocity_sources (higher wins)', read_only=True))
+        self.declare_parameter('require_coach_state', True, ParameterDescriptor(
+            description='Move only while the newest coach/state allows motion; false only on a '
+                        'robot without the coach (teleoperated bring-up)', read_only=True))
+        self.declare_parameter('coach_state_timeout', 3.0, _float_param(
+            'A coach/state older than this (s, stamp against this node\'s clock) forbids motion',
+            0.5, 60.0))
+        self.declare_parameter('min_person_distance', 1.0, _float_param(
+            'Closer to the person than this (m, person_distance) only motion away from her is '
+            'let through; 0: off', 0.0, 5.0))
+        self.declare_parameter('person_timeout', 1.0, _float_param(
+            'A person_distance older than this (s) no longer counts', 0.1, 10.0))
+        self.declare_parameter('e_stop_latch_file', '', ParameterDescriptor(
+            description='File that keeps the e-stop latch across restarts of this node '
+                        '(e.g. ~/.local/state/berntsen/e_stop_latched); empty: kept in memory',
+            read_only=True))
 
         param = lambda name: self.get_parameter(name).value  # noqa: E731
         self._backend_name = param('backend')
@@ -151,8 +216,25 @@ class MotorNode(LifecycleNode):
         limits = Limits(param('max_linear'), param('max_angular'),
                         param('max_linear_accel'), param('max_angular_accel'))
         self._cmd_timeout = param('cmd_timeout')
-        # Made here, not in configure: an e-stop latch survives every lifecycle transition.
+        self._kinematics = kinematics
         self._controller = MotorController(kinematics, limits, self._cmd_timeout)
+        topics, priorities = list(param('velocity_sources')), list(param('velocity_priorities'))
+        if len(topics) != len(priorities):
+            raise ValueError(f'velocity_sources ({len(topics)}) and velocity_priorities '
+                             f'({len(priorities)}) must be as long as each other')
+        # Made here, not in configure: an e-stop latch survives every lifecycle transition.
+        self._guard = BaseGuard(GuardSettings(
+            sources=tuple(Source(t, int(p)) for t, p in zip(topics, priorities)),
+            cmd_timeout=self._cmd_timeout, require_coach_state=param('require_coach_state'),
+            state_timeout=param('coach_state_timeout'),
+            min_person_distance=param('min_person_distance'),
+            person_timeout=param('person_timeout')), EStopLatch(param('e_stop_latch_file') or None))
+        if self._guard.e_stop.restored:
+            self.get_logger().warning('e-stop was latched before this node started: wheels stopped '
+                                      'until reset_e_stop is called')
+        self._applied: tuple | None = None   # the (source, receipt time) last given to the controller
+        self._last_refusal = ''
+        self._refusals = 0   # control steps where a fresh command was refused or limited
         self._odometry = WheelOdometry(kinematics)
         self._odom_frame, self._base_frame = param('odom_frame'), param('base_frame')
         self._rejected_commands = 0
@@ -163,13 +245,22 @@ class MotorNode(LifecycleNode):
 
         # Reliable depth 1: a velocity command must not be dropped, and only the newest counts.
         cmd_qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
-        if param('cmd_vel_stamped'):
-            self.create_subscription(TwistStamped, 'cmd_vel', self._on_cmd_vel_stamped, cmd_qos)
-        else:
-            self.create_subscription(Twist, 'cmd_vel', self._on_cmd_vel, cmd_qos)
-        # Reliable depth 10: no e-stop edge may be lost.
-        self.create_subscription(Bool, 'e_stop', self._on_e_stop,
-                                 QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE))
+        for topic in topics:
+            if param('cmd_vel_stamped'):
+                self.create_subscription(TwistStamped, topic,
+                                         lambda m, t=topic: self._on_cmd_vel_stamped(t, m), cmd_qos)
+            else:
+                self.create_subscription(Twist, topic, lambda m, t=topic: self._on_cmd_vel(t, m), cmd_qos)
+        # Reliable: no e-stop edge may be lost. Transient local: a press made before this node
+        # (re)started arrives; volatile: publishers that keep no history are heard too.
+        for durability in (DurabilityPolicy.TRANSIENT_LOCAL, DurabilityPolicy.VOLATILE):
+            self.create_subscription(Bool, 'e_stop', self._on_e_stop, QoSProfile(
+                depth=10, reliability=ReliabilityPolicy.RELIABLE, durability=durability))
+        # The coach publishes its state transient local and re-publishes it every second.
+        self.create_subscription(CoachState, 'coach/state', self._on_coach_state, QoSProfile(
+            depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL))
+        self.create_subscription(Range, 'person_distance', self._on_person_distance,
+                                 qos_profile_sensor_data)
         self.create_service(Trigger, 'reset_e_stop', self._on_reset_e_stop)
         # System-default QoS for driver output (REP 2003).
         self._odom_pub = self.create_publisher(Odometry, 'odom', 10)
@@ -187,6 +278,8 @@ class MotorNode(LifecycleNode):
         param = lambda name: self.get_parameter(name).value  # noqa: E731
         if self._backend_name == 'sim':
             return SimBackend(self)
+        if self._backend_name == 'gazebo':
+            return GazeboBackend(self, self._kinematics)
         if self._backend_name == 'serial':
             from berntsen_drivers.serial_backend import SerialBackend  # pyserial only where it is used
             return SerialBackend(param('serial_port'), param('serial_baud'), param('encoder_ticks_per_rev'),
@@ -249,36 +342,72 @@ class MotorNode(LifecycleNode):
 
     # ------------------------------------------------------------ inputs
 
-    def _on_cmd_vel(self, msg: Twist) -> None:
+    def _on_cmd_vel(self, topic: str, msg: Twist) -> None:
         if not self._active:
             self._ignored_commands += 1
-            self.get_logger().warning(f'cmd_vel ignored: node is {self._lifecycle}', throttle_duration_sec=5.0)
+            self.get_logger().warning(f'{topic} ignored: node is {self._lifecycle}', throttle_duration_sec=5.0)
             return
         try:
-            self._controller.command(msg.linear.x, msg.angular.z, time.monotonic())
-        except (TypeError, ValueError) as exc:
+            self._guard.offer(topic, msg.linear.x, msg.angular.z, time.monotonic())
+        except ValueError as exc:
             self._rejected_commands += 1
-            self.get_logger().warning(f'cmd_vel rejected, stopping: {exc}', throttle_duration_sec=2.0)
+            self.get_logger().warning(f'{topic} rejected, stopping: {exc}', throttle_duration_sec=2.0)
 
-    def _on_cmd_vel_stamped(self, msg: TwistStamped) -> None:
+    def _on_cmd_vel_stamped(self, topic: str, msg: TwistStamped) -> None:
         stamp = Time.from_msg(msg.header.stamp, clock_type=self.get_clock().clock_type)
         if stamp.nanoseconds:  # an unset stamp is accepted as "now"
             age = (self.get_clock().now() - stamp).nanoseconds * 1e-9
             if age > self._cmd_timeout:
                 self._rejected_commands += 1
-                self.get_logger().warning(f'cmd_vel {age:.2f} s old rejected', throttle_duration_sec=2.0)
+                self.get_logger().warning(f'{topic}: command {age:.2f} s old rejected', throttle_duration_sec=2.0)
                 return
-        self._on_cmd_vel(msg.twist)
+        self._on_cmd_vel(topic, msg.twist)
 
     def _on_e_stop(self, msg: Bool) -> None:
-        if msg.data and not self._controller.e_stop_latched:
+        if self._guard.e_stop.set(msg.data):
+            self._controller.halt()
             self.get_logger().warning('e-stop: wheels stopped until reset_e_stop is called')
-        self._controller.set_e_stop(msg.data)
 
     def _on_reset_e_stop(self, request, response):
-        response.success, response.message = self._controller.reset_e_stop()
+        response.success, response.message = self._guard.e_stop.reset()
+        self._controller.halt()   # a reset never resumes an old command
         self.get_logger().info(f'reset_e_stop: {response.message}')
         return response
+
+    def _ros_now(self) -> float:
+        return self.get_clock().now().nanoseconds * 1e-9
+
+    def _on_coach_state(self, msg: CoachState) -> None:
+        stamp = Time.from_msg(msg.header.stamp, clock_type=self.get_clock().clock_type)
+        # An unstamped state is taken as new now: still safe, since it goes stale like any other.
+        self._guard.coach_state(msg.motion_allowed, msg.step,
+                                stamp.nanoseconds * 1e-9 if stamp.nanoseconds else self._ros_now())
+
+    def _on_person_distance(self, msg: Range) -> None:
+        stamp = Time.from_msg(msg.header.stamp, clock_type=self.get_clock().clock_type)
+        try:
+            self._guard.person_distance(msg.range, stamp.nanoseconds * 1e-9 if stamp.nanoseconds
+                                        else self._ros_now())
+        except ValueError as exc:
+            self.get_logger().warning(f'person_distance ignored: {exc}', throttle_duration_sec=5.0)
+
+    def _apply(self, decision: Decision) -> None:
+        """Hand the guard's decision to the controller; log each new reason for refusing."""
+        if decision.refusal and decision.source:
+            self._refusals += 1
+            if decision.refusal != self._last_refusal:
+                self.get_logger().warning(f'{decision.source} refused: {decision.refusal}')
+        self._last_refusal = decision.refusal if decision.source else ''
+        if decision.command is None:
+            self._controller.halt()
+            self._applied = None
+            return
+        # Once per message (and per change the guard makes to it), stamped with its arrival:
+        # limits_hit counts messages, and the watchdog runs from the message as before.
+        key = (decision.source, decision.received, decision.command)
+        if key != self._applied:
+            self._controller.command(*decision.command, decision.received)
+            self._applied = key
 
     # ------------------------------------------------------------ control loop
 
@@ -296,6 +425,7 @@ class MotorNode(LifecycleNode):
             else:
                 self.get_logger().error(f'{backend.name} backend: {status.message}')
         self._backend_status = status
+        self._apply(self._guard.decide(now, self._ros_now()))
         left, right = self._controller.step(now)
         if not (self._active and status.can_move):
             self._controller.halt()
@@ -303,7 +433,7 @@ class MotorNode(LifecycleNode):
         backend.command(left, right, now)
         if state is not None:
             self._odometry.update(state.left_position, state.right_position, state.stamp)
-        if self._active:
+        if self._active and getattr(backend, 'publishes_odom', True):
             self._publish_odom()
 
     def _publish_odom(self) -> None:
@@ -326,7 +456,7 @@ class MotorNode(LifecycleNode):
         status = DiagnosticStatus(name=f'{self.get_name()}: base driver', hardware_id=self._backend_name)
         if backend_status.level != OK and self._backend is not None:
             status.level, status.message = bytes([backend_status.level]), backend_status.message
-        elif controller.e_stop_latched:
+        elif self._guard.e_stop.latched:
             status.level, status.message = DiagnosticStatus.WARN, 'e-stop latched'
         elif not self._active:
             status.level, status.message = DiagnosticStatus.OK, f'{self._lifecycle}: motion disabled'
@@ -337,8 +467,6 @@ class MotorNode(LifecycleNode):
             'backend': self._backend_name,
             'backend_state': backend_status.message,
             'lifecycle_state': self._lifecycle,
-            'e_stop_latched': controller.e_stop_latched,
-            'e_stop_asserted': controller.e_stop_asserted,
             'watchdog_expired': controller.watchdog.expired(time.monotonic()),
             'watchdog_trips': controller.watchdog.trips,
             'limits_hit': controller.limits_hit,
@@ -351,11 +479,24 @@ class MotorNode(LifecycleNode):
             'right_wheel_command': f'{right:.3f}',
             **backend_status.values,
         }
-        status.values = [KeyValue(key=k, value=str(v).lower() if isinstance(v, bool) else str(v))
-                         for k, v in values.items()]
-        array = DiagnosticArray(status=[status])
+        status.values = _key_values(values)
+        array = DiagnosticArray(status=[status, self._guard_diagnostics()])
         array.header.stamp = self.get_clock().now().to_msg()
         self._diag_pub.publish(array)
+
+    def _guard_diagnostics(self) -> DiagnosticStatus:
+        """Whether the base may move now and, if not, why."""
+        values = self._guard.status(time.monotonic(), self._ros_now())
+        refusal = values['motion_refused']
+        status = DiagnosticStatus(name=f'{self.get_name()}: base guard', hardware_id=self._backend_name)
+        # A refusal while the person exercises is the guard working; a latched e-stop or a
+        # missing coach is something a technician should look at.
+        worrying = self._guard.e_stop.latched or (refusal.startswith(('no coach', 'coach/state is')))
+        status.level = DiagnosticStatus.WARN if worrying else DiagnosticStatus.OK
+        status.message = refusal or 'motion allowed'
+        values['guard_refusals'] = self._refusals
+        status.values = _key_values(values)
+        return status
 
     def destroy_node(self):
         # rclpy destroys nodes when its context shuts down (SIGINT), while publishing still
@@ -364,6 +505,11 @@ class MotorNode(LifecycleNode):
             self._backend.close()
             self._backend = None
         super().destroy_node()
+
+
+def _key_values(values: dict) -> list[KeyValue]:
+    return [KeyValue(key=k, value=str(v).lower() if isinstance(v, bool) else str(v))
+            for k, v in values.items()]
 
 
 def _diagonal(*values: float) -> list[float]:

@@ -131,25 +131,6 @@ def test_controller_under_extreme_and_nan_commands():
         controller.command('fast', 0.0, 1.3)
 
 
-def test_e_stop_latches_until_released_and_reset():
-    controller = MotorController(KIN, LIMITS, cmd_timeout=0.3)
-    run(controller, 0.0, 1.0, command=(0.3, 0.0))
-    controller.set_e_stop(True)
-    assert run(controller, 1.02, 1.5, command=(0.3, 0.0))[0][1] == (0.0, 0.0)
-    controller.set_e_stop(False)  # button released: still latched
-    assert run(controller, 1.52, 2.0, command=(0.3, 0.0))[-1][1] == (0.0, 0.0)
-    assert controller.reset_e_stop()[0]
-    speeds = run(controller, 2.02, 3.0, command=(0.3, 0.0))
-    assert speeds[-1][1] == pytest.approx(KIN.wheel_speeds(0.3, 0.0))
-
-
-def test_e_stop_reset_refused_while_asserted():
-    controller = MotorController(KIN, LIMITS, cmd_timeout=0.3)
-    controller.set_e_stop(True)
-    ok, message = controller.reset_e_stop()
-    assert not ok and 'still asserted' in message and controller.e_stop_latched
-
-
 def test_mock_backend_integrates_commands():
     backend = MockBackend()
     backend.command(2.0, -1.0, 10.0)

@@ -1,5 +1,6 @@
-"""The motor node over DDS: watchdog, e-stop latch, limits, diagnostics, sim and serial
-backends, TwistStamped commands, lifecycle."""
+"""The motor node over DDS: the base guard in front of it (sources, coach/state, e-stop,
+person distance), watchdog, limits, diagnostics, sim and serial backends, TwistStamped
+commands, lifecycle."""
 import math
 import threading
 import time
@@ -73,17 +74,35 @@ class Probe:
         wait_for(future.done, 5, 'reset_e_stop response')
         return future.result()
 
-    def diag_values(self):
-        """The next diagnostics message (published at 1 Hz)."""
+    def diag_values(self, name='base driver'):
+        """The status `name` of the next diagnostics message (published at 1 Hz) and its values."""
         self.diagnostics.clear()
         wait_for(lambda: self.diagnostics, 3, 'diagnostics')
-        status = self.diagnostics[-1].status[0]
+        status = next(s for s in self.diagnostics[-1].status if s.name == f'motor: {name}')
         return status, {kv.key: kv.value for kv in status.values}
+
+    def coach_state(self, motion_allowed, step='approach', age=0.0):
+        """Publish coach/state as the coach does (transient local), stamped `age` s ago."""
+        from berntsen_interfaces.msg import CoachState
+        from rclpy.duration import Duration
+        from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+
+        if not hasattr(self, '_state_pub'):
+            self._state_pub = self.node.create_publisher(CoachState, 'coach/state', QoSProfile(
+                depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL))
+        msg = CoachState(step=step, motion_allowed=motion_allowed)
+        msg.header.stamp = (self.node.get_clock().now() - Duration(seconds=age)).to_msg()
+        self._state_pub.publish(msg)
+
+
+MOTOR = 'berntsen_drivers.motor_node'
 
 
 def motor(ros_nodes, backend='mock', **params):
-    return ros_nodes(NodeProcessSpec(module='berntsen_drivers.motor_node', name='motor',
-                                     params={'backend': backend, **params}))
+    # These tests are about the driver: unless a test says otherwise, no coach is needed
+    # (the guard's coach rule has tests of its own below).
+    params = {'backend': backend, 'require_coach_state': False, **params}
+    return ros_nodes(NodeProcessSpec(module=MOTOR, name='motor', params=params))
 
 
 def test_watchdog_stops_the_base_when_commands_stop(ros_nodes, rclpy_node):
@@ -117,8 +136,10 @@ def test_e_stop_latches_until_reset(ros_nodes, rclpy_node):
     probe.e_stop_pub.publish(probe.Bool(data=False))
     probe.drive(0.2, 0.0, 0.5)
     assert probe.twist() == (0.0, 0.0)  # released but latched
-    status, values = probe.diag_values()
+    assert probe.diag_values()[0].level == probe.diag_values()[0].WARN
+    status, values = probe.diag_values('base guard')
     assert values['e_stop_latched'] == 'true' and status.level == status.WARN
+    assert status.message.startswith('e-stop latched')
     assert probe.reset().success
     probe.drive(0.2, 0.0, 1.0)
     assert probe.twist()[0] == pytest.approx(0.2, abs=0.01)
@@ -183,7 +204,7 @@ def test_sim_backend_uses_wheel_topics(ros_nodes, rclpy_node):
 def test_sim_backend_exits_cleanly_on_sigint_while_driving(ros_nodes, rclpy_node):
     # rclpy's SIGINT handler invalidates the context before destroy_node runs, so no final
     # zero command can be published then: the sim must time out wheel commands itself.
-    node = ros_nodes(NodeProcessSpec(module='berntsen_drivers.motor_node', name='motor', params={'backend': 'sim'}))
+    node = motor(ros_nodes, backend='sim')
     probe = Probe(rclpy_node)
     probe.drive(0.2, 0.0, 0.5)
     node.signal(2)
@@ -311,3 +332,105 @@ def test_serial_backend_stops_the_wheels_on_sigint(ros_nodes, rclpy_node, fake_c
     assert node.popen.wait(5) == 0
     assert fake.last_setpoint() == (0.0, 0.0)  # the last word to the controller: stop
     assert 'Traceback' not in node.log_path.read_text()
+
+
+def test_the_guard_lets_the_base_move_only_while_the_coach_allows_it(ros_nodes, rclpy_node):
+    motor(ros_nodes, require_coach_state=True, coach_state_timeout=1.0)
+    probe = Probe(rclpy_node)
+    probe.drive(0.2, 0.0, 0.8)
+    assert probe.twist() == (0.0, 0.0), 'no coach/state: no motion'
+    assert probe.diag_values('base guard')[0].message == 'no coach/state yet'
+    probe.coach_state(False, 'exercise')
+    probe.drive(0.2, 0.0, 0.8)
+    assert probe.twist() == (0.0, 0.0), 'the person exercises: no motion'
+    status, values = probe.diag_values('base guard')
+    assert status.message == 'coach/state forbids motion (step exercise)' and status.level == status.OK
+    probe.coach_state(True)
+    probe.drive(0.2, 0.0, 0.7)
+    assert probe.twist()[0] == pytest.approx(0.2, abs=0.01)
+    probe.drive(0.2, 0.0, 1.0)   # no heartbeat for more than coach_state_timeout
+    assert probe.twist() == (0.0, 0.0), 'a stale coach/state stops the base'
+    status, values = probe.diag_values('base guard')
+    assert status.message.startswith('coach/state is') and status.level == status.WARN
+    assert int(values['guard_refusals']) > 10
+
+
+def test_a_higher_priority_source_outranks_cmd_vel(ros_nodes, rclpy_node):
+    from geometry_msgs.msg import Twist
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+
+    motor(ros_nodes)
+    probe = Probe(rclpy_node)
+    teleop = rclpy_node.create_publisher(Twist, 'teleop/cmd_vel', QoSProfile(
+        depth=1, reliability=ReliabilityPolicy.RELIABLE))
+    wait_for(lambda: teleop.get_subscription_count() > 0, 5, 'teleop/cmd_vel subscriber')
+    back = Twist()
+    back.linear.x = -0.1
+    end = time.monotonic() + 1.0
+    while time.monotonic() < end:   # both at once: the person at the joystick wins
+        teleop.publish(back)
+        probe.drive(0.2, 0.0, 0.05, rate=20)
+    assert probe.twist()[0] == pytest.approx(-0.1, abs=0.01)
+    assert probe.diag_values('base guard')[1]['driving_source'] == ''   # all quiet again
+
+
+def test_forward_motion_near_the_person_is_refused(ros_nodes, rclpy_node):
+    from sensor_msgs.msg import Range
+
+    motor(ros_nodes, min_person_distance=1.0)
+    probe = Probe(rclpy_node)
+    distance = rclpy_node.create_publisher(Range, 'person_distance', 10)
+    near = Range(range=0.6)
+    near.header.frame_id = 'base_link'
+
+    def drive_near(linear):
+        end = time.monotonic() + 0.8
+        while time.monotonic() < end:
+            near.header.stamp = rclpy_node.get_clock().now().to_msg()
+            distance.publish(near)
+            probe.drive(linear, 0.0, 0.1, rate=20)
+
+    drive_near(0.2)
+    assert probe.twist() == pytest.approx((0.0, 0.0), abs=1e-6)
+    drive_near(-0.1)
+    assert probe.twist()[0] == pytest.approx(-0.1, abs=0.01), 'backing away is let through'
+
+
+def test_an_e_stop_pressed_before_the_motor_node_starts_holds(ros_nodes, rclpy_node):
+    from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+    from std_msgs.msg import Bool
+
+    button = rclpy_node.create_publisher(Bool, 'e_stop', QoSProfile(
+        depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL))
+    button.publish(Bool(data=True))   # nobody listens yet
+    motor(ros_nodes)
+    probe = Probe(rclpy_node)
+    probe.drive(0.2, 0.0, 1.0)
+    assert probe.twist() == (0.0, 0.0)
+    assert probe.diag_values('base guard')[1]['e_stop_latched'] == 'true'
+    button.publish(Bool(data=False))
+    probe.drive(0.2, 0.0, 0.3)
+    assert probe.twist() == (0.0, 0.0), 'released, still latched'
+    assert probe.reset().success
+    probe.drive(0.2, 0.0, 1.0)
+    assert probe.twist()[0] == pytest.approx(0.2, abs=0.01)
+
+
+def test_the_e_stop_latch_outlives_a_restart_of_the_motor_node(ros_nodes, rclpy_node, tmp_path):
+    latch_file = str(tmp_path / 'e_stop_latched')
+    first = motor(ros_nodes, e_stop_latch_file=latch_file)
+    probe = Probe(rclpy_node)
+    probe.e_stop_pub.publish(probe.Bool(data=True))
+    probe.e_stop_pub.publish(probe.Bool(data=False))   # pressed and released at once
+    wait_for(lambda: (tmp_path / 'e_stop_latched').exists(), 5, 'the latch to be written')
+    first.signal(2)
+    assert first.popen.wait(5) == 0
+    probe.odom.clear()
+    second = motor(ros_nodes, e_stop_latch_file=latch_file)
+    wait_for(lambda: probe.odom, 20, 'the restarted motor node')
+    probe.drive(0.2, 0.0, 1.0)
+    assert probe.twist() == (0.0, 0.0), 'the restarted node is still latched'
+    assert 'e-stop was latched before this node started' in second.log_path.read_text()
+    assert probe.reset().success
+    probe.drive(0.2, 0.0, 1.0)
+    assert probe.twist()[0] == pytest.approx(0.2, abs=0.01)
