@@ -7,9 +7,10 @@ has both. Not exercised by this repository's tests or CI: only the MuJoCo `sim` 
 
 What runs: Gazebo with berntsen_sim/gazebo/bedroom.sdf, the robot spawned from berntsen.urdf
 (published by robot_state_publisher), ros_gz_bridge with berntsen_sim/gazebo/bridge.yaml
-(camera/image_raw, camera/camera_info, cmd_vel, odom, /clock), and the pose, coach and speech
-nodes on sim time. Gazebo's DiffDrive system takes cmd_vel and publishes odom itself, so the
-motor node does not run here: there is no e_stop topic and no cmd_vel watchdog in this setup.
+(camera/image_raw, camera/camera_info, gazebo/cmd_vel, odom, /clock), and the stack of the
+`sim` profile on sim time. The motor node runs with its `gazebo` backend: its base guard
+(e-stop, coach/state, person distance, source priorities) and limits stand between every
+velocity source and Gazebo's DiffDrive, which takes only `gazebo/cmd_vel` and publishes odom.
 The Gazebo patient is a static stand-in; the scripted virtual patient is MuJoCo-only.
 """
 from launch import LaunchDescription
@@ -25,9 +26,10 @@ from launch_ros.substitutions import FindPackageShare
 from berntsen_bringup.graph import load_profile
 from berntsen_bringup.launch_builder import coach_arguments, coach_parameters
 
-# the sim profile without the MuJoCo sim (Gazebo replaces it) and without the motor node
-# (Gazebo's DiffDrive replaces its sim backend)
-STACK_NODES = ('pose', 'coach', 'speech')
+# The sim profile without the MuJoCo sim, which Gazebo replaces; the motor node drives
+# Gazebo's DiffDrive (through the bridge) instead of the MuJoCo wheels.
+WITHOUT = ('sim',)
+GAZEBO_PARAMETERS = {'motor': {'backend': 'gazebo'}}
 # where the MuJoCo world puts the robot: 2.5 m in front of the patient, facing her
 ROBOT_SPAWN = {'x': '2.5', 'y': '0.0', 'z': '0.01', 'Y': '3.14159'}
 # bedroom.sdf, berntsen.urdf and bridge.yaml
@@ -46,7 +48,8 @@ def launch_arguments(profile):
                               description='Start Gazebo, the robot and the bridge '
                                           '(false: only the stack, e.g. in a second container)'),
         DeclareLaunchArgument('start_stack', default_value='true', choices=['true', 'false'],
-                              description='Start the pose, coach and speech nodes'),
+                              description='Start the robot stack (every sim-profile node '
+                                          'but the MuJoCo sim)'),
         DeclareLaunchArgument('use_sim_time', default_value='true', choices=['true', 'false'],
                               description='Use Gazebo time from /clock in every node'),
         DeclareLaunchArgument('params_file', default_value=str(profile.params_file),
@@ -85,8 +88,8 @@ def gazebo_actions():
 
 
 def stack_nodes(profile):
-    nodes = {node.name: node for node in profile.nodes}
-    extra_parameters = {'coach': coach_parameters()}
+    nodes = {node.name: node for node in profile.nodes if node.name not in WITHOUT}
+    extra_parameters = {'coach': coach_parameters(), **GAZEBO_PARAMETERS}
     return [
         Node(
             package=nodes[name].package,
@@ -99,7 +102,7 @@ def stack_nodes(profile):
             emulate_tty=True,
             condition=IfCondition(LaunchConfiguration('start_stack')),
         )
-        for name in STACK_NODES
+        for name in nodes
     ]
 
 
