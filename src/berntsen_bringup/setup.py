@@ -30,6 +30,8 @@ setup(
     entry_points={
         'console_scripts': [
             'berntsen = berntsen_bringup.cli:main',
+            # sim.launch.py's session judge: ends the launch with the session, and fails it
+            'session_judge = berntsen_bringup.session_judge:main',
         ],
     },
 )

@@ -29,13 +29,12 @@ from pathlib import Path
 from berntsen_bringup import scenarios
 from berntsen_bringup.graph import load_profile, profile_names
 from berntsen_bringup.processes import NodeProcess, NodeProcessSpec, stop_all
-from berntsen_bringup.verdict import judge
+from berntsen_bringup.session_outcome import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK,
+                                              SessionEnd, conclude)
 from berntsen_coach import report as session_report
 from berntsen_vision import analysis
 
-EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 DEFAULT_SCENARIO = 'cooperative_morning'
-HELP_GRACE = 6.0    # s the run goes on in step help, so the urgent words are heard and logged
 
 
 def default_run_dir() -> Path:
@@ -146,34 +145,22 @@ def run_session(args) -> int:
     executor.add_node(monitor)
     spin_thread = threading.Thread(target=executor.spin, daemon=True)
     spin_thread.start()
-    by_name = {p.name: p for p in processes}
-    deadline = time.monotonic() + args.timeout if args.timeout else None
+    coach = {p.name: p for p in processes}.get('coach')
+    session_end = SessionEnd(args.timeout, time.monotonic())
     status, reason = EXIT_FAILED, ''
-    help_since = None
     try:
         while True:
             if stop_requested.wait(0.2):
                 status, reason = EXIT_INTERRUPTED, 'stopped by the user'
                 break
-            coach = by_name.get('coach')
-            if ends_when_coach_done and coach is not None and coach.poll() == 0:
-                status, reason = EXIT_OK, f'the routine ended in step "{monitor.coach_step}"'
-                break
-            # Step help lasts until a caregiver comes: the run ends a little after it began.
-            if monitor.coach_step == 'help':
-                help_since = help_since or time.monotonic()
-                if time.monotonic() - help_since > HELP_GRACE:
-                    status, reason = EXIT_OK, 'the robot is waiting with the patient for help'
-                    break
-            crashed = [p for p in processes if p.poll() is not None]
-            if crashed:
-                p = crashed[0]
-                reason = f'node "{p.name}" exited with status {p.poll()}; last lines of its log:\n' \
-                         + tail(run_dir / f'{p.name}.log')
-                break
-            if deadline and time.monotonic() > deadline:
-                reason = f'the session did not complete within {args.timeout:.0f} s ' \
-                         f'(coach step: {monitor.coach_step or "unknown"})'
+            coach_done = ends_when_coach_done and coach is not None and coach.poll() == 0
+            crashed = next((p for p in processes if p.poll() is not None), None)
+            crash = '' if crashed is None else (
+                f'node "{crashed.name}" exited with status {crashed.poll()}; last lines of its '
+                f'log:\n' + tail(run_dir / f'{crashed.name}.log'))
+            ended = session_end.check(time.monotonic(), monitor.coach_step, coach_done, crash)
+            if ended:
+                status, reason = ended
                 break
     finally:
         t_stop = time.monotonic()
@@ -185,17 +172,11 @@ def run_session(args) -> int:
         rclpy.try_shutdown()
     print(f'All nodes stopped in {time.monotonic() - t_stop:.1f} s.')
 
-    for line in monitor.transcript.summary(time.monotonic()):
+    status, reason, lines = conclude(
+        status, reason, monitor.transcript, time.monotonic(), judging,
+        args.loaded_scenario.name if judging is not None else '')
+    for line in lines:
         print(line)
-    if judging is not None:
-        problems, sets = judge(judging.expect, judging.plan, judging.phrases,
-                               monitor.transcript.figures, judging.patient_name)
-        for result in sets:
-            print(result.line())
-        if status == EXIT_OK and problems:
-            status, reason = EXIT_FAILED, '; '.join(problems)
-        elif status == EXIT_OK:
-            reason += f', as scenario {args.loaded_scenario.name} expects'
     args.verdict = reason
     print(f'{"OK" if status == EXIT_OK else "FAILED"}: {reason}. Logs: {run_dir}')
     unclean = {n: c for n, c in codes.items() if c not in (0, -signal.SIGINT, None)}

@@ -6,6 +6,7 @@ from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
 
 from berntsen_bringup.graph import load_profile
 
@@ -60,5 +61,7 @@ def coach_arguments():
 
 
 def coach_parameters():
-    return {'patient_name': LaunchConfiguration('patient_name'),
-            'language': LaunchConfiguration('language')}
+    # launch reads an argument as YAML: patient_name:=No or 1234 would reach the coach as a
+    # bool or an int, which its string parameter refuses
+    return {'patient_name': ParameterValue(LaunchConfiguration('patient_name'), value_type=str),
+            'language': ParameterValue(LaunchConfiguration('language'), value_type=str)}

@@ -5,10 +5,20 @@
 A scenario (berntsen_sim/config/scenarios/<name>.yaml, or a path) says who the virtual
 patient is, where the robot starts and which programme the coach runs; the nodes of the
 stack run on the simulator's /clock (use_sim_time, set in params_sim.yaml).
+
+As `berntsen sim` does, a session judge watches the session and judges it against the
+scenario: the launch ends with the session, with exit status 0 only when the session passed
+(a node that dies or a failed verdict makes `ros2 launch` exit non-zero). The session is
+recorded in sessions.sqlite3 of the launch's log folder, never in the care log.
 """
+import os
+
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, OpaqueFunction
+from launch.actions import DeclareLaunchArgument, OpaqueFunction, RegisterEventHandler, Shutdown
+from launch.event_handlers import OnProcessExit
+from launch.logging import launch_config
 from launch.substitutions import LaunchConfiguration
+from launch_ros.actions import Node
 
 from berntsen_bringup import scenarios
 from berntsen_bringup.graph import load_profile
@@ -18,6 +28,34 @@ from berntsen_bringup.launch_builder import (coach_arguments, coach_parameters,
 PROFILE = 'sim'
 
 
+class SessionFailed(RuntimeError):
+    """Raised in the launch: launch logs it, shuts everything down and exits 1."""
+
+
+def session_judge(scenario_path):
+    return Node(package='berntsen_bringup', executable='session_judge', name='session_judge',
+                namespace=LaunchConfiguration('namespace'),
+                arguments=['--scenario', scenario_path], output='screen', emulate_tty=True)
+
+
+def end_with_the_session(judge, coach_name='coach'):
+    """On the judge's exit: end the launch, failing it unless the session passed. Any other
+    node that exits before then fails it too, except the coach ending its routine."""
+    def on_exit(event, context):
+        if context.is_shutdown:     # the nodes being stopped at the end, or Ctrl-C
+            return None
+        if event.action is judge:
+            if event.returncode == 0:
+                return [Shutdown(reason='the session passed its scenario')]
+            raise SessionFailed(f'the session failed its scenario (session judge exited with '
+                                f'status {event.returncode}; its verdict is above)')
+        if event.action.node_name.rsplit('/', 1)[-1] == coach_name and event.returncode == 0:
+            return None             # exit_when_done: the judge sees it leave and judges
+        raise SessionFailed(f'node {event.action.node_name} exited with status '
+                            f'{event.returncode} during the session')
+    return RegisterEventHandler(OnProcessExit(on_exit=on_exit))
+
+
 def _nodes(context):
     # The scenario is read when the launch runs: its file decides the coach's parameters.
     from berntsen_sim.scenario import load_scenario
@@ -25,7 +63,11 @@ def _nodes(context):
     scenario = load_scenario(LaunchConfiguration('scenario').perform(context))
     parameters = scenarios.node_parameters(scenario)
     parameters['coach'].update(coach_parameters())
-    return profile_nodes(load_profile(PROFILE), parameters)
+    parameters['coach'].update(
+        exit_when_done=True,
+        db_path=os.path.join(launch_config.log_dir, 'sessions.sqlite3'))
+    judge = session_judge(str(scenario.path))
+    return profile_nodes(load_profile(PROFILE), parameters) + [judge, end_with_the_session(judge)]
 
 
 def generate_launch_description():

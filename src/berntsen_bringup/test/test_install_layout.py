@@ -12,12 +12,14 @@ import pytest
 from berntsen_bringup.graph import load_graph
 
 
-def graph_nodes():
-    return sorted((entry['package'], entry['executable'])
-                  for entry in load_graph()['nodes'].values())
+def launched_executables():
+    """Every node of the graph, and the session judge that sim.launch.py adds."""
+    return sorted({(entry['package'], entry['executable'])
+                   for entry in load_graph()['nodes'].values()}
+                  | {('berntsen_bringup', 'session_judge')})
 
 
-@pytest.mark.parametrize('package, executable', graph_nodes())
+@pytest.mark.parametrize('package, executable', launched_executables())
 def test_node_executable_is_where_ros2_tools_look(package, executable, monkeypatch):
     from ament_index_python.packages import PackageNotFoundError, get_package_prefix
 

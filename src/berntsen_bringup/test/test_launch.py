@@ -35,3 +35,60 @@ def test_launch_file_declares_its_arguments(filename):
     assert declared == EXPECTED[filename]
     # sim.launch.py builds its nodes when it runs, from the scenario file
     assert any(isinstance(e, (Node, OpaqueFunction)) for e in description.entities)
+
+
+@pytest.mark.parametrize('value', ['No', '1234', 'true', 'Kari'])
+def test_string_arguments_reach_the_coach_as_strings(value):
+    # launch reads arguments as YAML: without value_type=str 'No' became False, '1234' 1234
+    pytest.importorskip('launch_ros', reason='ROS 2 launch is not installed on this machine')
+    from launch import LaunchContext
+    from launch_ros.utilities import evaluate_parameters, normalize_parameters
+
+    from berntsen_bringup.launch_builder import coach_parameters
+
+    context = LaunchContext()
+    context.launch_configurations.update(patient_name=value, language='')
+    [parameters] = evaluate_parameters(context, normalize_parameters([coach_parameters()]))
+    assert parameters == {'patient_name': value, 'language': ''}
+
+
+SCENARIOS = Path(__file__).resolve().parents[2] / 'berntsen_sim' / 'config' / 'scenarios'
+RUN_LAUNCH_FILE = '''
+import sys
+import launch
+from launch.launch_description_sources import PythonLaunchDescriptionSource
+service = launch.LaunchService(noninteractive=True)
+service.include_launch_description(launch.actions.IncludeLaunchDescription(
+    PythonLaunchDescriptionSource(sys.argv[1]),
+    launch_arguments=[a.split(':=', 1) for a in sys.argv[2:]]))
+sys.exit(service.run())
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.ros
+@pytest.mark.parametrize('expect, status', [('help', 0), ('done', 1)])
+def test_sim_launch_ends_with_the_session_and_its_verdict(expect, status, tmp_path):
+    """The fall scenario as it is (the robot calls for help: passed) and expecting a
+    completed routine (failed): the launch ends either way, with the verdict's status."""
+    pytest.importorskip('launch_ros', reason='ROS 2 launch is not installed on this machine')
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    scenario = yaml.safe_load((SCENARIOS / 'fall.yaml').read_text())
+    scenario['expect'] = {'outcome': expect}
+    path = tmp_path / 'fall.yaml'
+    path.write_text(yaml.safe_dump(scenario))
+    env = dict(os.environ, ROS_LOG_DIR=str(tmp_path / 'log'))
+    env.setdefault('AMENT_PREFIX_PATH', sys.prefix)
+    result = subprocess.run(
+        [sys.executable, '-c', RUN_LAUNCH_FILE, str(LAUNCH_DIR / 'sim.launch.py'),
+         f'scenario:={path}'], env=env, capture_output=True, text=True, timeout=300)
+    output = result.stdout + result.stderr
+    assert result.returncode == status, output[-3000:]
+    assert ('OK: the robot is waiting with the patient for help' in output) == (status == 0)
+    # the session was recorded in the launch's log folder, not the care log
+    assert list((tmp_path / 'log').glob('*/sessions.sqlite3'))
