@@ -31,6 +31,7 @@ setup(
     entry_points={
         'console_scripts': [
             'coach_node = berntsen_coach.coach_node:main',
+            'approach_node = berntsen_coach.approach_node:main',
         ],
     },
 )

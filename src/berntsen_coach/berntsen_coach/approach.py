@@ -93,6 +93,11 @@ class CameraModel:
         f = 0.5 * width / math.tan(0.5 * hfov)
         return cls(f, f, (width - 1) / 2.0, (height - 1) / 2.0, width, height, **mounting)
 
+    @property
+    def horizontal_fov(self) -> float:
+        """Horizontal field of view (rad) the image covers."""
+        return 2.0 * math.atan(0.5 * self.width / self.fx)
+
     def ray(self, x_norm: float, y_norm: float) -> tuple[float, float, float]:
         """Unit ray (base frame axes) through a point in normalised image coordinates."""
         u, v = x_norm * self.width, y_norm * self.height
@@ -241,6 +246,17 @@ ARRIVED = 'arrived'
 FAILED = 'failed'
 FINAL = frozenset({ARRIVED, FAILED})
 SMOOTHING_WINDOW = 2.0    # s; older estimates leave the median even if fewer are left
+
+
+# Stop distances a goal may ask for (m): nearer, the robot would be within reach of the
+# person (and the base guard's minimum distance); farther, the pose estimate is too coarse.
+STOP_DISTANCE_RANGE = (1.0, 4.0)
+
+
+def check_stop_distance(value) -> float:
+    """A goal's stop distance (m), or ValueError saying what is wrong with it."""
+    low, high = STOP_DISTANCE_RANGE
+    return _finite('stop distance', value, low, high)
 
 
 @dataclass(frozen=True)
@@ -392,3 +408,22 @@ class ApproachController:
         newest = self._recent[-1][0]
         return statistics.median(e.distance for t, e in self._recent
                                  if newest - t <= SMOOTHING_WINDOW)
+
+
+class TravelMeter:
+    """Metres driven, summed from successive odometry positions (the controller's max_travel).
+
+    The first position only sets the reference; a non-finite one raises ValueError and is
+    not used, so one bad message neither adds a jump nor resets the sum.
+    """
+
+    def __init__(self):
+        self.travelled = 0.0
+        self._last: tuple[float, float] | None = None
+
+    def add(self, x: float, y: float) -> float:
+        x, y = _finite('odometry x', x), _finite('odometry y', y)
+        if self._last is not None:
+            self.travelled += math.hypot(x - self._last[0], y - self._last[1])
+        self._last = (x, y)
+        return self.travelled

@@ -7,7 +7,8 @@ import pytest
 
 from berntsen_coach.approach import (ARRIVED, DRIVING, FAILED, LOST, SEARCHING, TURNING,
                                      WAITING, ApproachController, ApproachSettings, BodyPriors,
-                                     CameraModel, PersonEstimate, estimate_person)
+                                     CameraModel, PersonEstimate, TravelMeter,
+                                     check_stop_distance, estimate_person)
 
 W, H = 640, 480
 # the sim's head camera: 60 degrees vertical field of view at 640x480
@@ -350,3 +351,28 @@ def test_out_of_order_estimates_are_ignored_and_inputs_checked():
 def test_settings_are_validated(bad):
     with pytest.raises(ValueError, match=next(iter(bad))):
         ApproachSettings(**bad)
+
+
+def test_the_horizontal_field_of_view_follows_the_intrinsics():
+    hfov = 2 * math.atan(math.tan(math.radians(30)) * W / H)
+    assert CAMERA.horizontal_fov == pytest.approx(hfov)
+    assert CameraModel.from_fov(math.radians(90), W, H).horizontal_fov == \
+        pytest.approx(math.radians(90))
+
+
+def test_a_goals_stop_distance_is_checked():
+    assert check_stop_distance(2.2) == 2.2
+    assert check_stop_distance(1) == 1.0
+    for bad, why in ((0.5, '>= 1'), (4.5, '<= 4'), (float('nan'), 'a finite'), ('2', 'a finite')):
+        with pytest.raises(ValueError, match=f'stop distance must be {why}'):
+            check_stop_distance(bad)
+
+
+def test_travel_is_summed_from_odometry_and_bad_positions_are_skipped():
+    meter = TravelMeter()
+    assert meter.add(1.0, 1.0) == 0.0, 'the first position is only the reference'
+    assert meter.add(1.3, 1.4) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match='odometry y'):
+        meter.add(1.3, float('nan'))
+    assert meter.add(1.3, 1.9) == pytest.approx(1.0), 'no jump through the bad position'
+    assert meter.add(1.3, 1.4) == pytest.approx(1.5), 'driving back counts too'
