@@ -23,6 +23,8 @@ setup(
         share('launch'),
     ],
     install_requires=['setuptools'],
+    # colcon test runs pytest only when the package says it needs it (else unittest: 0 tests)
+    extras_require={'test': ['pytest']},
     zip_safe=False,
     maintainer='Berntsen developers',
     maintainer_email='dev@berntsen.invalid',
