@@ -1,9 +1,12 @@
 """Speech node: the `speak` action server and `speech/status`, over `SpeechWorker`.
 
 Goal states follow the speech queue: an accepted goal waits (feedback "queued") until the
-worker starts its utterance; only then does it start executing (feedback "speaking"). So
-the one blocking execute callback is the utterance being spoken, and goals play in the
-order they were accepted. The executor must be multi-threaded (see `main`).
+worker starts its utterance; only then does it start executing (feedback "speaking"), and
+goals play in the order they were accepted. The execute callback is a coroutine that waits
+for the worker without holding an executor thread, so the node needs no multi-threaded
+executor, and should not have one: rclpy 9's MultiThreadedExecutor hands every callback to
+its pool and re-dispatches it until a pool thread starts it, which with use_sim_time (/clock
+at 100 Hz) kept most of a core busy.
 
 An `urgent` goal is never rejected for a full queue; it is spoken next, and it stops the
 goal being spoken (unless that one is urgent too), which ends ABORTED with the error
@@ -11,18 +14,25 @@ goal being spoken (unless that one is urgent too), which ends ABORTED with the e
 """
 from __future__ import annotations
 
+import gc
+import signal
+import sys
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import rclpy
+from action_msgs.msg import GoalStatus
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
-from rclpy.callback_groups import ReentrantCallbackGroup
+from rclpy.clock import Clock, ClockType
+from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.task import Future
 
 from berntsen_interfaces.action import Speak
 from berntsen_interfaces.msg import SpeechStatus
@@ -32,6 +42,7 @@ from berntsen_drivers.tts import (DEFAULT_LANGUAGE, DEFAULT_RATE, DEFAULT_VOLUME
 
 FEEDBACK_PERIOD = 0.2  # seconds between "speaking" feedback messages
 PREEMPTED_ERROR = 'pre-empted by an urgent utterance'
+SHUTDOWN_ERROR = 'speech node shut down'
 
 
 @dataclass(eq=False)
@@ -44,7 +55,8 @@ class _Job:
     spoken: Spoken | None = None
     error: str = ''
     cancelled: bool = False
-    done: threading.Event = field(default_factory=threading.Event)
+    # completed in the executor (see SpeechNode._complete_finished); the execute callback awaits it
+    finished: Future = field(default_factory=Future)
 
 
 class SpeechNode(Node):
@@ -90,16 +102,17 @@ class SpeechNode(Node):
         self._closing = False  # set on shutdown: goal handles and publishers are going away
         self._jobs: dict[bytes, _Job] = {}
         self._jobs_lock = threading.Lock()
+        self._finished_jobs: deque[_Job] = deque()  # ended in the worker; completed in the executor
+        self._wake = self.create_guard_condition(self._complete_finished)
+        self._steady = Clock(clock_type=ClockType.STEADY_TIME)  # feedback follows the audio, not /clock
         self._worker = SpeechWorker(Pyttsx3Engine(), sink, log, default_language=language, rate=rate,
                                     volume=volume, max_queue=max_queue, on_state=self._publish_status)
         self._publish_status(self._worker.state())
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
-        # Reentrant: cancel requests and new goals are served while one execute callback waits.
         self._action_server = ActionServer(
             self, Speak, 'speak', execute_callback=self._execute, goal_callback=self._on_goal,
-            handle_accepted_callback=self._on_accepted, cancel_callback=self._on_cancel,
-            callback_group=ReentrantCallbackGroup())
+            handle_accepted_callback=self._on_accepted, cancel_callback=self._on_cancel)
         self.get_logger().info(f'speaking {language} at {rate} wpm, volume {volume:.2f}, output {sink.name}'
                                + (f' ({wav_dir})' if sink.name == 'wav' else ''))
 
@@ -138,8 +151,12 @@ class SpeechNode(Node):
 
     # ------------------------------------------------------------ status
 
+    def _ending(self) -> bool:
+        """Shutting down: after Ctrl-C's context shutdown nothing can be published any more."""
+        return self._closing or not self.context.ok()
+
     def _publish_status(self, state) -> None:
-        if self._closing:
+        if self._ending():
             return
         msg = SpeechStatus(speaking=state.speaking, text=state.text, language=state.language, queued=state.queued)
         msg.header.stamp = self.get_clock().now().to_msg()
@@ -175,16 +192,23 @@ class SpeechNode(Node):
 
     def _on_started(self, job: _Job) -> None:
         job.started = time.monotonic()
-        if not self._closing:
+        if not self._ending():
             job.goal_handle.execute()
 
     def _on_done(self, job: _Job, spoken: Spoken | None = None, error: str = '', cancelled: bool = False) -> None:
+        """The worker (or, for a queued goal, the cancel callback) ended the job's utterance."""
         job.spoken, job.error, job.cancelled = spoken, error, cancelled
-        never_started = job.started is None
-        job.done.set()
+        if self._ending():  # destroy_node ends the goals
+            return
+        self._finished_jobs.append(job)
+        self._wake.trigger()  # from the worker thread: wakes the executor to resume _execute
         # a queued goal cancelled or refused: its result comes from the execute callback too
-        if never_started and not self._closing:
+        if job.started is None:
             job.goal_handle.execute()
+
+    def _complete_finished(self) -> None:
+        while self._finished_jobs:
+            self._finished_jobs.popleft().finished.set_result(None)
 
     def _on_cancel(self, goal_handle) -> CancelResponse:
         with self._jobs_lock:
@@ -193,20 +217,25 @@ class SpeechNode(Node):
             return CancelResponse.REJECT
         return CancelResponse.ACCEPT if self._worker.cancel(job.utterance) else CancelResponse.REJECT
 
-    def _execute(self, goal_handle) -> Speak.Result:
+    def _publish_speaking(self, job: _Job) -> None:
+        if not self._ending():
+            job.goal_handle.publish_feedback(Speak.Feedback(state='speaking', elapsed=time.monotonic() - job.started))
+
+    async def _execute(self, goal_handle) -> Speak.Result:
         with self._jobs_lock:
             job = self._jobs[bytes(goal_handle.goal_id.uuid)]
-        # Blocks this executor thread while speaking; only the utterance being spoken gets here.
-        if job.started is not None:
-            while True:
-                goal_handle.publish_feedback(Speak.Feedback(state='speaking', elapsed=time.monotonic() - job.started))
-                if job.done.wait(FEEDBACK_PERIOD):
-                    break
+        progress = None
+        if job.started is not None:  # the utterance being spoken; a refused or cancelled queued one is over
+            self._publish_speaking(job)
+            progress = self.create_timer(FEEDBACK_PERIOD, lambda: self._publish_speaking(job), clock=self._steady)
+        await job.finished  # holds no executor thread
+        if progress is not None:
+            self.destroy_timer(progress)
         with self._jobs_lock:
             del self._jobs[bytes(goal_handle.goal_id.uuid)]
         result = Speak.Result()
-        if self._closing:  # the action server is being destroyed: no more state changes
-            result.error = 'speech node shut down'
+        if not goal_handle.is_active or self._ending():  # destroy_node has ended it
+            result.error = SHUTDOWN_ERROR
             return result
         if job.spoken is not None:
             result.success, result.duration, result.output = True, job.spoken.duration, job.spoken.output
@@ -214,7 +243,8 @@ class SpeechNode(Node):
             return result
         result.error = job.error or 'cancelled'
         if job.cancelled:
-            # The server marks the goal CANCELING just after our cancel callback returns.
+            # A multi-threaded executor may get here before the server marks the goal CANCELING,
+            # just after our cancel callback returned; a single-threaded one never does.
             deadline = time.monotonic() + 1.0
             while not goal_handle.is_cancel_requested and time.monotonic() < deadline:
                 time.sleep(0.005)
@@ -228,6 +258,16 @@ class SpeechNode(Node):
         self._closing = True
         if self._worker is not None:
             self._worker.shutdown()
+        # The goal being spoken ends ABORTED while the context can still say so (after Ctrl-C's
+        # context shutdown it cannot); its execute callback never resumes, so rclpy does not
+        # try to abort it later through a destroyed server. Queued goals go with the server:
+        # ACCEPTED cannot end without an execute callback, which would never run.
+        if self._worker is not None and self.context.ok():
+            with self._jobs_lock:
+                goals = [job.goal_handle for job in self._jobs.values()]
+            for goal_handle in goals:
+                if goal_handle.status == GoalStatus.STATUS_EXECUTING:
+                    goal_handle.abort()
         super().destroy_node()
 
 
@@ -241,16 +281,29 @@ def main(args=None):
         rclpy.spin(node, executor=MultiThreadedExecutor(num_threads=3))
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except (ParameterException, ValueError) as exc:
+        if node is not None:
+            raise
+        # a bad parameter (e.g. a launch argument read as a number): one line, exit 1
+        rclpy.logging.get_logger('speech_node').fatal(f'cannot start: {exc}')
+        return 1
     except RuntimeError:
         # rclpy may fail to take a message that arrives while Ctrl-C shuts the context down
         # (seen under load; ros/joint_state_publisher#117); while still running it is real
         if rclpy.ok():
             raise
     finally:
+        # ros2 launch forwards a second SIGINT while nodes clean up: let the cleanup finish
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         if node is not None:
             node.destroy_node()
+        else:
+            # a node that failed half-way through __init__ is garbage: collected, it is not
+            # destroyed by try_shutdown() (AttributeError on what its __init__ never set)
+            gc.collect()
         rclpy.try_shutdown()
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -177,3 +177,71 @@ def test_urgent_goal_preempts_the_one_speaking_and_plays_before_the_queue(ros_no
         if not runs or runs[-1] != text:
             runs.append(text)
     assert runs == ['', long_text, '', 'Bli der du er, jeg ringer etter hjelp.', '', 'Så trener vi litt.', '']
+
+
+@pytest.fixture
+def speech_in_process(tmp_path):
+    """A SpeechNode in this process, on its own context, spun by one SingleThreadedExecutor."""
+    import threading
+
+    import rclpy
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.parameter import Parameter
+
+    from berntsen_drivers.speech_node import SpeechNode
+
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    node = SpeechNode(context=context, parameter_overrides=[
+        Parameter('output', value='wav'), Parameter('wav_dir', value=str(tmp_path / 'speech'))])
+    executor = SingleThreadedExecutor(context=context)
+    executor.add_node(node)
+    thread = threading.Thread(target=executor.spin, daemon=True)
+    thread.start()
+
+    def stop_spinning():
+        executor.shutdown()
+        thread.join(timeout=5)
+
+    yield node, stop_spinning
+    stop_spinning()
+    node.destroy_node()
+    rclpy.try_shutdown(context=context)
+
+
+def test_one_executor_thread_takes_goals_and_cancels_while_speaking(speech_in_process, rclpy_node):
+    # the execute callback of the utterance being spoken must not hold the executor's thread
+    from action_msgs.msg import GoalStatus
+
+    client, _, Speak = make_client(rclpy_node)
+    feedback = []
+    first = send(client, Speak, 'Dette er en lang setning, og den blir avbrutt lenge før den er ferdig sagt.',
+                 feedback=lambda f: feedback.append(f.feedback))
+    wait_for(lambda: any(f.state == 'speaking' and f.elapsed > 0.3 for f in feedback), 15, 'speaking feedback')
+    second = send(client, Speak, 'Neste.')
+    cancel = first.cancel_goal_async()
+    wait_for(cancel.done, 5, 'cancel response')
+    results = [first.get_result_async(), second.get_result_async()]
+    wait_for(lambda: all(r.done() for r in results), 10, 'both results')
+    assert [r.result().status for r in results] == [GoalStatus.STATUS_CANCELED, GoalStatus.STATUS_SUCCEEDED]
+    elapsed = [f.elapsed for f in feedback if f.state == 'speaking']
+    assert elapsed == sorted(elapsed) and len(elapsed) >= 2  # feedback went on while speaking
+
+
+def test_destroying_the_node_aborts_the_goal_being_spoken(speech_in_process, rclpy_node, capfd):
+    # as main() does after spinning: it ends ABORTED, and the action server logs no error
+    from action_msgs.msg import GoalStatus
+
+    node, stop_spinning = speech_in_process
+    client, _, Speak = make_client(rclpy_node)
+    feedback = []
+    speaking = send(client, Speak, 'Den første setningen er ganske lang, så den andre må vente.',
+                    feedback=lambda f: feedback.append(f.feedback.state))
+    waiting = send(client, Speak, 'Andre.')
+    wait_for(lambda: 'speaking' in feedback, 10, 'speaking')
+    stop_spinning()
+    node.destroy_node()
+    wait_for(lambda: speaking.status == GoalStatus.STATUS_ABORTED, 5, 'the goal being spoken aborted')
+    assert waiting.status == GoalStatus.STATUS_ACCEPTED
+    output = capfd.readouterr()
+    assert 'Failed' not in output.err + output.out and 'not set' not in output.err + output.out
