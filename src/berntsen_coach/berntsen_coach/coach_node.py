@@ -14,8 +14,11 @@ node's watchdog stops the base if the commands stop.
 """
 from __future__ import annotations
 
+import gc
 import json
 import math
+import signal
+import sys
 import time
 from collections import deque
 from pathlib import Path
@@ -29,6 +32,7 @@ from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry
 from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor
 from rclpy.action import ActionClient
+from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
@@ -590,16 +594,29 @@ def main(args=None):
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except (ParameterException, ValueError) as exc:
+        if node is not None:
+            raise
+        # a bad parameter (e.g. a launch argument read as a number): one line, exit 1
+        rclpy.logging.get_logger('coach_node').fatal(f'cannot start: {exc}')
+        return 1
     except RuntimeError:
         # rclpy may fail to take a message that arrives while Ctrl-C shuts the context down
         # (seen under load; ros/joint_state_publisher#117); while still running it is real
         if rclpy.ok():
             raise
     finally:
+        # ros2 launch forwards a second SIGINT while nodes clean up: let the cleanup finish
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         if node is not None:
             node.destroy_node()
+        else:
+            # a node that failed half-way through __init__ is garbage: collected, it is not
+            # destroyed by try_shutdown() (AttributeError on what its __init__ never set)
+            gc.collect()
         rclpy.try_shutdown()
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -54,9 +54,12 @@ works too (on a machine without a GPU both render in software, at the same speed
 with a GPU, egl is the faster choice).
 """
 import array
+import gc
 import json
 import math
 import os
+import signal
+import sys
 import threading
 import time
 
@@ -70,6 +73,7 @@ from nav_msgs.msg import Odometry  # noqa: E402
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor  # noqa: E402
 from rclpy.clock import Clock as WallClock, ClockType  # noqa: E402
 from rclpy._rclpy_pybind11 import RCLError  # noqa: E402  (rclpy exports it nowhere else)
+from rclpy.exceptions import ParameterException  # noqa: E402
 from rclpy.executors import ExternalShutdownException  # noqa: E402
 from rclpy.node import Node  # noqa: E402
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
@@ -516,16 +520,29 @@ def main(args=None):
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except (ParameterException, ValueError) as exc:
+        if node is not None:
+            raise
+        # a bad parameter (e.g. a launch argument read as a number): one line, exit 1
+        rclpy.logging.get_logger('sim_node').fatal(f'cannot start: {exc}')
+        return 1
     except RuntimeError:
         # rclpy may fail to take a message that arrives while Ctrl-C shuts the context down
         # (seen under load; ros/joint_state_publisher#117); while still running it is real
         if rclpy.ok():
             raise
     finally:
+        # ros2 launch forwards a second SIGINT while nodes clean up: let the cleanup finish
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         if node is not None:
             node.destroy_node()
+        else:
+            # a node that failed half-way through __init__ is garbage: collected, it is not
+            # destroyed by try_shutdown() (AttributeError on what its __init__ never set)
+            gc.collect()
         rclpy.try_shutdown()
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())
