@@ -31,10 +31,12 @@ from berntsen_bringup.graph import load_profile, profile_names
 from berntsen_bringup.processes import NodeProcess, NodeProcessSpec, stop_all
 from berntsen_bringup.session_outcome import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK,
                                               SessionEnd, conclude)
+from berntsen_bringup.supervision import Fault, FaultPlan, FaultSpecError, RespawnPolicy
 from berntsen_coach import report as session_report
 from berntsen_vision import analysis
 
 DEFAULT_SCENARIO = 'cooperative_morning'
+EXIT_USAGE = 2
 
 
 def default_run_dir() -> Path:
@@ -78,15 +80,71 @@ def node_overrides(args, run_dir: Path) -> dict[str, dict[str, object]]:
 
 
 def start_graph(profile, overrides, run_dir: Path, env) -> list[NodeProcess]:
-    processes = []
-    for node in profile.nodes:
-        spec = NodeProcessSpec(module=node.module, name=node.name,
-                               params_files=[str(profile.params_file)],
-                               params=overrides.get(node.name, {}),
-                               remappings=node.remappings)
-        log = open(run_dir / f'{node.name}.log', 'w', encoding='utf-8')
-        processes.append(NodeProcess(spec, env=env, stdout=log, stderr=log))
-    return processes
+    return [start_node(NodeProcessSpec(module=node.module, name=node.name,
+                                       params_files=[str(profile.params_file)],
+                                       params=overrides.get(node.name, {}),
+                                       remappings=node.remappings), run_dir, env)
+            for node in profile.nodes]
+
+
+def start_node(spec: NodeProcessSpec, run_dir: Path, env, again: bool = False) -> NodeProcess:
+    """One node, its output in <run_dir>/<name>.log (appended to when started again)."""
+    log = open(run_dir / f'{spec.name}.log', 'a' if again else 'w', encoding='utf-8')
+    return NodeProcess(spec, env=env, stdout=log, stderr=log)
+
+
+class Supervisor:
+    """The runner's side of supervision.py: starts dead nodes again and injects faults."""
+
+    def __init__(self, profile, faults: list[Fault], run_dir: Path, env, say):
+        self.policy = RespawnPolicy(frozenset(n.name for n in profile.nodes if n.respawn))
+        self.plan = FaultPlan(list(faults))
+        self.run_dir, self.env, self.say = run_dir, env, say
+        self.pending: dict[str, float] = {}     # node -> when to start it again
+        self.resume: list[tuple[float, NodeProcess]] = []   # SIGSTOPped, SIGCONT at
+
+    def inject(self, processes: list[NodeProcess], now: float, started: float,
+               events: list[tuple[float, str, dict]]) -> None:
+        first_event: dict[str, float] = {}
+        for t, kind, _ in events:
+            first_event.setdefault(kind, t)
+        by_name = {p.name: p for p in processes}
+        for fault in self.plan.due(now, started, first_event):
+            proc = by_name[fault.node]
+            self.say(f'fault injected: {fault.describe()}')
+            sig = {'kill': signal.SIGKILL, 'int': signal.SIGINT, 'stop': signal.SIGSTOP}[fault.action]
+            proc.signal(sig)
+            if fault.action == 'stop':
+                self.resume.append((now + fault.hold, proc))
+        for due, proc in [r for r in self.resume if r[0] <= now]:
+            self.resume.remove((due, proc))
+            proc.signal(signal.SIGCONT)
+            self.say(f'node "{proc.name}" resumed (SIGCONT)')
+
+    def tend(self, processes: list[NodeProcess], now: float, finished: set[str]) -> str:
+        """Start again the dead nodes that may be; '' or why the session must end."""
+        for i, proc in enumerate(processes):
+            if proc.name in finished:
+                continue
+            if proc.name in self.pending:
+                if now >= self.pending[proc.name]:
+                    del self.pending[proc.name]
+                    processes[i] = start_node(proc.spec, self.run_dir, self.env, again=True)
+                    self.say(f'node "{proc.name}" started again '
+                             f'({self.policy.count(proc.name)} of {self.policy.max_respawns} '
+                             f'in {self.policy.window:.0f} s)')
+                continue
+            code = proc.poll()
+            if code is None:
+                continue
+            restart_at = self.policy.on_exit(proc.name, now)
+            if restart_at is None:
+                again = ' again' if self.policy.count(proc.name) else ''
+                return (f'node "{proc.name}" exited{again} with status {code}; last lines of its '
+                        f'log:\n' + tail(self.run_dir / f'{proc.name}.log'))
+            self.pending[proc.name] = restart_at
+            self.say(f'node "{proc.name}" exited with status {code}; starting it again')
+        return ''
 
 
 def tail(path: Path, lines: int = 15) -> str:
@@ -113,6 +171,16 @@ def run_session(args) -> int:
     if args.command == 'sim':
         load_scenario(args)
         judging = scenarios.judging(args.loaded_scenario)
+    try:
+        args.faults = [Fault.parse(spec) for spec in getattr(args, 'fault', None) or []]
+    except FaultSpecError as exc:
+        print(f'berntsen {args.command}: {exc}', file=sys.stderr)
+        return EXIT_USAGE
+    unknown = sorted({f.node for f in args.faults} - {n.name for n in profile.nodes})
+    if unknown:
+        print(f'berntsen {args.command}: --fault names {", ".join(unknown)}, not a node of the '
+              f'{profile.name} profile ({", ".join(n.name for n in profile.nodes)})', file=sys.stderr)
+        return EXIT_USAGE
     run_dir = Path(args.run_dir) if args.run_dir else default_run_dir()
     run_dir.mkdir(parents=True, exist_ok=True)
     env = prepare_environment()
@@ -145,20 +213,23 @@ def run_session(args) -> int:
     executor.add_node(monitor)
     spin_thread = threading.Thread(target=executor.spin, daemon=True)
     spin_thread.start()
-    coach = {p.name: p for p in processes}.get('coach')
-    session_end = SessionEnd(args.timeout, time.monotonic())
+    started = time.monotonic()
+    supervisor = Supervisor(profile, getattr(args, 'faults', []), run_dir, env,
+                            say=lambda text: print(monitor.transcript.runner(time.monotonic(), text),
+                                                   flush=True))
+    session_end = SessionEnd(args.timeout, started)
     status, reason = EXIT_FAILED, ''
     try:
         while True:
             if stop_requested.wait(0.2):
                 status, reason = EXIT_INTERRUPTED, 'stopped by the user'
                 break
+            now = time.monotonic()
+            coach = {p.name: p for p in processes}.get('coach')
             coach_done = ends_when_coach_done and coach is not None and coach.poll() == 0
-            crashed = next((p for p in processes if p.poll() is not None), None)
-            crash = '' if crashed is None else (
-                f'node "{crashed.name}" exited with status {crashed.poll()}; last lines of its '
-                f'log:\n' + tail(run_dir / f'{crashed.name}.log'))
-            ended = session_end.check(time.monotonic(), monitor.coach_step, coach_done, crash)
+            supervisor.inject(processes, now, started, monitor.transcript.figures.events)
+            crash = supervisor.tend(processes, now, {'coach'} if coach_done else set())
+            ended = session_end.check(now, monitor.coach_step, coach_done, crash)
             if ended:
                 status, reason = ended
                 break
@@ -296,6 +367,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--all-scenarios', action='store_true',
                    help='run every scenario in turn and print one line per scenario '
                         '(passed / failed and why)')
+    p.add_argument('--fault', action='append', metavar='NODE:ACTION@WHEN',
+                   help='inject a fault, for tests and demonstrations: ACTION kill, int or '
+                        'stop<seconds>; WHEN seconds after the start or a coach event kind '
+                        'with +seconds, e.g. pose:kill@set_started+3 (repeatable)')
     p.set_defaults(func=run_sim)
 
     p = sub.add_parser('robot', help='run the stack on robot hardware')

@@ -21,6 +21,7 @@ class GraphNode:
     executable: str
     description: str = ''
     remappings: dict[str, str] = field(default_factory=dict)
+    respawn: bool = False   # start it again when it dies
 
     @property
     def module(self) -> str:
@@ -111,12 +112,16 @@ def load_profile(name: str, graph_path: str | os.PathLike | None = None) -> Prof
         missing = [key for key in ('package', 'executable') if key not in entry]
         if missing:
             raise ValueError(f'{path}: node "{node_name}" lacks {", ".join(missing)}')
+        respawn = entry.get('respawn', False)
+        if not isinstance(respawn, bool):
+            raise ValueError(f'{path}: node "{node_name}": respawn must be true or false, '
+                             f'not {respawn!r}')
         remappings = dict(entry.get('remappings') or {})
         remappings.update((spec.get('remappings') or {}).get(node_name) or {})
         nodes.append(GraphNode(name=node_name, package=entry['package'],
                                executable=entry['executable'],
                                description=entry.get('description', ''),
-                               remappings=remappings))
+                               remappings=remappings, respawn=respawn))
     params_file = path.parent / spec.get('params_file', f'params_{name}.yaml')
     return Profile(name=name, description=spec.get('description', ''),
                    params_file=params_file, nodes=tuple(nodes))

@@ -9,6 +9,7 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 
 from berntsen_bringup.graph import load_profile
+from berntsen_bringup.supervision import RESPAWN_DELAY
 
 
 def common_arguments(profile):
@@ -38,6 +39,8 @@ def profile_nodes(profile, extra_parameters=None):
             arguments=['--ros-args', '--log-level', LaunchConfiguration('log_level')],
             output='screen',
             emulate_tty=True,
+            respawn=node.respawn,
+            respawn_delay=RESPAWN_DELAY,
         )
         for node in profile.nodes
     ]

@@ -2,7 +2,11 @@
 
 Used by the `berntsen` command (where ROS 2 launch is not installed) and by the
 integration tests. Each node runs as `python -m <module> --ros-args ...` in its own
-process group, so stopping it also stops anything it started.
+process group, so stopping it also stops anything it started. It is started through this
+module run as a program (`python -m berntsen_bringup.processes NODE-COMMAND...`), which
+prepares the process and then becomes the node (exec): no Python runs between fork and
+exec in the starting process, so a node can be started again while the runner's threads
+run (a pre-exec function may deadlock there).
 """
 from __future__ import annotations
 
@@ -61,14 +65,16 @@ except (OSError, AttributeError):
     _prctl = None
 
 
-def _prepare_child() -> None:
-    """In the child before exec: get SIGTERM when the starting process dies (Linux), so a
-    killed `berntsen` or test run leaves no node behind; and take SIGINT again, which a
-    runner started in the background by a script (nohup, `cmd &`) passes on as ignored,
-    so that Ctrl-C / stop_all() ends a node politely rather than after a SIGTERM."""
+def _prepare_and_exec(command: Sequence[str]) -> None:
+    """In the started process, before it becomes the node: get SIGTERM when the starting
+    process dies (Linux; kept across exec), so a killed `berntsen` or test run leaves no
+    node behind; and take SIGINT again, which a runner started in the background by a
+    script (nohup, `cmd &`) passes on as ignored, so that Ctrl-C / stop_all() ends a node
+    politely rather than after a SIGTERM."""
     if _prctl is not None:
         _prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.execv(command[0], list(command))
 
 
 class NodeProcess:
@@ -78,9 +84,9 @@ class NodeProcess:
                  stdout=None, stderr=None):
         self.spec = spec
         self.popen = subprocess.Popen(
-            spec.command(), env=dict(env) if env is not None else None,
-            stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL,
-            start_new_session=True, preexec_fn=_prepare_child)
+            [sys.executable, '-m', 'berntsen_bringup.processes', *spec.command()],
+            env=dict(env) if env is not None else None,
+            stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL, start_new_session=True)
 
     @property
     def name(self) -> str:
@@ -112,3 +118,7 @@ def stop_all(processes: Sequence[NodeProcess], timeout: float = 3.0) -> dict[str
     for proc in processes:
         proc.signal(signal.SIGKILL)  # whatever a node started in its group goes too
     return {proc.name: proc.popen.returncode for proc in processes}
+
+
+if __name__ == '__main__':
+    _prepare_and_exec(sys.argv[1:])

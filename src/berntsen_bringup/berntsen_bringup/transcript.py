@@ -44,6 +44,7 @@ class SessionFigures:
     arrived_at_distance: float | None = None   # truth when the coach reported 'arrived'
     smallest_clearance: float | None = None
     contacts: list[str] = field(default_factory=list)
+    supervision: list[tuple[float, str]] = field(default_factory=list)  # faults, restarts
 
     @property
     def alerts(self) -> list[str]:
@@ -117,6 +118,11 @@ class Transcript:
         if kind == 'arrived':
             return self.arrived(t)
         return None
+
+    def runner(self, t: float, text: str) -> str:
+        """What the runner did to the graph: a fault injected, a node started again."""
+        self.figures.supervision.append((t, text))
+        return self._line(t, 'RUNNER', text)
 
     def alert(self, t: float, reason: str, urgent: bool) -> str:
         self.figures.alert_times.append((t, reason, urgent))
@@ -198,4 +204,6 @@ class Transcript:
         for when, reason, urgent in f.alert_times:
             lines.append(f'Caregiver alert at {when - self.start:.1f} s'
                          f'{" (urgent)" if urgent else ""}: {reason}.')
+        for when, text in f.supervision:
+            lines.append(f'Runner at {when - self.start:.1f} s: {text}.')
         return lines

@@ -25,6 +25,7 @@ from launch_ros.substitutions import FindPackageShare
 
 from berntsen_bringup.graph import load_profile
 from berntsen_bringup.launch_builder import coach_arguments, coach_parameters
+from berntsen_bringup.supervision import RESPAWN_DELAY
 
 # The sim profile without the MuJoCo sim, which Gazebo replaces; the motor node drives
 # Gazebo's DiffDrive (through the bridge) instead of the MuJoCo wheels.
@@ -100,6 +101,8 @@ def stack_nodes(profile):
             arguments=['--ros-args', '--log-level', LaunchConfiguration('log_level')],
             output='screen',
             emulate_tty=True,
+            respawn=nodes[name].respawn,
+            respawn_delay=RESPAWN_DELAY,
             condition=IfCondition(LaunchConfiguration('start_stack')),
         )
         for name in nodes

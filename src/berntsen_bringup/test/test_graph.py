@@ -86,6 +86,21 @@ def test_profile_naming_an_undefined_node_is_a_clear_error(tmp_path):
         load_profile('sim', bad)
 
 
+def test_nodes_that_may_be_restarted_and_those_that_may_not():
+    respawn = {node.name: node.respawn for node in load_profile('sim').nodes}
+    assert respawn['pose'] and respawn['speech'] and respawn['motor']
+    assert not respawn['sim'], 'a new simulator would reset the world'
+    assert not respawn['coach'], 'a new coach would start a new session'
+
+
+def test_respawn_must_be_true_or_false(tmp_path):
+    bad = tmp_path / 'graph.yaml'
+    bad.write_text('nodes:\n  a: {package: p, executable: e, respawn: "yes"}\n'
+                   'profiles:\n  sim:\n    nodes: [a]\n')
+    with pytest.raises(ValueError, match='respawn must be true or false'):
+        load_profile('sim', bad)
+
+
 def test_malformed_graph_file_is_a_clear_error(tmp_path):
     bad = tmp_path / 'graph.yaml'
     bad.write_text('nodes: [\n')

@@ -79,3 +79,25 @@ def test_nodes_take_sigint_even_when_the_runner_ignores_it(tmp_path):
     assert codes['sleepy_node'] in (-signal.SIGINT, 1), 'ended by SIGINT, not SIGTERM'
     time.sleep(0.2)
     assert not _alive(child)
+
+
+def test_nodes_end_when_the_runner_is_killed(tmp_path):
+    (tmp_path / 'sleepy_node.py').write_text('import time\nprint("up", flush=True)\ntime.sleep(60)\n')
+    runner_code = (
+        'import os, sys, time\n'
+        'from berntsen_bringup.processes import NodeProcess, NodeProcessSpec\n'
+        'node = NodeProcess(NodeProcessSpec(module="sleepy_node", name="sleepy_node"),\n'
+        f'                  env=dict(os.environ, PYTHONPATH={str(tmp_path)!r}))\n'
+        'print(node.popen.pid, flush=True)\n'
+        'time.sleep(60)\n')
+    import subprocess
+    runner = subprocess.Popen([sys.executable, '-c', runner_code], stdout=subprocess.PIPE, text=True)
+    node_pid = int(runner.stdout.readline())
+    time.sleep(1.0)
+    assert _alive(node_pid)
+    runner.kill()   # no chance to stop its nodes
+    runner.wait()
+    deadline = time.monotonic() + 5
+    while _alive(node_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(node_pid), 'the node outlived the runner'

@@ -92,3 +92,10 @@ def test_fall_time_and_alert_times_are_kept():
     assert t.figures.floor_since == 23.0
     assert t.figures.alert_times == [(24.2, 'person lying on the floor', True)]
     assert 'Caregiver alert at 14.2 s (urgent): person lying on the floor.' in t.summary(30.0)
+
+
+def test_what_the_runner_did_is_in_the_transcript_and_its_summary():
+    transcript = Transcript(100.0)
+    line = transcript.runner(112.0, 'node "pose" started again (1 of 3 in 60 s)')
+    assert line == '[  12.0 s] RUNNER       node "pose" started again (1 of 3 in 60 s)'
+    assert transcript.summary(130.0)[-1] == 'Runner at 12.0 s: node "pose" started again (1 of 3 in 60 s).'
