@@ -19,6 +19,7 @@ START = {
     'camera': {},
     'pose': {},
     'coach': {},
+    'approach': {},
     'speech': {'output': 'wav'},
     'motor': {'backend': 'mock'},
 }

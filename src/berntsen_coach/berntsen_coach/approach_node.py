@@ -14,7 +14,10 @@ One goal runs at a time; a newer goal replaces the running one (which is aborted
 """
 from __future__ import annotations
 
+import gc
 import math
+import signal
+import sys
 from dataclasses import dataclass
 
 import rclpy
@@ -25,6 +28,7 @@ from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry
 from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
+from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
@@ -359,15 +363,28 @@ def main(args=None):
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except (ParameterException, ValueError) as exc:
+        if node is not None:
+            raise
+        # a bad parameter (e.g. a launch argument read as a number): one line, exit 1
+        rclpy.logging.get_logger('approach_node').fatal(f'cannot start: {exc}')
+        return 1
     except RuntimeError:
         # rclpy may fail to take a message that arrives while Ctrl-C shuts the context down
         if rclpy.ok():
             raise
     finally:
+        # ros2 launch forwards a second SIGINT while nodes clean up: let the cleanup finish
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         if node is not None:
             node.destroy_node()
+        else:
+            # a node that failed half-way through __init__ is garbage: collected, it is not
+            # destroyed by try_shutdown() (AttributeError on what its __init__ never set)
+            gc.collect()
         rclpy.try_shutdown()
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())
