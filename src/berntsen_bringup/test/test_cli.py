@@ -82,3 +82,13 @@ def test_all_scenarios_runs_each_in_its_own_folder_and_fails_if_one_fails(tmp_pa
     assert {line[0]: line[1] for line in lines}['fall'] == 'FAILED'
     assert 'fall ' in out and 'the urgent alert came late' in out and '(detail)' not in out
     assert sum(line[1] == 'passed' for line in lines) == len(lines) - 1
+
+
+def test_a_fault_that_cannot_be_injected_is_refused_before_anything_starts(tmp_path, capsys):
+    from berntsen_bringup import cli
+
+    assert main(['sim', '--fault', 'pose:explode@3', '--run-dir', str(tmp_path)]) == cli.EXIT_USAGE
+    assert 'expected NODE:ACTION@WHEN' in capsys.readouterr().err
+    assert main(['sim', '--fault', 'camera:kill@3', '--run-dir', str(tmp_path)]) == cli.EXIT_USAGE
+    assert 'not a node of the sim profile' in capsys.readouterr().err
+    assert not list(tmp_path.iterdir()), 'no node was started'
