@@ -1,4 +1,4 @@
-"""Speech node: the `speak` action server and `speech/status`, over `SpeechWorker`.
+"""Speech node: the `speak` action server, `speech/status` and `/diagnostics`, over `SpeechWorker`.
 
 Goal states follow the speech queue: an accepted goal waits (feedback "queued") until the
 worker starts its utterance; only then does it start executing (feedback "speaking"), and
@@ -25,6 +25,7 @@ from pathlib import Path
 
 import rclpy
 from action_msgs.msg import GoalStatus
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.clock import Clock, ClockType
@@ -41,6 +42,8 @@ from berntsen_drivers.tts import (DEFAULT_LANGUAGE, DEFAULT_RATE, DEFAULT_VOLUME
                                   Pyttsx3Engine, check_rate, check_volume)
 
 FEEDBACK_PERIOD = 0.2  # seconds between "speaking" feedback messages
+DIAGNOSTICS_PERIOD = 1.0  # seconds
+LEVELS = {'OK': DiagnosticStatus.OK, 'WARN': DiagnosticStatus.WARN, 'ERROR': DiagnosticStatus.ERROR}
 PREEMPTED_ERROR = 'pre-empted by an urgent utterance'
 SHUTDOWN_ERROR = 'speech node shut down'
 
@@ -109,6 +112,8 @@ class SpeechNode(Node):
                                     volume=volume, max_queue=max_queue, on_state=self._publish_status)
         self._publish_status(self._worker.state())
         self.add_on_set_parameters_callback(self._on_set_parameters)
+        self._diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.create_timer(DIAGNOSTICS_PERIOD, self._publish_diagnostics)
 
         self._action_server = ActionServer(
             self, Speak, 'speak', execute_callback=self._execute, goal_callback=self._on_goal,
@@ -161,6 +166,22 @@ class SpeechNode(Node):
         msg = SpeechStatus(speaking=state.speaking, text=state.text, language=state.language, queued=state.queued)
         msg.header.stamp = self.get_clock().now().to_msg()
         self._status_pub.publish(msg)
+
+    def _publish_diagnostics(self) -> None:
+        health = self._worker.health()
+        level, message = health.level()
+        values = {'backend': health.engine, 'engine_state': health.engine_state, 'output': health.output,
+                  'speaking': health.speaking, 'language': health.language,
+                  'speaking_for': f'{health.speaking_for:.1f}', 'queued': health.queued,
+                  'max_queue': self._worker.max_queue, 'spoken': health.spoken, 'failed': health.failed,
+                  'stopped': health.stopped, 'last_error': health.last_error}
+        status = DiagnosticStatus(level=LEVELS[level], name=f'{self.get_name()}: speech output',
+                                  message=message, hardware_id=health.engine,
+                                  values=[KeyValue(key=k, value=str(v).lower() if isinstance(v, bool) else str(v))
+                                          for k, v in values.items()])
+        array = DiagnosticArray(status=[status])
+        array.header.stamp = self.get_clock().now().to_msg()
+        self._diagnostics_pub.publish(array)
 
     # ------------------------------------------------------------ action
 

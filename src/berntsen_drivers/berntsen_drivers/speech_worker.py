@@ -34,8 +34,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Protocol
 
-from berntsen_drivers.tts import (DEFAULT_LANGUAGE, DEFAULT_RATE, DEFAULT_VOLUME, TtsEngine, check_rate,
-                                  check_volume, resolve_language, utterance_filename, wav_duration)
+from berntsen_drivers.tts import (DEFAULT_LANGUAGE, DEFAULT_RATE, DEFAULT_VOLUME, EngineUnavailable, TtsEngine,
+                                  check_rate, check_volume, resolve_language, utterance_filename, wav_duration)
 
 OUTPUTS = ('device', 'wav', 'log')
 
@@ -84,6 +84,34 @@ class SpeechState:
     text: str
     language: str
     queued: int
+
+
+@dataclass(frozen=True)
+class SpeechHealth:
+    """What a technician needs to know about the speech output; never the text said."""
+
+    engine: str           # the TTS engine's name
+    engine_state: str     # 'starting', 'ready' or 'unavailable'
+    output: str           # the sink's name
+    speaking: bool
+    speaking_for: float   # seconds the current utterance has been rendering or playing; 0 when idle
+    language: str         # of the current utterance; '' when idle
+    queued: int
+    spoken: int           # utterances spoken to the end
+    failed: int
+    stopped: int          # cancelled or pre-empted while speaking
+    last_error: str       # '' when none yet
+    last_failed: bool     # the latest utterance failed
+
+    def level(self) -> tuple[str, str]:
+        """('OK' | 'WARN' | 'ERROR', a one-line summary)."""
+        if self.engine_state == 'unavailable':
+            return 'ERROR', f'speech engine unavailable: {self.last_error}'
+        if self.last_failed:
+            return 'WARN', f'the last utterance failed: {self.last_error}'
+        if self.engine_state == 'starting':
+            return 'OK', 'starting the speech engine'
+        return 'OK', f'speaking ({self.language})' if self.speaking else 'idle'
 
 
 # ---------------------------------------------------------------- sinks
@@ -221,6 +249,11 @@ class SpeechWorker:
         self.clock = clock
         self._queue: deque[Utterance] = deque()
         self._current: Utterance | None = None
+        self._current_since = 0.0  # monotonic
+        self._engine_state = 'starting'
+        self._counts = {'spoken': 0, 'failed': 0, 'stopped': 0}
+        self._last_error = ''
+        self._last_failed = False
         self._stop_current = threading.Event()
         self._preempted = False  # why _stop_current is set: pre-empted (True) or cancelled
         self._closing = False
@@ -289,6 +322,16 @@ class SpeechWorker:
             return SpeechState(speaking=current is not None, text=current.text if current else '',
                                language=current.language if current else '', queued=len(self._queue))
 
+    def health(self) -> SpeechHealth:
+        with self._cond:
+            current = self._current
+            return SpeechHealth(
+                engine=getattr(self.engine, 'name', type(self.engine).__name__), engine_state=self._engine_state,
+                output=self.sink.name, speaking=current is not None,
+                speaking_for=time.monotonic() - self._current_since if current else 0.0,
+                language=current.language if current else '', queued=len(self._queue), **self._counts,
+                last_error=self._last_error, last_failed=self._last_failed)
+
     def shutdown(self, timeout: float = 5.0) -> None:
         """Stop speaking, cancel what waits, end the thread."""
         with self._cond:
@@ -311,6 +354,7 @@ class SpeechWorker:
                 self.log.warning(f'speech state listener failed: {exc}')
 
     def _run(self) -> None:
+        self._start_engine()
         while True:
             with self._cond:
                 while not self._queue and not self._closing:
@@ -318,6 +362,7 @@ class SpeechWorker:
                 if self._closing:
                     return
                 utterance = self._current = self._queue.popleft()
+                self._current_since = time.monotonic()
                 self._stop_current.clear()
                 self._preempted = False
             self._publish_state()
@@ -325,6 +370,27 @@ class SpeechWorker:
             with self._cond:
                 self._current = None
             self._publish_state()
+
+    def _start_engine(self) -> None:
+        """Start the engine before the first utterance, so that diagnostics tell at once; a
+        failure is retried with each utterance (the engine starts itself when rendering)."""
+        try:
+            self.engine.start()
+        except Exception as exc:
+            self.log.warning(f'speech engine unavailable: {exc}')
+            self._note(None, error=str(exc), engine_state='unavailable')
+        else:
+            self._note(None)
+
+    def _note(self, outcome: str | None, error: str = '', engine_state: str = 'ready') -> None:
+        """Count an utterance's outcome ('spoken', 'failed', 'stopped'; None: the engine start)."""
+        with self._cond:
+            if outcome:
+                self._counts[outcome] += 1
+                self._last_failed = outcome == 'failed'
+            if error:
+                self._last_error = error
+            self._engine_state = engine_state
 
     def _speak(self, utterance: Utterance) -> None:
         _call(self.log, utterance.on_started, utterance)
@@ -341,13 +407,17 @@ class SpeechWorker:
                 output = self.sink.deliver(utterance, wav, duration, self._stop_current)
         except Exception as exc:  # TTS, file system or player: report, keep the worker alive
             self.log.warning(f'could not say {utterance.text!r}: {exc}')
+            self._note('failed', error=str(exc),
+                       engine_state='unavailable' if isinstance(exc, EngineUnavailable) else 'ready')
             _call(self.log, utterance.on_failed, utterance, str(exc))
             return
         if self._stop_current.is_set():
             with self._cond:
                 preempted = self._preempted
+            self._note('stopped')
             _call(self.log, utterance.on_preempted if preempted else utterance.on_cancelled, utterance)
         else:
+            self._note('spoken')
             _call(self.log, utterance.on_finished, utterance, Spoken(duration, output, render_seconds))
 
 

@@ -52,6 +52,10 @@ class TtsError(RuntimeError):
     """An utterance could not be rendered."""
 
 
+class EngineUnavailable(TtsError):
+    """The engine itself cannot start (no pyttsx3, no libespeak-ng): nothing can be said."""
+
+
 def resolve_language(requested: str, default: str = DEFAULT_LANGUAGE) -> tuple[str, str | None]:
     """Return (language to use, warning or None). Empty means the default, silently."""
     if default not in VOICES:
@@ -103,28 +107,37 @@ def wav_duration(path: str | Path) -> float:
 
 
 class TtsEngine(Protocol):
+    name: str
+
+    def start(self) -> None:
+        """Load the engine, in the thread that will render; raise EngineUnavailable if it cannot."""
+
     def render(self, text: str, language: str, rate: int, volume: float, path: Path) -> None:
-        """Write `text` spoken in `language` to the WAV file `path`; raise TtsError on failure."""
+        """Write `text` spoken in `language` to the WAV file `path` (starting the engine if need
+        be); raise TtsError on failure, EngineUnavailable when the engine cannot start."""
 
 
 class Pyttsx3Engine:
     """pyttsx3 with the espeak-ng driver; create and use it from one thread only."""
 
+    name = 'pyttsx3 espeak-ng'
+
     def __init__(self):
         self._engine = None
         self._espeak = None
 
-    def _start(self):
+    def start(self) -> None:
+        if self._engine is not None:
+            return
         # imported here so that tests with a fake engine need neither pyttsx3 nor espeak
         try:
             import pyttsx3
             from pyttsx3.drivers import _espeak
             engine = pyttsx3.init('espeak')
         except Exception as exc:  # RuntimeError, OSError (no libespeak-ng), ImportError...
-            raise TtsError(f'pyttsx3 espeak driver unavailable: {exc}') from exc
+            raise EngineUnavailable(f'pyttsx3 espeak driver unavailable: {exc}') from exc
         engine.runAndWait()  # nothing queued: leaves pyttsx3 not busy, so setProperty acts at once
         self._engine, self._espeak = engine, _espeak
-        return engine
 
     def render(self, text: str, language: str, rate: int, volume: float, path: Path) -> None:
         if language not in VOICES:
@@ -135,7 +148,8 @@ class Pyttsx3Engine:
         if not path.parent.is_dir():
             raise TtsError(f'cannot write {path}: folder does not exist')
         rate, volume = check_rate(rate), check_volume(volume)
-        engine = self._engine or self._start()
+        self.start()
+        engine = self._engine
         engine.setProperty('voice', VOICES[language])
         engine.setProperty('rate', rate)
         engine.setProperty('volume', volume)

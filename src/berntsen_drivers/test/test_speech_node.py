@@ -245,3 +245,27 @@ def test_destroying_the_node_aborts_the_goal_being_spoken(speech_in_process, rcl
     assert waiting.status == GoalStatus.STATUS_ACCEPTED
     output = capfd.readouterr()
     assert 'Failed' not in output.err + output.out and 'not set' not in output.err + output.out
+
+
+def test_diagnostics_tell_the_engine_queue_and_counts_but_not_the_text(ros_nodes, rclpy_node, tmp_path):
+    from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+
+    start_speech(ros_nodes, tmp_path, output='wav')
+    reports = []
+    rclpy_node.create_subscription(
+        DiagnosticArray, '/diagnostics',
+        lambda msg: reports.extend(s for s in msg.status if s.name == 'speech: speech output'), 10)
+    client, _, Speak = make_client(rclpy_node)
+    text = 'God morgen, Kari. Nå skal vi stå opp.'
+    handle = send(client, Speak, text)
+    wait_for(lambda: any(r.message == 'speaking (nb)' for r in reports), 10, 'a report while speaking')
+    result = handle.get_result_async()
+    wait_for(result.done, 15, 'result')
+    seen = len(reports)
+    wait_for(lambda: len(reports) > seen + 1, 5, 'reports after the utterance')
+    values = {v.key: v.value for v in reports[-1].values}
+    assert reports[-1].level == DiagnosticStatus.OK and reports[-1].message == 'idle'
+    assert values['backend'] == 'pyttsx3 espeak-ng' and values['engine_state'] == 'ready'
+    assert values['output'] == 'wav' and values['speaking'] == 'false'
+    assert (values['queued'], values['spoken'], values['failed'], values['last_error']) == ('0', '1', '0', '')
+    assert not any('Kari' in v.value or 'Kari' in r.message for r in reports for v in r.values)

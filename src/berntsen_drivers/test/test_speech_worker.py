@@ -9,14 +9,17 @@ from pathlib import Path
 import pytest
 
 from berntsen_drivers.speech_worker import LogSink, QueueFull, SpeechWorker, WavSink, make_sink
-from berntsen_drivers.tts import (check_rate, check_volume, resolve_language, slugify, utterance_filename,
-                                  wav_duration)
+from berntsen_drivers.tts import (EngineUnavailable, check_rate, check_volume, resolve_language, slugify,
+                                  utterance_filename, wav_duration)
 
 log = logging.getLogger('test_speech')
 
 
 class FakeEngine:
-    """Writes a silent WAV whose length is 0.1 s per word; can be told to fail or to block."""
+    """Writes a silent WAV whose length is 0.1 s per word; can be told to fail, to block, or
+    to be unavailable (`broken`, as without libespeak-ng)."""
+
+    name = 'fake'
 
     def __init__(self):
         self.calls = []
@@ -24,8 +27,14 @@ class FakeEngine:
         self.max_active = 0
         self.gate = threading.Event()
         self.gate.set()
+        self.broken = False
+
+    def start(self):
+        if self.broken:
+            raise EngineUnavailable('no libespeak-ng.so.1')
 
     def render(self, text, language, rate, volume, path):
+        self.start()
         self.active += 1
         self.max_active = max(self.max_active, self.active)
         self.calls.append((text, language, rate, volume))
@@ -344,3 +353,62 @@ def test_device_sink_stops_on_cancel_and_reports_player_failure(tmp_path):
     write_wav(wav)
     with pytest.raises(RuntimeError, match='failed'):
         broken.deliver(utterance, wav, 1.0, threading.Event())
+
+
+def wait_until(predicate, timeout=2.0):
+    deadline = time.monotonic() + timeout
+    while not predicate() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return predicate()
+
+
+def test_health_counts_what_became_of_each_utterance_without_its_text(tmp_path):
+    worker, engine = make_worker(tmp_path, sink=WavSink(tmp_path, pace=True))
+    assert wait_until(lambda: worker.health().engine_state == 'ready')
+    assert worker.health().level() == ('OK', 'idle')
+    rec = Recorder()
+    rec.expected = 3
+    engine.gate.clear()  # hold the first in rendering
+    worker.submit('God morgen, Kari', 'en', **rec.callbacks())
+    queued = worker.submit('blir avbrutt', **rec.callbacks())
+    assert wait_until(lambda: worker.health().speaking)
+    time.sleep(0.05)
+    health = worker.health()
+    assert health.queued == 1 and health.language == 'en' and health.speaking_for > 0.04
+    assert health.level() == ('OK', 'speaking (en)')
+    worker.cancel(queued)
+    engine.gate.set()
+    worker.submit('fail', **rec.callbacks())
+    assert rec.done.wait(5)
+    health = worker.health()
+    assert (health.spoken, health.failed, health.stopped, health.queued) == (1, 1, 0, 0)
+    assert health.last_error == 'engine broke' and health.level() == ('WARN', 'the last utterance failed: engine broke')
+    assert 'Kari' not in repr(health)
+    rec = Recorder()
+    rec.expected = 1
+    worker.submit('igjen', **rec.callbacks())
+    assert rec.done.wait(5)
+    worker.shutdown()
+    health = worker.health()
+    assert health.spoken == 2 and health.level() == ('OK', 'idle') and health.last_error == 'engine broke'
+
+
+def test_an_engine_that_cannot_start_is_an_error_until_it_can(tmp_path):
+    engine = FakeEngine()
+    engine.broken = True
+    worker, _ = make_worker(tmp_path, engine=engine)
+    assert wait_until(lambda: worker.health().engine_state == 'unavailable')
+    level, message = worker.health().level()
+    assert level == 'ERROR' and 'no libespeak-ng' in message
+    rec = Recorder()
+    rec.expected = 1
+    worker.submit('hei', **rec.callbacks())
+    assert rec.done.wait(5) and rec.events[-1][0] == 'failed'
+    assert worker.health().level()[0] == 'ERROR' and worker.health().failed == 1
+    engine.broken = False  # the library is back: the next utterance starts the engine
+    rec = Recorder()
+    rec.expected = 1
+    worker.submit('hei igjen', **rec.callbacks())
+    assert rec.done.wait(5) and rec.events[-1][0] == 'finished'
+    worker.shutdown()
+    assert worker.health().engine_state == 'ready' and worker.health().level() == ('OK', 'idle')
