@@ -73,7 +73,8 @@ def sessions_text(log: SessionLog, patient_id: str | None = None, *,
     for patient in sorted({s.patient_id for s in sessions}):
         progress.update((p.session_id, p) for p in log.patient_progress(patient))
     rows = [[str(s.id), s.patient_id, _date(s.started, tz), _duration(s.started, s.ended),
-             s.outcome or 'open', _session_exercises(progress[s.id])] for s in sessions]
+             (s.outcome or 'open') + (' (simulated)' if s.simulated else ''),
+             _session_exercises(progress[s.id])] for s in sessions]
     return _table(['id', 'patient', 'date', 'duration', 'outcome', 'exercises'], rows)
 
 

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # How a session ended. A session without an outcome is still open (or its process died).
 OUTCOMES = (
@@ -54,6 +54,8 @@ OUTCOMES = (
     'fall_alert',     # the person was lying on the floor; urgent caregiver alert
     'aborted',        # stopped from outside (caregiver, operator, service call)
     'error',          # the software could not continue
+    'interrupted',    # the recording process died; closed at the next start with what it
+                      # had recorded (`close_interrupted`)
 )
 
 # Clinical tests the coach runs, with the unit each is recorded in.
@@ -150,10 +152,17 @@ def _create_schema_v1(conn: sqlite3.Connection) -> None:
     ''')
 
 
+def _add_simulated_v2(conn: sqlite3.Connection) -> None:
+    # A simulated or test session is no real patient's: reports must be able to tell.
+    conn.execute('ALTER TABLE sessions ADD COLUMN simulated INTEGER NOT NULL DEFAULT 0 '
+                 'CHECK (simulated IN (0, 1))')
+
+
 # MIGRATIONS[n] turns a schema of version n into version n + 1; version 0 is an empty file.
 # A new schema version adds one function here and raises SCHEMA_VERSION.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _create_schema_v1,
+    1: _add_simulated_v2,
 }
 
 
@@ -170,6 +179,7 @@ class SessionSummary:
     language: str
     programme_file: str | None
     programme_sha256: str | None
+    simulated: bool
     exercises: tuple[str, ...]      # in the order they were first done
 
 
@@ -439,7 +449,7 @@ class SessionLog:
 
     def start_session(self, patient_id: str, routine: str, programme_path: str | os.PathLike | None,
                       language: str, started: float, *,
-                      private_names: Sequence[str] = ()) -> int:
+                      private_names: Sequence[str] = (), simulated: bool = False) -> int:
         """Open a session and return its id; the patient is added on first use.
 
         `patient_id` is pseudonymous (letters, digits, '.', '_', '-'; no spaces) and must
@@ -447,7 +457,10 @@ class SessionLog:
         also kept in memory (by this object, until `end_session`) to redact later writes of
         this session. The programme file, if
         given, must be readable: its name and SHA-256 are stored, not its content.
+        `simulated`: a session with a virtual patient (or a test), marked as such.
         """
+        if not isinstance(simulated, bool):
+            raise TypeError(f'simulated must be a bool, got {type(simulated).__name__}')
         _check_text('patient_id', patient_id, _PATIENT_ID, 'p-7f3a')
         _check_text('routine', routine, _IDENTIFIER, 'morning')
         _check_text('language', language, _LANGUAGE, 'nb')
@@ -469,8 +482,9 @@ class SessionLog:
             conn.execute('INSERT OR IGNORE INTO patients (id) VALUES (?)', (patient_id,))
             session_id = conn.execute(
                 'INSERT INTO sessions (patient_id, started, routine, programme_file, '
-                'programme_sha256, language) VALUES (?, ?, ?, ?, ?, ?)',
-                (patient_id, started, routine, programme_file, programme_sha256, language),
+                'programme_sha256, language, simulated) VALUES (?, ?, ?, ?, ?, ?, ?)',
+                (patient_id, started, routine, programme_file, programme_sha256, language,
+                 int(simulated)),
             ).lastrowid
         self._private_names[session_id] = names
         return session_id
@@ -488,6 +502,36 @@ class SessionLog:
             conn.execute('UPDATE sessions SET ended = ?, outcome = ? WHERE id = ?',
                          (ended, outcome, session_id))
         self._private_names.pop(session_id, None)
+
+    def close_interrupted(self, patient_id: str) -> list[int]:
+        """Close the patient's sessions left open by a process that died, as `interrupted`,
+        at the last moment they recorded anything; their open sets end there too, with the
+        repetitions recorded counted. Call before starting a new session for the patient;
+        returns the ids closed."""
+        _check_text('patient_id', patient_id, _PATIENT_ID, 'p-7f3a')
+        with self._transaction() as conn:
+            open_ids = [row[0] for row in conn.execute(
+                'SELECT id FROM sessions WHERE patient_id = ? AND ended IS NULL ORDER BY id',
+                (patient_id,))]
+            for session_id in open_ids:
+                last = conn.execute(
+                    'SELECT MAX(t) FROM ('
+                    ' SELECT started AS t FROM sessions WHERE id = ?1'
+                    ' UNION ALL SELECT time FROM events WHERE session_id = ?1'
+                    ' UNION ALL SELECT COALESCE(ended, started) FROM sets WHERE session_id = ?1'
+                    ' UNION ALL SELECT r.ended FROM repetitions r JOIN sets s ON s.id = r.set_id'
+                    '  WHERE s.session_id = ?1)', (session_id,)).fetchone()[0]
+                for set_id, started in conn.execute(
+                        'SELECT id, started FROM sets WHERE session_id = ? AND ended IS NULL',
+                        (session_id,)).fetchall():
+                    counted, last_rep = conn.execute(
+                        'SELECT COUNT(*), MAX(ended) FROM repetitions WHERE set_id = ? '
+                        'AND partial = 0', (set_id,)).fetchone()
+                    conn.execute('UPDATE sets SET counted_reps = ?, ended = ? WHERE id = ?',
+                                 (counted, max(started, last_rep or started), set_id))
+                conn.execute('UPDATE sessions SET ended = ?, outcome = ? WHERE id = ?',
+                             (last, 'interrupted', session_id))
+        return open_ids
 
     def start_set(self, session_id: int, exercise: str, set_index: int, target_reps: int,
                   started: float) -> int:
@@ -615,14 +659,15 @@ class SessionLog:
             self._check_patient(patient_id)
         rows = self._read(
             'SELECT id, patient_id, started, ended, routine, outcome, language, programme_file, '
-            'programme_sha256 FROM sessions WHERE ?1 IS NULL OR patient_id = ?1 '
+            'programme_sha256, simulated FROM sessions WHERE ?1 IS NULL OR patient_id = ?1 '
             'ORDER BY started, id', (patient_id,))
         exercises: dict[int, list[str]] = {}
         for session_id, exercise in self._read(
                 'SELECT session_id, exercise FROM sets GROUP BY session_id, exercise '
                 'ORDER BY session_id, MIN(started), MIN(id)'):
             exercises.setdefault(session_id, []).append(exercise)
-        return [SessionSummary(*row, exercises=tuple(exercises.get(row[0], ()))) for row in rows]
+        return [SessionSummary(*row[:-1], simulated=bool(row[-1]),
+                               exercises=tuple(exercises.get(row[0], ()))) for row in rows]
 
     def patient_progress(self, patient_id: str) -> list[SessionProgress]:
         """Per session of the patient, oldest first: reps per exercise and clinical measures."""

@@ -25,8 +25,10 @@ class SessionRecorder:
     """
 
     def __init__(self, log: SessionLog, programme: Programme, programme_path: str | Path | None,
-                 routine_name: str, clock_offset: float = 0.0):
+                 routine_name: str, clock_offset: float = 0.0, simulated: bool = False):
         self.log = log
+        self.simulated = simulated
+        self.closed_interrupted: list[int] = []   # sessions a crash had left open
         self.clock_offset = clock_offset
         self.programme = programme
         self.programme_path = programme_path
@@ -40,11 +42,16 @@ class SessionRecorder:
 
     def begin(self, t: float) -> int:
         """Open the session row; before the routine starts, so a session that cannot be
-        recorded is refused rather than run unrecorded. Raises SessionLogError."""
+        recorded is refused rather than run unrecorded. The patient's sessions a crash left
+        open are closed first, as interrupted. Raises SessionLogError."""
+        self.closed_interrupted = self.log.close_interrupted(self.programme.patient_id)
         self.session_id = self.log.start_session(
             self.programme.patient_id, self.routine_name, self.programme_path,
             self.programme.language, started=t + self.clock_offset,
-            private_names=[self.programme.patient_name])
+            private_names=[self.programme.patient_name], simulated=self.simulated)
+        if self.closed_interrupted:
+            self.log.add_event(self.session_id, t + self.clock_offset, 'closed_interrupted',
+                               {'sessions': self.closed_interrupted})
         return self.session_id
 
     def record(self, t: float, event: Event, item=None) -> None:

@@ -60,6 +60,12 @@ def test_sessions_text_is_a_table_of_all_sessions(log):
                                 'heel_raise', '0/10']
 
 
+def test_sessions_text_marks_simulated_sessions(tmp_path):
+    with SessionLog(tmp_path / 'sim.sqlite3') as log:
+        log.start_session('p-0002', 'morning', None, 'nb', 1_780_000_000.0, simulated=True)
+        assert 'open (simulated)' in report.sessions_text(log, tz=UTC).splitlines()[2]
+
+
 def test_sessions_text_of_one_patient_and_of_an_empty_log(log, tmp_path):
     assert len(report.sessions_text(log, 'p-0001', tz=UTC).splitlines()) == 3
     with SessionLog(tmp_path / 'empty.sqlite3') as empty:

@@ -383,3 +383,45 @@ def test_killed_writer_loses_nothing_committed(db_path):
         assert len(log.events(summary.id)) >= len(sets_reported)
         # The log opened after the crash can carry on and close the session.
         log.end_session(summary.id, summary.started + 60, 'error')
+
+
+def test_a_session_left_open_by_a_crash_is_closed_as_interrupted_with_what_it_recorded(log):
+    session = log.start_session(PATIENT, 'morning', None, 'nb', T0)
+    set_id = log.start_set(session, 'arm_raise', 1, 5, T0 + 100)
+    for n in (1, 2, 3):
+        log.add_repetition(set_id, n, T0 + 100 + 3 * n, T0 + 102 + 3 * n)
+    log.add_repetition(set_id, 4, T0 + 115, T0 + 116, partial=True)
+    log.add_event(session, T0 + 120, 'reprompt', {})
+    other = log.start_session('p-other', 'morning', None, 'nb', T0)   # not this patient's
+    # the coach died here; the next start closes what it left open
+    assert log.close_interrupted(PATIENT) == [session]
+    summary = {s.id: s for s in log.list_sessions()}
+    assert summary[session].outcome == 'interrupted' and summary[session].ended == T0 + 120
+    assert summary[other].outcome is None, "another patient's open session is left alone"
+    progress = log.patient_progress(PATIENT)[0]
+    assert progress.exercises[0].counted_reps == 3, 'the repetitions recorded count'
+    assert log.close_interrupted(PATIENT) == [], 'nothing is closed twice'
+
+
+def test_simulated_sessions_are_marked(log):
+    real = log.start_session(PATIENT, 'morning', None, 'nb', T0)
+    simulated = log.start_session(PATIENT, 'morning', None, 'nb', T0 + 10, simulated=True)
+    marks = {s.id: s.simulated for s in log.list_sessions()}
+    assert marks == {real: False, simulated: True}
+
+
+def test_a_version_1_log_gains_the_simulated_column_and_keeps_its_sessions(db_path):
+    db_path.parent.mkdir(parents=True)
+    conn = sqlite3.connect(db_path)
+    session_log._create_schema_v1(conn)
+    conn.execute('CREATE TABLE schema_version (version INTEGER NOT NULL)')
+    conn.execute('INSERT INTO schema_version VALUES (1)')
+    conn.execute("INSERT INTO patients VALUES ('p-7f3a')")
+    conn.execute("INSERT INTO sessions (patient_id, started, routine, language) "
+                 "VALUES ('p-7f3a', ?, 'morning', 'nb')", (T0,))
+    conn.commit()
+    conn.close()
+    with SessionLog(db_path) as log:
+        assert log.schema_version() == 2
+        [old] = log.list_sessions()
+        assert not old.simulated and old.started == T0

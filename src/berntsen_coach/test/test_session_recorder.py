@@ -84,3 +84,19 @@ def test_times_on_a_simulated_clock_are_kept_as_unix_times(tmp_path):
     repetition = next(detail for _, kind, detail in events if kind == 'repetition')
     assert (repetition['start'], repetition['end']) == (offset + 3.5, offset + 4.9)
     log.close()
+
+
+def test_a_new_session_closes_the_one_a_crash_left_open_and_says_so(tmp_path):
+    log = SessionLog(tmp_path / 'log.sqlite3')
+    crashed = SessionRecorder(log, PROGRAMME, None, 'morning')
+    crashed.begin(100.0)
+    crashed.record(110.0, Event('set_started', {'exercise': 'arm_raise', 'set': 0}), item=ITEM)
+    crashed.record(*rep(113.0, 1), item=ITEM)   # ... and the coach process died here
+    again = SessionRecorder(log, PROGRAMME, None, 'morning', simulated=True)
+    again.begin(300.0)
+    assert again.closed_interrupted == [crashed.session_id]
+    old, new = log.list_sessions('p-0042')
+    assert (old.outcome, old.ended, old.simulated) == ('interrupted', 113.0, False)
+    assert new.outcome is None and new.simulated
+    assert log.events(new.id) == [(300.0, 'closed_interrupted', {'sessions': [old.id]})]
+    assert log.patient_progress('p-0042')[0].exercises[0].counted_reps == 1
