@@ -19,14 +19,25 @@ class Judging:
     patient_name: str
 
 
+# A scenario's `coach:` keys that the approach node has taken over from the coach, and
+# their names there; scenario files keep speaking of "the coach's approach".
+APPROACH_NODE_KEYS = {'approach_speed': 'max_speed', 'approach_timeout': 'timeout',
+                      'approach_max_travel': 'max_travel', 'camera_height': 'camera_height',
+                      'camera_tilt_deg': 'camera_tilt_deg',
+                      'camera_forward_offset': 'camera_forward_offset'}
+
+
 def node_parameters(scenario) -> dict[str, dict[str, object]]:
     """Per-node parameters a scenario sets on top of the sim profile's parameter file."""
     # YAML reads 30 where 30.0 is meant; the coach's numeric parameters are doubles, and
     # rclpy refuses an integer for a double parameter.
-    coach = {key: float(value) if isinstance(value, int) and not isinstance(value, bool)
-             else value for key, value in scenario.coach.items()}
+    values = {key: float(value) if isinstance(value, int) and not isinstance(value, bool)
+              else value for key, value in scenario.coach.items()}
+    coach = {key: value for key, value in values.items() if key not in APPROACH_NODE_KEYS}
     coach['programme_file'] = scenario.programme
-    return {'sim': {'scenario': str(scenario.path)}, 'coach': coach}
+    approach = {APPROACH_NODE_KEYS[key]: value for key, value in values.items()
+                if key in APPROACH_NODE_KEYS}
+    return {'sim': {'scenario': str(scenario.path)}, 'coach': coach, 'approach': approach}
 
 
 def judging(scenario) -> Judging:

@@ -6,11 +6,13 @@ to the `speak` action server (one at a time, urgent ones flagged), publishes `co
 `coach/events` and `caregiver/alert`, serves `start_session` / `stop_session`, and writes the
 session log. The logic lives in coach_routine.py and the modules it uses.
 
-With `approach` true the session starts by driving up to the person: `cmd_vel` is published
-only in the routine's approach step (approach.py decides the command from the newest
-skeleton, `camera/camera_info` and the camera mounting; `odom` bounds the travel; `e_stop`
-ends it), followed by one zero Twist when the approach ends for any reason. The motor
-node's watchdog stops the base if the commands stop.
+With `approach` true the session starts by driving up to the person: in the routine's
+approach step the coach sends a goal to the `approach` action (served by approach_node, or
+any server of berntsen_interfaces/Approach) and waits for its result, cancelling it when the
+routine leaves the step (a fall, a stop). The coach itself never commands the base.
+
+`coach/state` is re-sent at least once a second (stamped when sent) so that the base guard
+can tell a live coach from a dead one; `/diagnostics` says what the coach is doing.
 """
 from __future__ import annotations
 
@@ -21,27 +23,24 @@ import signal
 import sys
 import time
 from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 
 import rclpy
-from berntsen_interfaces.action import Speak
+from action_msgs.msg import GoalStatus
+from berntsen_interfaces.action import Approach, Speak
 from berntsen_interfaces.msg import (BodyPosture, CaregiverAlert, CoachState, IdsList,
                                      SessionEvent, Skeleton2D)
 from berntsen_interfaces.srv import StartSession
-from geometry_msgs.msg import Twist
-from nav_msgs.msg import Odometry
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor
 from rclpy.action import ActionClient
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
-from sensor_msgs.msg import CameraInfo
-from std_msgs.msg import Bool
 from std_srvs.srv import Trigger
 
-from .approach import (ARRIVED, FAILED, ApproachController, ApproachSettings, CameraModel,
-                       estimate_person)
 from .coach_routine import ROUTINE_NAME, CoachRoutine, RoutineSettings
 from .exercises import BodyFrame, load_exercises
 from .paths import package_config, resolve_programme
@@ -62,20 +61,24 @@ EVENT_QOS = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
 # the counter tolerates gaps. Sensor-data QoS (best effort, REP 2003) also matches a
 # reliable publisher, so the coach hears the pose node whichever it picks.
 BODY_QOS = qos_profile_sensor_data
-# Velocity commands: reliable, only the newest matters (the motor node subscribes the same).
-CMD_VEL_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
-# An e-stop press must arrive; the motor node subscribes with the same profile.
-E_STOP_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
-# camera_info and odometry come with every frame / control cycle: a lost one is replaced by
-# the next; sensor-data QoS matches reliable and best-effort publishers alike.
-CAMERA_INFO_QOS = qos_profile_sensor_data
-ODOM_QOS = qos_profile_sensor_data
 
 TICK_PERIOD = 0.1                 # s; re-prompt and rest timing resolution
 SPEECH_WAIT_LOG_PERIOD = 5.0      # s between "speech server not up" warnings
-STAMP_SKEW_WARN = 2.0             # s; skeleton stamps this far from the node's clock: warn
 DEFAULT_APPROACH_DISTANCE = 2.2   # m; the approach_distance parameter's default
 FINAL_STATE_GRACE = 0.5           # s between the last publish and shutdown (exit_when_done)
+# coach/state is re-sent this often, well inside the base guard's ~3 s staleness limit
+STATE_HEARTBEAT_PERIOD = 0.5      # s
+DIAGNOSTICS_PERIOD = 1.0          # s
+SKELETON_STALE = 2.0              # s without a skeleton during an exercise: diagnostics WARN
+COUNTING_STEPS = ('exercise', 'test')
+
+
+@dataclass
+class _ApproachGoal:
+    """One approach step's goal; its handle once the server has accepted it."""
+
+    last_heard: float              # node clock: sent, accepted, or the latest feedback
+    handle: object | None = None   # rclpy ClientGoalHandle
 
 
 class CoachNode(Node):
@@ -105,19 +108,18 @@ class CoachNode(Node):
         self._unusable_ids: set[str] = set()        # ids that make no valid topic name
         self._stopping = False
         self._logged_step = ('', '')
-        self._camera: CameraModel | None = None
-        self._approach: ApproachController | None = None
-        self._approach_status = ''
-        self._travelled = 0.0
-        self._last_odom_xy: tuple[float, float] | None = None
+        self._state_msg: CoachState | None = None   # the latest, re-sent as a heartbeat
+        self._state_sent_at = -math.inf
+        self._last_skeleton_at: float | None = None  # node clock, the coached body's
+        self.diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.approach_client = ActionClient(self, Approach, 'approach') \
+            if self.params['approach'] else None
+        self._approach_goal: _ApproachGoal | None = None   # this approach step's goal
+        self._approach_server_missing_since: float | None = None
+        self._approach_state = 'none'                      # for diagnostics
         self.create_subscription(IdsList, '/humans/bodies/tracked', self._on_tracked, BODY_QOS)
-        if self.params['approach']:
-            self.cmd_vel_pub = self.create_publisher(Twist, 'cmd_vel', CMD_VEL_QOS)
-            self.create_subscription(CameraInfo, 'camera/camera_info', self._on_camera_info,
-                                     CAMERA_INFO_QOS)
-            self.create_subscription(Odometry, 'odom', self._on_odom, ODOM_QOS)
-            self.create_subscription(Bool, 'e_stop', self._on_e_stop, E_STOP_QOS)
         self.create_timer(TICK_PERIOD, self._on_tick)
+        self.create_timer(DIAGNOSTICS_PERIOD, self._publish_diagnostics)
         if self.params['autostart']:
             self._start_timer = self.create_timer(self.params['start_delay'], self._on_autostart)
             self.get_logger().info(f"session with programme {self.params['programme_file']!r} "
@@ -167,22 +169,16 @@ class CoachNode(Node):
             'speech_timeout': seconds('Wait for a phrase\'s result before carrying on without it, '
                                       'so a dead speech node cannot stall the routine', 30.0, 1, 600),
             'approach': (False, ParameterDescriptor(
-                description='Start each session by driving up to the person (publishes cmd_vel '
-                            'in the approach step only; needs camera/camera_info); false: '
-                            'greet from where the robot stands')),
-            'approach_distance': metres('Stop this far from the person (horizontally, base '
-                                        'centre to pelvis)', DEFAULT_APPROACH_DISTANCE, 1.0, 4.0),
-            'approach_speed': ranged('m/s')('Top forward speed while approaching',
-                                            0.25, 0.05, 0.5),
-            'approach_timeout': seconds('Give up the approach and greet from where the robot '
-                                        'stands after', 120.0, 10, 600),
-            'approach_max_travel': metres('Give up the approach after driving this far '
-                                          '(odometry)', 5.0, 0.5, 20.0),
-            'camera_height': metres('Height of the camera\'s optical centre above the floor',
-                                    1.12, 0.2, 3.0),
-            'camera_tilt_deg': ranged('deg')('Downward tilt of the camera', 5.0, -30.0, 60.0),
-            'camera_forward_offset': metres('Camera position ahead of the base centre',
-                                            0.035, -1.0, 1.0),
+                description='Start each session by driving up to the person through the '
+                            '"approach" action (the approach node); false: greet from where '
+                            'the robot stands')),
+            'approach_distance': metres('Ask the approach to stop this far from the person '
+                                        '(horizontally, base centre to pelvis)',
+                                        DEFAULT_APPROACH_DISTANCE, 1.0, 4.0),
+            'approach_server_wait': seconds('Greet from where the robot stands when the '
+                                            '"approach" action server has been unavailable, '
+                                            'or silent during a goal (no feedback), this long',
+                                            30.0, 1, 600),
         }
         values = {}
         for name, (default, descriptor) in specs.items():
@@ -229,6 +225,7 @@ class CoachNode(Node):
                                    clock_offset=time.time() - self._now())
         recorder.begin(self._now())
         self.routine, self.recorder = routine, recorder
+        self._approach_server_missing_since, self._approach_state = None, 'none'
         items = ', '.join(getattr(i, 'exercise', None) or i.test for i in programme.items)
         self.get_logger().info(f'session for patient {programme.patient_id} in '
                                f'{programme.language}: {items}; log {self.db_path}')
@@ -260,7 +257,6 @@ class CoachNode(Node):
             response.success, response.message = False, 'no session is running'
             return response
         self._apply(self.routine.stop(self._now(), 'stopped by request'))
-        self._drive()
         response.success, response.message = True, 'session stopped'
         return response
 
@@ -279,8 +275,11 @@ class CoachNode(Node):
                 self._speech_finished(seq)
         if self.routine is not None and self.routine.started:
             self._apply(self.routine.tick(self._now()))
-            self._drive()
+            self._update_approach()
         self._send_unsent()
+        if self._state_msg is not None and \
+                self._now() - self._state_sent_at >= STATE_HEARTBEAT_PERIOD:
+            self._send_state()
 
     def _apply(self, actions):
         now = self._now()
@@ -299,8 +298,7 @@ class CoachNode(Node):
             elif isinstance(action, AlertCaregiver):
                 self._alert(action)
         self._send_unsent()
-        if self._approach is not None and not self.routine.wants_approach:
-            self._end_drive()   # e.g. a fall seen during the approach: stand still at once
+        self._update_approach()   # e.g. a fall seen during the approach: cancel it at once
         if self.routine is not None and self.routine.finished:
             self._end_session(now)
 
@@ -340,12 +338,20 @@ class CoachNode(Node):
                          count=state.count, target=state.target,
                          set_number=state.set_index if state.sets else 0, sets=state.sets,
                          motion_allowed=self.routine.motion_allowed)
-        msg.header.stamp = self.get_clock().now().to_msg()
-        self.state_pub.publish(msg)
+        self._state_msg = msg
+        self._send_state()
         if (state.step, state.exercise) != self._logged_step:   # counts have their own line
             self._logged_step = (state.step, state.exercise)
             self.get_logger().info(f'step: {state.step}' + (
                 f' ({state.exercise} {state.count}/{state.target})' if state.exercise else ''))
+
+    def _send_state(self):
+        """Publish the latest state stamped now: on a change and as the heartbeat."""
+        msg = self._state_msg
+        msg.motion_allowed = self.routine.motion_allowed
+        msg.header.stamp = self.get_clock().now().to_msg()
+        self._state_sent_at = self._now()
+        self.state_pub.publish(msg)
 
     def _shutdown(self):
         # rclpy.spin() in main() returns once the context is shut down; exit code 0.
@@ -364,8 +370,8 @@ class CoachNode(Node):
                 self.get_logger().error(f'session log: could not close the session: {exc}')
         if self.log is not None:
             self.log.close()
-        if self._approach is not None:
-            self._end_drive()
+        if self._approach_goal is not None and self.context.ok():
+            self._cancel_approach('coach node shut down')
         super().destroy_node()
 
     # ---- speech -------------------------------------------------------------------------
@@ -414,112 +420,140 @@ class CoachNode(Node):
             return
         self._apply(self.routine.on_speech_finished(self._now()))
 
-    # ---- approach -----------------------------------------------------------------------
+    # ---- approach (the action client) ---------------------------------------------------
 
-    def _on_camera_info(self, msg: CameraInfo):
-        fx, fy, cx, cy = msg.k[0], msg.k[4], msg.k[2], msg.k[5]
-        try:
-            camera = CameraModel(float(fx), float(fy), float(cx), float(cy), int(msg.width),
-                                 int(msg.height), mount_height=self.params['camera_height'],
-                                 tilt=math.radians(self.params['camera_tilt_deg']),
-                                 forward_offset=self.params['camera_forward_offset'])
-        except ValueError as exc:
-            self.get_logger().warning(f'camera_info unusable ({exc}); not driving on it',
-                                      throttle_duration_sec=10.0)
+    def _update_approach(self):
+        """Send the approach goal in the routine's approach step; cancel it once the routine
+        has left that step; give up when no action server answers."""
+        if self.approach_client is None or self.routine is None or not self.routine.started:
             return
-        if camera != self._camera:
-            self.get_logger().info(f'camera intrinsics: fx {fx:.1f} fy {fy:.1f} cx {cx:.1f} '
-                                   f'cy {cy:.1f} ({msg.width}x{msg.height})')
-        self._camera = camera
-
-    def _on_odom(self, msg: Odometry):
-        p = msg.pose.pose.position
-        if not (math.isfinite(p.x) and math.isfinite(p.y)):
-            self.get_logger().warning('odometry with a non-finite position ignored',
-                                      throttle_duration_sec=10.0)
+        if not self.routine.wants_approach:
+            if self._approach_goal is not None:
+                self._cancel_approach(f'the routine left the approach step '
+                                      f'(now {self.routine.step.value})')
             return
-        if self._approach is not None and self._last_odom_xy is not None:
-            last_x, last_y = self._last_odom_xy
-            self._travelled += math.hypot(p.x - last_x, p.y - last_y)
-        self._last_odom_xy = (p.x, p.y)
-
-    def _on_e_stop(self, msg: Bool):
-        # The motor node's latching e-stop stops the wheels; the coach stops asking.
-        if msg.data and self.routine is not None and self.routine.wants_approach:
-            self.get_logger().warning('e-stop pressed: the approach ends here')
-            self._approach_controller().stop('e-stop pressed')
-            self._drive()
-
-    def _on_approach_skeleton(self, body_id: str, msg: Skeleton2D):
-        controller = self._approach_controller()
-        if self._camera is None:
-            return   # _drive() says why it stands still
         now = self._now()
-        stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
-        if stamp <= 0:
-            stamp = now
-        elif abs(now - stamp) > STAMP_SKEW_WARN:
-            self.get_logger().warning(
-                f'skeleton stamped {now - stamp:+.1f} s off this node\'s clock; only fresh '
-                'ones allow driving (use_sim_time alike on all nodes?)', throttle_duration_sec=10.0)
-        try:
-            estimate = estimate_person([(lm.x, lm.y, lm.visibility) for lm in msg.landmarks],
-                                       self._camera)
-        except ValueError as exc:
-            self.get_logger().warning(f'skeleton from body {body_id!r} unusable: {exc}',
-                                      throttle_duration_sec=10.0)
-            estimate = None
-        controller.add_estimate(stamp, estimate)
-        self._drive()
-
-    def _approach_controller(self) -> ApproachController:
-        if self._approach is None:
-            p = self.params
-            self._approach = ApproachController(ApproachSettings(
-                stop_distance=p['approach_distance'], max_speed=p['approach_speed'],
-                timeout=p['approach_timeout'], max_travel=p['approach_max_travel']), self._now())
-            self._travelled = 0.0
-            self._approach_status = ''
-            self.get_logger().info(f"approaching the person to {p['approach_distance']:.2f} m")
-        return self._approach
-
-    def _drive(self):
-        """Publish the approach command; end the approach when it or the step has ended."""
-        if self.routine is None or not self.routine.wants_approach:
-            if self._approach is not None:   # stopped, or ended elsewhere: stand still
-                self._end_drive()
+        wait = self.params['approach_server_wait']
+        goal = self._approach_goal
+        if goal is not None and now - goal.last_heard >= wait:
+            # a server that died or restarted mid-goal never sends its result; one that hangs
+            # is told to stop
+            if goal.handle is not None:
+                goal.handle.cancel_goal_async()
+            self._approach_ended(f'no word from the approach action server for {wait:.0f} s')
             return
-        controller = self._approach_controller()
-        now = self._now()
-        command = controller.update(now, self._travelled)
-        if self._camera is None and command.status not in (ARRIVED, FAILED):
-            # Guessed intrinsics could put the person farther than they are and the robot
-            # closer than approach_distance: no camera_info, no motion (the timeout still runs).
-            self.get_logger().warning('no camera/camera_info yet: standing still',
-                                      throttle_duration_sec=10.0)
-            self.cmd_vel_pub.publish(Twist())
+        if self.approach_client.server_is_ready():
+            self._approach_server_missing_since = None
+            if goal is None:
+                self._send_approach_goal()
             return
-        if command.status != self._approach_status:
-            self._approach_status = command.status
-            distance = '' if command.distance is None else f' at {command.distance:.2f} m'
-            self.get_logger().info(f'approach: {command.status}{distance}'
-                                   + (f' ({command.reason})' if command.reason else ''))
-        if command.status == ARRIVED:
-            self._end_drive()
-            self._apply(self.routine.on_arrived(now))
-        elif command.status == FAILED:
-            self._end_drive()
-            self._apply(self.routine.on_approach_failed(now, command.reason))
+        if self._approach_server_missing_since is None:
+            self._approach_server_missing_since = now
+            self._approach_state = 'waiting for the approach action server'
+            self.get_logger().warning('approach action server "approach" not available; '
+                                      'waiting for it')
+        elif goal is None and now - self._approach_server_missing_since >= wait:
+            self._approach_ended(f'approach action server not available for {wait:.0f} s')
+
+    def _send_approach_goal(self):
+        goal = _ApproachGoal(last_heard=self._now())
+        self._approach_goal = goal
+        self._approach_state = 'goal sent'
+        distance = self.params['approach_distance']
+        self.get_logger().info(f'approach: asking to stop {distance:.2f} m from the person')
+        self.approach_client.send_goal_async(
+            Approach.Goal(stop_distance=distance),
+            feedback_callback=lambda msg, g=goal: self._on_approach_feedback(g, msg),
+        ).add_done_callback(lambda future, g=goal: self._on_approach_response(g, future))
+
+    def _on_approach_response(self, goal: _ApproachGoal, future):
+        handle = future.result()
+        if goal is not self._approach_goal:   # cancelled before the server accepted it
+            if handle is not None and handle.accepted:
+                handle.cancel_goal_async()
+            return
+        if handle is None or not handle.accepted:
+            self._approach_ended('the approach action server rejected the goal')
+            return
+        goal.handle, goal.last_heard = handle, self._now()
+        self._approach_state = 'goal accepted'
+        handle.get_result_async().add_done_callback(
+            lambda result_future: self._on_approach_result(goal, result_future))
+
+    def _on_approach_feedback(self, goal: _ApproachGoal, msg):
+        if goal is self._approach_goal:
+            goal.last_heard = self._now()
+            distance = msg.feedback.distance
+            self._approach_state = f'active: {msg.feedback.status}' + (
+                f' at {distance:.2f} m' if math.isfinite(distance) else '')
+
+    def _on_approach_result(self, goal: _ApproachGoal, future):
+        if goal is not self._approach_goal:
+            return   # cancelled by this node: the routine has moved on
+        response = future.result()
+        result = response.result if response is not None else None
+        if response is not None and response.status == GoalStatus.STATUS_SUCCEEDED \
+                and result.arrived:
+            self._approach_goal = None
+            self._approach_state = f'arrived at {result.distance:.2f} m'
+            self.get_logger().info(f'approach: {self._approach_state}')
+            self._apply(self.routine.on_arrived(self._now()))
+            return
+        if result is not None and result.reason:
+            reason = result.reason
+        elif response is not None and response.status == GoalStatus.STATUS_CANCELED:
+            reason = 'the approach goal was cancelled by another node'
         else:
-            twist = Twist()
-            twist.linear.x, twist.angular.z = command.linear, command.angular
-            self.cmd_vel_pub.publish(twist)
+            reason = 'the approach action ended without a result'
+        self._approach_ended(reason)
 
-    def _end_drive(self):
-        self._approach = None
-        if not self.context.ok():
-            return   # shut down: the motor node's watchdog stops the base within 0.3 s
-        self.cmd_vel_pub.publish(Twist())   # stand still now, not after the watchdog
+    def _approach_ended(self, reason: str):
+        """The approach failed (the server gave up, or none answers): greet from here."""
+        self._approach_goal = None
+        self._approach_state = f'gave up: {reason}'
+        self.get_logger().warning(f'approach: gave up: {reason}; greeting from here')
+        self._apply(self.routine.on_approach_failed(self._now(), reason))
+
+    def _cancel_approach(self, why: str):
+        goal, self._approach_goal = self._approach_goal, None
+        self._approach_state = f'cancelled: {why}'
+        self.get_logger().info(f'approach: cancelling the goal: {why}')
+        if goal.handle is not None:
+            goal.handle.cancel_goal_async()
+
+    # ---- diagnostics --------------------------------------------------------------------
+
+    def _publish_diagnostics(self):
+        now = self._now()
+        routine = self.routine
+        step = routine.step.value if routine is not None and routine.step else ''
+        skeleton_age = None if self._last_skeleton_at is None else now - self._last_skeleton_at
+        status = DiagnosticStatus(name=f'{self.get_name()}: coaching session', hardware_id='')
+        if routine is None or not routine.started:
+            status.level, status.message = DiagnosticStatus.OK, 'no session'
+        elif step in COUNTING_STEPS and (skeleton_age is None or skeleton_age > SKELETON_STALE):
+            status.level = DiagnosticStatus.WARN
+            status.message = (f'step {step}: no skeleton of the person for '
+                              + ('the whole session' if skeleton_age is None
+                                 else f'{skeleton_age:.1f} s'))
+        else:
+            status.level, status.message = DiagnosticStatus.OK, f'step {step}'
+        session_id = self.recorder.session_id if self.recorder is not None else None
+        values = {
+            'step': step,
+            'exercise': routine.current_exercise.name
+            if routine is not None and routine.current_exercise is not None else '',
+            'session_id': '' if session_id is None else session_id,
+            'coached_body': self._active_body,
+            'seconds_since_skeleton': 'never' if skeleton_age is None else f'{skeleton_age:.1f}',
+            'speech_requests_pending': len(self._unsent) + len(self._awaiting),
+            'approach': self._approach_state if self.approach_client is not None
+            else 'disabled',
+        }
+        status.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]
+        msg = DiagnosticArray(status=[status])
+        msg.header.stamp = self.get_clock().now().to_msg()
+        self.diag_pub.publish(msg)
 
     # ---- bodies -------------------------------------------------------------------------
 
@@ -565,10 +599,10 @@ class CoachNode(Node):
         self._apply(self.routine.on_posture(self._now(), posture, on_floor=msg.on_floor))
 
     def _on_skeleton(self, body_id: str, msg: Skeleton2D):
-        if body_id != self._active_body or self.routine is None or not self.routine.started:
+        if body_id != self._active_body:
             return
-        if self.routine.wants_approach:
-            self._on_approach_skeleton(body_id, msg)
+        self._last_skeleton_at = self._now()
+        if self.routine is None or not self.routine.started:
             return
         if self.routine.current_exercise is None:
             return

@@ -1,6 +1,8 @@
-"""The coach node drives the approach: cmd_vel from synthetic skeletons of a person whose
-distance shrinks as the commanded speed says, stops at approach_distance and greets; an
-e-stop ends the approach; nothing moves outside the approach step."""
+"""The coach with the approach node: the coach sends the approach goal, the approach node
+drives (approach/cmd_vel) from synthetic skeletons of a person whose distance shrinks as the
+commanded speed says, stops at approach_distance, and the coach greets; an e-stop ends the
+approach; a fall during it cancels the goal; without an approach server the coach greets
+from where it stands; nothing moves outside the approach step and nothing uses cmd_vel."""
 import math
 import threading
 import time
@@ -8,6 +10,7 @@ import time
 import pytest
 
 from test_approach import CAMERA, person
+from test_approach_node import _approach_node
 from test_coach_node import BODY_ID, _coach, make_patient  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
@@ -17,7 +20,7 @@ TOLERANCE = 0.05     # ApproachSettings default
 
 
 class Robot:
-    """The test's view of the robot: camera_info out, cmd_vel, coach events in."""
+    """The test's view of the robot: camera_info out, approach/cmd_vel, coach events in."""
 
     def __init__(self, node):
         from berntsen_interfaces.msg import SessionEvent
@@ -30,8 +33,10 @@ class Robot:
         self.lock = threading.Lock()
         self.commands: list[tuple[float, float, float]] = []   # (monotonic, linear, angular)
         self.events: list[str] = []
+        self.cmd_vel: list = []   # anything on plain cmd_vel: there must be nothing
         reliable = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
-        node.create_subscription(Twist, 'cmd_vel', self._on_cmd_vel, reliable)
+        node.create_subscription(Twist, 'approach/cmd_vel', self._on_cmd_vel, reliable)
+        node.create_subscription(Twist, 'cmd_vel', self.cmd_vel.append, reliable)
         node.create_subscription(SessionEvent, 'coach/events', self._on_event, reliable)
         self.info_pub = node.create_publisher(CameraInfo, 'camera/camera_info', 2)
         self.e_stop_pub = node.create_publisher(Bool, 'e_stop', 10)
@@ -76,6 +81,16 @@ def wait_for(condition, timeout, what):
     raise AssertionError(f'timed out waiting for {what}')
 
 
+def approach_failures(tmp_path):
+    """The reasons of the approach_failed events in the coach's session log."""
+    from berntsen_coach.session_log import SessionLog
+
+    with SessionLog(tmp_path / 'sessions.sqlite3', create=False) as log:
+        (session,) = log.list_sessions()
+        return [detail.get('reason') for _, kind, detail in log.events(session.id)
+                if kind == 'approach_failed']
+
+
 def steps(patient):
     with patient.lock:
         seen = []
@@ -92,8 +107,9 @@ def test_the_coach_drives_up_to_the_person_stops_and_greets(ros_nodes, make_pati
 
     patient = make_patient()
     robot = Robot(rclpy_node)
+    ros_nodes(_approach_node(max_speed=0.4))
     ros_nodes(_coach(tmp_path, start_delay=0.0, approach=True,
-                     approach_distance=APPROACH_DISTANCE, approach_speed=0.4))
+                     approach_distance=APPROACH_DISTANCE))
     wait_for(lambda: patient.latest_state() is not None, 20, 'the coach state')
     assert patient.latest_state()[1] == 'approach'
 
@@ -143,8 +159,9 @@ def test_the_coach_drives_up_to_the_person_stops_and_greets(ros_nodes, make_pati
         patient.publish(BodyPosture.STANDING, 20.0)
         robot.info_pub.publish(robot.info)
         time.sleep(0.05)
-    assert len(robot.commands_since(0.0)) == published, 'cmd_vel outside the approach step'
+    assert len(robot.commands_since(0.0)) == published, 'commands outside the approach step'
     assert not robot.commands_since(ended + 0.5)
+    assert not robot.cmd_vel
 
 
 def test_e_stop_ends_the_approach_and_the_session_goes_on(ros_nodes, make_patient, rclpy_node,
@@ -153,16 +170,15 @@ def test_e_stop_ends_the_approach_and_the_session_goes_on(ros_nodes, make_patien
 
     patient = make_patient()
     robot = Robot(rclpy_node)
+    approach = ros_nodes(_approach_node())
     coach = ros_nodes(_coach(tmp_path, start_delay=0.0, approach=True))
     wait_for(lambda: patient.latest_state() is not None, 20, 'the coach state')
 
-    # No camera_info yet: the coach sees the person but does not move.
-    for _ in range(20):
-        publish_person(patient, 3.5)
-        time.sleep(0.05)
-    assert robot.commands_since(0.0), 'commands while approaching'
+    # No camera_info yet: the person is seen but the robot does not move.
+    wait_for(lambda: publish_person(patient, 3.5) or robot.commands_since(0.0), 20,
+             'commands while approaching')
     assert all(c[1:] == (0.0, 0.0) for c in robot.commands_since(0.0))
-    assert 'no camera/camera_info yet' in coach.log_path.read_text()
+    assert 'no camera/camera_info yet: standing still' in approach.log_path.read_text()
 
     def drive():
         robot.info_pub.publish(robot.info)
@@ -181,8 +197,8 @@ def test_e_stop_ends_the_approach_and_the_session_goes_on(ros_nodes, make_patien
     assert patient.latest_state()[1] in ('greet', 'wake')
     with robot.lock:
         assert 'approach_failed' in robot.events and 'arrived' not in robot.events
-    assert 'e-stop pressed' in coach.log_path.read_text()
-    assert coach.poll() is None
+    assert 'approach: gave up: e-stop pressed' in coach.log_path.read_text()
+    assert coach.poll() is None and approach.poll() is None
 
 
 def test_ctrl_c_while_driving_closes_the_session_log(ros_nodes, make_patient, rclpy_node,
@@ -193,6 +209,7 @@ def test_ctrl_c_while_driving_closes_the_session_log(ros_nodes, make_patient, rc
 
     patient = make_patient()
     robot = Robot(rclpy_node)
+    ros_nodes(_approach_node())
     coach = ros_nodes(_coach(tmp_path, start_delay=0.0, approach=True))
 
     def drive():
@@ -212,3 +229,102 @@ def test_ctrl_c_while_driving_closes_the_session_log(ros_nodes, make_patient, rc
         assert abs(session.started - time.time()) < 120
     finally:
         log.close()
+
+
+def test_a_fall_during_the_approach_cancels_the_goal(ros_nodes, make_patient, rclpy_node,
+                                                     tmp_path):
+    from berntsen_interfaces.msg import BodyPosture
+
+    patient = make_patient()
+    robot = Robot(rclpy_node)
+    approach = ros_nodes(_approach_node())
+    coach = ros_nodes(_coach(tmp_path, start_delay=0.0, approach=True))
+    wait_for(lambda: patient.latest_state() is not None, 20, 'the coach state')
+
+    def drive():
+        robot.info_pub.publish(robot.info)
+        publish_person(patient, 3.5)
+        return robot.last_linear() > 0
+    wait_for(drive, 20, 'a forward command')
+    fell = time.monotonic()
+
+    def on_the_floor():
+        robot.info_pub.publish(robot.info)
+        publish_person(patient, 3.5)   # still driving towards her until the coach cancels
+        lying = BodyPosture(body_id=BODY_ID, posture=BodyPosture.LYING, confidence=0.9,
+                            on_floor=True)
+        lying.header.stamp = rclpy_node.get_clock().now().to_msg()
+        patient.posture_pub.publish(lying)
+        return patient.latest_state()[1] != 'approach'
+    wait_for(on_the_floor, 10, 'the coach leaving the approach step')
+    for _ in range(20):
+        robot.info_pub.publish(robot.info)
+        publish_person(patient, 3.5)
+        time.sleep(0.05)
+    assert all(c[1] == 0.0 for c in robot.commands_since(fell + 1.0)), 'stopped at once'
+    assert robot.commands_since(0.0)[-1][1:] == (0.0, 0.0)
+    assert patient.latest_state()[1] == 'help'
+    wait_for(lambda: 'approach goal canceled' in approach.log_path.read_text(), 5,
+             'the approach node cancelling the goal')
+    assert 'approach: cancelling the goal: the routine left the approach step (now help)' \
+        in coach.log_path.read_text()
+    with robot.lock:
+        assert 'approach_failed' not in robot.events and 'arrived' not in robot.events
+
+
+def test_without_an_approach_server_the_coach_greets_from_where_it_stands(
+        ros_nodes, make_patient, rclpy_node, tmp_path):
+    from berntsen_coach.phrases import Phrases
+
+    patient = make_patient()
+    robot = Robot(rclpy_node)
+    coach = ros_nodes(_coach(tmp_path, start_delay=0.0, approach=True, approach_server_wait=2.0))
+    wait_for(lambda: patient.spoken, 30, 'the greeting')
+    assert patient.spoken[0][0] == Phrases('nb').greeting('Kari')
+    log = coach.log_path.read_text()
+    assert 'approach: gave up: approach action server not available for 2 s' in log
+    assert log.index('step: approach') < log.index('approach: gave up') < log.index('step: greet')
+    assert approach_failures(tmp_path) == ['approach action server not available for 2 s']
+    assert not robot.commands_since(0.0) and not robot.cmd_vel
+
+
+def test_an_approach_server_that_falls_silent_is_given_up_and_told_to_stop(
+        ros_nodes, make_patient, rclpy_node, tmp_path):
+    """A server that accepts the goal and then says nothing (hung, or restarted and so
+    forgot the goal) must not hold the session in the approach step."""
+    from berntsen_interfaces.action import Approach
+    from rclpy.action import ActionServer, CancelResponse
+    from rclpy.task import Future
+
+    accepted, cancels = [], []
+    cancelled = Future()
+
+    async def execute(handle):
+        accepted.append(time.monotonic())
+        await cancelled   # no feedback, no result until told to stop
+        if handle.is_cancel_requested:
+            handle.canceled()
+        else:
+            handle.abort()
+        return Approach.Result(arrived=False, reason='cancelled')
+
+    def on_cancel(handle):
+        cancels.append(time.monotonic())
+        cancelled.set_result(True)
+        return CancelResponse.ACCEPT
+
+    server = ActionServer(rclpy_node, Approach, 'approach', execute_callback=execute,
+                          cancel_callback=on_cancel)
+    try:
+        patient = make_patient()
+        robot = Robot(rclpy_node)
+        coach = ros_nodes(_coach(tmp_path, start_delay=0.0, approach=True,
+                                 approach_server_wait=2.0))
+        wait_for(lambda: patient.spoken, 30, 'the greeting')
+        assert accepted and cancels, 'the goal was sent, then cancelled'
+        assert cancels[0] - accepted[0] >= 1.5
+        assert 'approach: gave up: no word from the approach action server for 2 s' \
+            in coach.log_path.read_text()
+        assert approach_failures(tmp_path) == ['no word from the approach action server for 2 s']
+    finally:
+        server.destroy()

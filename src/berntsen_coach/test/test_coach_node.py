@@ -155,6 +155,8 @@ def test_coach_runs_the_morning_programme_and_records_it(ros_nodes, make_patient
     assert [s for s in steps if s != 'wake'] == \
         ['greet', 'stand_up', 'exercise', 'summary', 'goodbye', 'done']
     counts = [count for _, step, exercise, count, _ in states if step == 'exercise' and exercise]
+    # each count once, however often the state was repeated (the heartbeat)
+    counts = [c for i, c in enumerate(counts) if i == 0 or c != counts[i - 1]]
     assert counts[:5] == [0, 1, 2, 3, 4]
 
     with SessionLog(tmp_path / 'sessions.sqlite3', create=False) as log:
@@ -272,3 +274,61 @@ def test_coach_carries_on_when_the_speech_server_never_answers(ros_nodes, rclpy_
     finally:
         server.destroy()
         mute.destroy_node()
+
+
+def test_the_coach_repeats_its_state_and_says_in_diagnostics_what_it_does(
+        ros_nodes, make_patient, rclpy_node, tmp_path):
+    from berntsen_interfaces.msg import BodyPosture, CoachState
+    from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+    from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+
+    lock = threading.Lock()
+    states, statuses = [], []
+
+    def on_state(msg):
+        with lock:
+            states.append((time.monotonic(), msg.header.stamp.sec + msg.header.stamp.nanosec
+                           * 1e-9, msg.step, msg.motion_allowed))
+
+    def on_diagnostics(msg):
+        with lock:
+            statuses.extend((time.monotonic(), s) for s in msg.status if s.name.startswith('coach'))
+
+    rclpy_node.create_subscription(CoachState, 'coach/state', on_state, QoSProfile(
+        depth=10, reliability=ReliabilityPolicy.RELIABLE,
+        durability=DurabilityPolicy.TRANSIENT_LOCAL))
+    rclpy_node.create_subscription(DiagnosticArray, '/diagnostics', on_diagnostics, 10)
+    patient = make_patient()
+    ros_nodes(_coach(tmp_path, start_delay=0.0))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (patient.latest_state() is None
+                                           or patient.latest_state()[1] != 'exercise'):
+        patient.publish(BodyPosture.STANDING, 20.0)
+        time.sleep(0.05)
+    assert patient.latest_state()[1] == 'exercise'
+    # The person drops out of view during the exercise: nothing is published for 4 s.
+    quiet_from = time.monotonic()
+    time.sleep(4.0)
+    with lock:
+        quiet = [s for s in states if s[0] > quiet_from]
+        last = [(t, s) for t, s in statuses if t > quiet_from][-1][1]
+    # the same state again and again, each stamped when sent: a live coach
+    assert len(quiet) >= 4 and {s[2] for s in quiet} == {'exercise'}
+    assert all(b[1] - a[1] <= 1.0 for a, b in zip(quiet, quiet[1:])), 'at least once a second'
+    now = rclpy_node.get_clock().now().nanoseconds * 1e-9
+    assert now - quiet[-1][1] < 1.5 and not quiet[-1][3], 'fresh, and forbids motion'
+
+    values = {kv.key: kv.value for kv in last.values}
+    assert last.level == DiagnosticStatus.WARN
+    assert last.message.startswith('step exercise: no skeleton of the person for ')
+    assert values['step'] == 'exercise' and values['exercise'] == 'arm_raise'
+    assert values['session_id'].isdigit()
+    assert float(values['seconds_since_skeleton']) > 2.0
+    assert values['speech_requests_pending'].isdigit()
+    assert values['approach'] == 'disabled'
+    with lock:
+        every_text = [t for _, s in statuses for t in
+                      [s.message, s.name] + [kv.value for kv in s.values]]
+        earlier = [s for t, s in statuses if t < quiet_from]
+    assert not any('Kari' in text for text in every_text), "never the patient's name"
+    assert earlier and earlier[0].level == DiagnosticStatus.OK
