@@ -190,7 +190,7 @@ class SpeechNode(Node):
             self.get_logger().warning('rejected a Speak goal with empty text')
             return GoalResponse.REJECT
         if not goal.urgent and self._worker.state().queued >= self._worker.max_queue:
-            self.get_logger().warning(f'speech queue full, rejected: {goal.text!r}')
+            self.get_logger().warning(f'speech queue full ({self._worker.max_queue} waiting): rejected a goal')
             return GoalResponse.REJECT
         return GoalResponse.ACCEPT
 

@@ -5,8 +5,11 @@ cancelled) from the worker thread. Each utterance is rendered to a WAV by a `Tts
 its duration read from the WAV, then handed to a sink:
 
 - `device`: play the WAV on the audio device (a player program), then delete it;
-- `wav`: keep the WAV in a folder as `<YYYYmmdd-HHMMSS-mmm>-<slug>.wav`;
+- `wav`: keep the WAV in a folder as `<YYYYmmdd-HHMMSS-mmm>-<language>-<number>.wav`;
 - `log`: only log the text (the WAV is rendered to measure the duration, then deleted).
+
+Only the `log` output writes what is said to the log; nothing else here does (file names,
+warnings and errors name an utterance by its number): the text may hold the patient's name.
 
 `wav` and `log` can hold "speaking" for the audio's duration (`pace=True`), so that the
 rest of the robot sees the timing a loudspeaker would give. `device` asked on a machine
@@ -145,7 +148,7 @@ class WavSink:
 
     def wav_path(self, utterance, when):
         self.folder.mkdir(parents=True, exist_ok=True)
-        return self.folder / utterance_filename(when, utterance.text)
+        return self.folder / utterance_filename(when, utterance.id, utterance.language)
 
     def deliver(self, utterance, wav, duration, stop):
         _pace(duration, stop, self.pace)
@@ -286,7 +289,7 @@ class SpeechWorker:
                 self._queue.append(utterance)
             self._cond.notify()
         if preempting is not None:
-            self.log.info(f'urgent {utterance.text!r} pre-empts {preempting.text!r}')
+            self.log.info(f'urgent utterance {utterance.id} pre-empts utterance {preempting.id}')
         self._publish_state()
         return utterance
 
@@ -406,7 +409,7 @@ class SpeechWorker:
             else:
                 output = self.sink.deliver(utterance, wav, duration, self._stop_current)
         except Exception as exc:  # TTS, file system or player: report, keep the worker alive
-            self.log.warning(f'could not say {utterance.text!r}: {exc}')
+            self.log.warning(f'could not say utterance {utterance.id} ({utterance.language}): {exc}')
             self._note('failed', error=str(exc),
                        engine_state='unavailable' if isinstance(exc, EngineUnavailable) else 'ready')
             _call(self.log, utterance.on_failed, utterance, str(exc))

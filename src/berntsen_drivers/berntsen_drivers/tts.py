@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import re
-import unicodedata
 import wave
 from datetime import datetime
 from pathlib import Path
@@ -42,7 +40,6 @@ RATE_RANGE = (80, 450)  # words per minute that espeak-ng renders intelligibly
 DEFAULT_RATE = 170
 DEFAULT_VOLUME = 1.0
 
-_NORDIC = str.maketrans({'æ': 'ae', 'ø': 'o', 'å': 'a', 'Æ': 'Ae', 'Ø': 'O', 'Å': 'A', 'ß': 'ss'})
 
 
 RENDER_ATTEMPTS = 2
@@ -84,17 +81,10 @@ def check_volume(volume: float) -> float:
     return float(volume)
 
 
-def slugify(text: str, max_length: int = 40) -> str:
-    """A short ASCII file-name part from the utterance: 'Gå til sengen!' -> 'ga-til-sengen'."""
-    folded = unicodedata.normalize('NFKD', text.translate(_NORDIC)).encode('ascii', 'ignore').decode()
-    slug = re.sub(r'[^a-z0-9]+', '-', folded.lower()).strip('-')
-    slug = slug[:max_length].rstrip('-')
-    return slug or 'utterance'
-
-
-def utterance_filename(when: datetime, text: str) -> str:
-    """`<YYYYmmdd-HHMMSS-mmm>-<slug>.wav`, so a folder lists in the order things were said."""
-    return f'{when:%Y%m%d-%H%M%S}-{when.microsecond // 1000:03d}-{slugify(text)}.wav'
+def utterance_filename(when: datetime, number: int, language: str) -> str:
+    """`<YYYYmmdd-HHMMSS-mmm>-<language>-<number>.wav`: a folder lists in the order things were
+    said. Nothing of the text: it may hold the patient's name, which is spoken, not written."""
+    return f'{when:%Y%m%d-%H%M%S}-{when.microsecond // 1000:03d}-{language}-{number}.wav'
 
 
 def wav_duration(path: str | Path) -> float:

@@ -1,4 +1,5 @@
 """The speech node over DDS: Speak goals become WAV files, in order; status; cancel."""
+import re
 import time
 from pathlib import Path
 
@@ -69,7 +70,9 @@ def test_two_goals_give_two_wavs_in_order(ros_nodes, rclpy_node, tmp_path):
         assert answer.result.success and answer.result.error == ''
         assert path.parent == wav_dir and path.is_file()
         assert 0.5 < answer.result.duration < 4.0
-    assert outputs[0].name.endswith('-god-morgen-kari.wav') and outputs[1].name.endswith('-good-morning.wav')
+    # named by time, language and number: the text (here the patient's name) is spoken, not written
+    assert re.fullmatch(r'\d{8}-\d{6}-\d{3}-nb-\d+\.wav', outputs[0].name)
+    assert re.fullmatch(r'\d{8}-\d{6}-\d{3}-en-\d+\.wav', outputs[1].name)
     assert sorted(p.name for p in wav_dir.iterdir()) == [p.name for p in outputs]
     assert ('second', 'queued') in feedback and ('first', 'speaking') in feedback
     assert feedback.index(('first', 'speaking')) < feedback.index(('second', 'speaking'))
