@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import rclpy
-from action_msgs.msg import GoalStatus
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
@@ -55,6 +54,7 @@ class _Job:
     goal_handle: object
     utterance: object = None
     started: float | None = None
+    executing: bool = False  # the goal went to EXECUTING (or, cancelled since, CANCELING)
     spoken: Spoken | None = None
     error: str = ''
     cancelled: bool = False
@@ -215,6 +215,7 @@ class SpeechNode(Node):
         job.started = time.monotonic()
         if not self._ending():
             job.goal_handle.execute()
+            job.executing = True
 
     def _on_done(self, job: _Job, spoken: Spoken | None = None, error: str = '', cancelled: bool = False) -> None:
         """The worker (or, for a queued goal, the cancel callback) ended the job's utterance."""
@@ -285,9 +286,9 @@ class SpeechNode(Node):
         # ACCEPTED cannot end without an execute callback, which would never run.
         if self._worker is not None and self.context.ok():
             with self._jobs_lock:
-                goals = [job.goal_handle for job in self._jobs.values()]
+                goals = [job.goal_handle for job in self._jobs.values() if job.executing]
             for goal_handle in goals:
-                if goal_handle.status == GoalStatus.STATUS_EXECUTING:
+                if goal_handle.is_active:
                     goal_handle.abort()
         super().destroy_node()
 
