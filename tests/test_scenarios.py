@@ -13,6 +13,7 @@ import json
 import math
 import os
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -232,6 +233,9 @@ def check_cooperative_morning(run, scenario):
     assert 'OK: the routine ended in step "done", as scenario cooperative_morning expects' \
         in run.text
     assert len(_full_reps(run.rec)) == 15
+    assert list((run.run_dir / 'ros_log').rglob('*.log')), "rcl's node logs are in the run folder"
+    for path in [run.run_dir, *run.run_dir.rglob('*')]:
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, f'others may read {path}'
 
 
 def check_slow_patient(run, scenario):

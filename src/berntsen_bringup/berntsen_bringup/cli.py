@@ -44,8 +44,12 @@ def default_run_dir() -> Path:
     return state / 'berntsen' / 'runs' / datetime.now().strftime('%Y%m%d-%H%M%S')
 
 
-def prepare_environment() -> dict[str, str]:
+def prepare_environment(run_dir: Path | None = None) -> dict[str, str]:
     env = dict(os.environ)
+    if run_dir is not None:
+        # rcl's own log files (one per node, with every line logged) belong with the run's
+        # other logs, not in ~/.ros/log
+        env['ROS_LOG_DIR'] = str(run_dir / 'ros_log')
     env.setdefault('MUJOCO_GL', 'osmesa')
     env.setdefault('PYOPENGL_PLATFORM', env['MUJOCO_GL'])
     env.setdefault('AMENT_PREFIX_PATH', sys.prefix)
@@ -183,7 +187,7 @@ def run_session(args) -> int:
         return EXIT_USAGE
     run_dir = Path(args.run_dir) if args.run_dir else default_run_dir()
     run_dir.mkdir(parents=True, exist_ok=True)
-    env = prepare_environment()
+    env = prepare_environment(run_dir)
     os.environ.update(env)  # the monitor node in this process joins the same graph
 
     print(f'berntsen {profile.name}: {profile.description}')
@@ -407,6 +411,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    # Everything this command and its nodes write (logs, audio, the session log) is the
+    # owner's only: it may say who the patient is and how she is doing.
+    os.umask(0o077)
     os.environ.setdefault('AMENT_PREFIX_PATH', sys.prefix)
     args = build_parser().parse_args(argv)
     try:
