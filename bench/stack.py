@@ -23,8 +23,10 @@ Measured, per session:
   time; plus the physics steps the sim logged as dropped ("physics behind ...", at most
   every 5 s, so the last logged count is a lower bound);
 - CPU % of one core (user+system, children included once reaped) and peak RSS (VmHWM) of
-  each node process, from /proc every 0.5 s (mean from its first to its last sample, and
-  the highest 0.5 s interval); this benchmark's own process too (without its children);
+  each node process, from /proc every 0.5 s (mean from its first to its last sample, the
+  highest 0.5 s interval, and the CPU seconds in all); this benchmark's own process too
+  (without its children); and the speech node's CPU % while it speaks and between
+  utterances (0.5 s intervals wholly inside one state, as speech/status reports it here);
 - share of camera frames with landmarks: camera/image_raw frames received here (reliable,
   depth 2, raw so no image is decoded) whose stamp comes back on a
   /humans/bodies/<id>/skeleton2d (ids followed on /humans/bodies/tracked); and the
@@ -79,6 +81,7 @@ class ProcSampler(threading.Thread):
         self.pids = pids
         self.first: dict[str, tuple[float, float]] = {}   # name -> (wall, cpu s)
         self.last: dict[str, tuple[float, float]] = {}
+        self.series: dict[str, list[tuple[float, float]]] = {}   # name -> every (wall, cpu s)
         self.hwm_kb: dict[str, int] = {}
         self.peak_cpu: dict[str, float] = {}
         self.stop = threading.Event()
@@ -114,6 +117,7 @@ class ProcSampler(threading.Thread):
                                           100 * (cpu - prev[1]) / (now - prev[0]))
             self.first.setdefault(name, (now, cpu))
             self.last[name] = (now, cpu)
+            self.series.setdefault(name, []).append((now, cpu))
             self.hwm_kb[name] = max(self.hwm_kb.get(name, 0), hwm)
 
     def run(self):
@@ -126,7 +130,21 @@ class ProcSampler(threading.Thread):
                 continue
             (t0, c0), (t1, c1) = self.first[name], self.last[name]
             mean = 100 * (c1 - c0) / (t1 - t0) if t1 > t0 else float('nan')
-            yield name, mean, self.peak_cpu.get(name, float('nan')), self.hwm_kb[name] / 1024
+            yield name, mean, self.peak_cpu.get(name, float('nan')), c1 - c0, self.hwm_kb[name] / 1024
+
+    def split_by_state(self, name, edges) -> dict[bool, tuple[float, float]]:
+        """{state: (wall s, CPU s)} over the sample intervals wholly inside one state;
+        `edges` are (monotonic time, state) changes, in order."""
+        times = [t for t, _ in edges]
+        totals = {True: [0.0, 0.0], False: [0.0, 0.0]}
+        series = self.series.get(name, [])
+        for (t0, c0), (t1, c1) in zip(series, series[1:]):
+            i = bisect.bisect_right(times, t0)
+            if i == 0 or (i < len(times) and times[i] < t1):
+                continue   # before the first report, or the state changed within the interval
+            totals[edges[i - 1][1]][0] += t1 - t0
+            totals[edges[i - 1][1]][1] += c1 - c0
+        return {state: (wall, cpu) for state, (wall, cpu) in totals.items()}
 
 
 class SimClock:
@@ -205,6 +223,7 @@ class Probe:
         self.spoken_at: dict[tuple, float] = {}   # key -> first "speaking <number n>" status
         self.spoken: list[str] = []               # number words as spoken, in order
         self.last_speaking = None
+        self.speaking_edges: list[tuple[float, bool]] = []   # (arrival, speaking) when it changes
 
         self.context = rclpy.Context()
         rclpy.init(args=[], context=self.context,
@@ -269,6 +288,8 @@ class Probe:
             self.truth_max[key] = n
 
     def on_speech(self, msg):
+        if not self.speaking_edges or self.speaking_edges[-1][1] != msg.speaking:
+            self.speaking_edges.append((time.monotonic(), msg.speaking))
         if not msg.speaking:
             self.last_speaking = None
             return
@@ -451,9 +472,13 @@ def report(session) -> tuple[list[float], list[float], int]:
         sk, rendered = session['render_skipped']
         print(f'sim renderer (last log line): {sk} frames skipped, {rendered} rendered')
 
-    print(f'{"process":<22}{"CPU % mean":>11}{"CPU % max 0.5s":>16}{"peak RSS MiB":>14}')
-    for name, mean, peak, hwm in sampler.rows():
-        print(f'{name:<22}{mean:>11.0f}{peak:>16.0f}{hwm:>14.0f}')
+    print(f'{"process":<22}{"CPU % mean":>11}{"CPU % max 0.5s":>16}{"CPU s":>8}{"peak RSS MiB":>14}')
+    for name, mean, peak, cpu_s, hwm in sampler.rows():
+        print(f'{name:<22}{mean:>11.0f}{peak:>16.0f}{cpu_s:>8.1f}{hwm:>14.0f}')
+    split = sampler.split_by_state('speech', list(p.speaking_edges))
+    print('speech node, CPU % of one core: ' + '; '.join(
+        f'{label} {100 * cpu / wall:.0f} % over {wall:.0f} s' if wall else f'{label} -'
+        for label, (wall, cpu) in (('speaking', split[True]), ('between utterances', split[False]))))
 
     latencies, pipeline = [], []
     misaligned = 0
