@@ -71,7 +71,8 @@ def node_overrides(args, run_dir: Path) -> dict[str, dict[str, object]]:
         overrides.setdefault('motor', {})['e_stop_latch_file'] = str(run_dir / 'e_stop_latched')
     if args.command in ('sim', 'replay'):
         # a simulated or replayed session is no real patient's: keep it out of the care log
-        overrides['coach']['db_path'] = str(run_dir / 'sessions.sqlite3')
+        db = getattr(args, 'db', None)
+        overrides['coach']['db_path'] = str(Path(db).resolve() if db else run_dir / 'sessions.sqlite3')
     if getattr(args, 'patient_name', None):
         overrides['coach']['patient_name'] = args.patient_name
     if getattr(args, 'language', None):
@@ -371,6 +372,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--all-scenarios', action='store_true',
                    help='run every scenario in turn and print one line per scenario '
                         '(passed / failed and why)')
+    p.add_argument('--db', help='session log to write (default: sessions.sqlite3 in the run '
+                                'folder; never the care log)')
     p.add_argument('--fault', action='append', metavar='NODE:ACTION@WHEN',
                    help='inject a fault, for tests and demonstrations: ACTION kill, int or '
                         'stop<seconds>; WHEN seconds after the start or a coach event kind '
