@@ -19,7 +19,8 @@ import threading
 import time
 
 import rclpy
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.signals import SignalHandlerOptions
 from rclpy.utilities import remove_ros_args
 
 from berntsen_bringup import scenarios
@@ -37,12 +38,14 @@ def coach_running(monitor: SessionMonitor) -> bool:
                for name, ns in monitor.get_node_names_and_namespaces())
 
 
-def watch(monitor: SessionMonitor, session_end: SessionEnd) -> tuple[int, str]:
+def watch(monitor: SessionMonitor, session_end: SessionEnd,
+          stop_requested: threading.Event) -> tuple[int, str]:
     """Until the session ends. The coach counts as done once it has been seen and is gone:
     the launch file fails the launch itself when the coach exits with an error."""
     coach_seen = False
     while True:
-        time.sleep(POLL)
+        if stop_requested.wait(POLL):
+            return EXIT_INTERRUPTED, 'stopped by the user'
         running = coach_running(monitor)
         coach_seen = coach_seen or running
         ended = session_end.check(time.monotonic(), monitor.coach_step,
@@ -74,21 +77,21 @@ def main(args=None) -> int:
     print(f'session judge: scenario {scenario.name}: {scenario.description} '
           f'(expected outcome: {judging.expect.outcome})', flush=True)
 
-    rclpy.init(args=args)
+    # As in `berntsen sim`: Ctrl-C (and launch's own SIGINT after it) asks the watch to stop;
+    # the context stays up until the monitor is destroyed, so nothing fails under the spin
+    stop_requested = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop_requested.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop_requested.set())
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     monitor = SessionMonitor(print_line=lambda line: print(line, flush=True))
     executor = SingleThreadedExecutor()
     executor.add_node(monitor)
     spin_thread = threading.Thread(target=executor.spin, daemon=True)
     spin_thread.start()
-    status, reason = EXIT_INTERRUPTED, 'stopped by the user'
     try:
         status, reason = watch(monitor, SessionEnd(options.timeout or scenario.timeout,
-                                                   time.monotonic()))
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+                                                   time.monotonic()), stop_requested)
     finally:
-        # ros2 launch sends a second SIGINT while processes clean up: finish the cleanup
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
         executor.shutdown()
         spin_thread.join(timeout=2.0)
         monitor.destroy_node()

@@ -9,12 +9,14 @@ stack run on the simulator's /clock (use_sim_time, set in params_sim.yaml).
 As `berntsen sim` does, a session judge watches the session and judges it against the
 scenario: the launch ends with the session, with exit status 0 only when the session passed
 (a node that dies or a failed verdict makes `ros2 launch` exit non-zero). The session is
-recorded in sessions.sqlite3 of the launch's log folder, never in the care log.
+recorded in sessions.sqlite3 of the launch's log folder (with the speech audio and the
+simulated robot's e-stop latch), never in the care log.
 """
 import os
 
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, OpaqueFunction, RegisterEventHandler, Shutdown
+from launch.actions import (DeclareLaunchArgument, OpaqueFunction, RegisterEventHandler,
+                            Shutdown, TimerAction)
 from launch.event_handlers import OnProcessExit
 from launch.logging import launch_config
 from launch.substitutions import LaunchConfiguration
@@ -24,8 +26,12 @@ from berntsen_bringup import scenarios
 from berntsen_bringup.graph import load_profile
 from berntsen_bringup.launch_builder import (coach_arguments, coach_parameters,
                                              common_arguments, profile_nodes)
+from berntsen_bringup.session_outcome import EXIT_INTERRUPTED
 
 PROFILE = 'sim'
+# s to wait before judging a node's exit: Ctrl-C reaches the nodes as it reaches launch,
+# whose own SIGINT handler may run after their exits are reported
+CTRL_C_SETTLE = 1.0
 
 
 class SessionFailed(RuntimeError):
@@ -38,21 +44,32 @@ def session_judge(scenario_path):
                 arguments=['--scenario', scenario_path], output='screen', emulate_tty=True)
 
 
-def end_with_the_session(judge, coach_name='coach'):
+def end_with_the_session(judge, respawning=frozenset(), coach_name='coach'):
     """On the judge's exit: end the launch, failing it unless the session passed. Any other
-    node that exits before then fails it too, except the coach ending its routine."""
+    node that exits before then fails it too, except the coach ending its routine and the
+    nodes that launch starts again (`respawn` in graph.yaml)."""
     def on_exit(event, context):
         if context.is_shutdown:     # the nodes being stopped at the end, or Ctrl-C
             return None
         if event.action is judge:
             if event.returncode == 0:
                 return [Shutdown(reason='the session passed its scenario')]
+            if event.returncode == EXIT_INTERRUPTED:
+                return None         # Ctrl-C: launch is stopping too
             raise SessionFailed(f'the session failed its scenario (session judge exited with '
                                 f'status {event.returncode}; its verdict is above)')
-        if event.action.node_name.rsplit('/', 1)[-1] == coach_name and event.returncode == 0:
+        name = event.action.node_name
+        if name.rsplit('/', 1)[-1] in respawning:
+            return None
+        if name.rsplit('/', 1)[-1] == coach_name and event.returncode == 0:
             return None             # exit_when_done: the judge sees it leave and judges
-        raise SessionFailed(f'node {event.action.node_name} exited with status '
-                            f'{event.returncode} during the session')
+
+        def fail_unless_stopping(context):
+            if not context.is_shutdown:
+                raise SessionFailed(f'node {name} exited with status {event.returncode} '
+                                    'during the session')
+        return [TimerAction(period=CTRL_C_SETTLE,
+                            actions=[OpaqueFunction(function=fail_unless_stopping)])]
     return RegisterEventHandler(OnProcessExit(on_exit=on_exit))
 
 
@@ -63,11 +80,17 @@ def _nodes(context):
     scenario = load_scenario(LaunchConfiguration('scenario').perform(context))
     parameters = scenarios.node_parameters(scenario)
     parameters['coach'].update(coach_parameters())
-    parameters['coach'].update(
-        exit_when_done=True,
-        db_path=os.path.join(launch_config.log_dir, 'sessions.sqlite3'))
+    # as `berntsen sim` does: the coach ends with its routine, and what the simulated morning
+    # writes stays in this launch's log folder, out of the care log and the robot's e-stop latch
+    run_dir = launch_config.log_dir
+    parameters['coach'].update(exit_when_done=True,
+                               db_path=os.path.join(run_dir, 'sessions.sqlite3'))
+    parameters.setdefault('motor', {})['e_stop_latch_file'] = os.path.join(run_dir, 'e_stop_latched')
+    parameters.setdefault('speech', {})['wav_dir'] = os.path.join(run_dir, 'speech')
+    profile = load_profile(PROFILE)
     judge = session_judge(str(scenario.path))
-    return profile_nodes(load_profile(PROFILE), parameters) + [judge, end_with_the_session(judge)]
+    respawning = frozenset(node.name for node in profile.nodes if node.respawn)
+    return profile_nodes(profile, parameters) + [judge, end_with_the_session(judge, respawning)]
 
 
 def generate_launch_description():

@@ -69,3 +69,32 @@ def test_judge_without_a_session_fails_at_its_timeout():
     assert 'FAILED: the session did not complete within 2 s (coach step: unknown).' \
         in result.stdout
     assert 'Traceback' not in result.stderr
+
+
+@pytest.mark.ros
+@pytest.mark.slow
+def test_judge_stops_on_ctrl_c_without_a_traceback():
+    """Under ros2 launch the judge gets the terminal's SIGINT and launch's own one."""
+    import signal
+    import time
+
+    src = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        str(src / p) for p in ('berntsen_bringup', 'berntsen_coach', 'berntsen_sim',
+                               'berntsen_vision', 'berntsen_drivers')))
+    env.setdefault('AMENT_PREFIX_PATH', sys.prefix)
+    proc = subprocess.Popen(
+        [sys.executable, '-m', 'berntsen_bringup.session_judge', '--scenario', 'fall',
+         '--ros-args', '-r', '__node:=session_judge'],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert 'session judge: scenario fall' in proc.stdout.readline()
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, out + err
+    assert 'FAILED: stopped by the user.' in out
+    assert 'Traceback' not in err, err
