@@ -32,16 +32,13 @@ SYSTEM_KEYS = {
     'pytest': 'python3-pytest',
     'setuptools': 'python3-setuptools',
 }
-# Installed with pip (requirements/*.txt, the README's ROS 2 section): rosdep has no key for
-# them that this project relies on, so they are not declared.
+# Installed with pip, pinned (requirements/*.txt, the README's ROS 2 section), so not
+# declared: rosdep's python3-mujoco-pip and python3-mediapipe-pip would install unpinned
+# versions (mediapipe with jax and a second OpenCV), and pyttsx3 has no rosdep key.
 PIP_ONLY = {
     'mujoco',      # the simulator's physics and rendering (mujoco==4.0.0)
     'mediapipe',   # BlazePose (mediapipe==0.10.14, installed --no-deps)
-    'pyttsx3',     # speech over espeak-ng
-}
-# Declared for what the code runs rather than imports.
-NOT_IMPORTED = {
-    'espeak-ng',                 # the voice pyttsx3 drives (berntsen_drivers)
+    'pyttsx3',     # speech over espeak-ng (itself an apt package without a rosdep key)
 }
 WORKSPACE = {'berntsen_interfaces', *PACKAGES}
 
@@ -147,7 +144,7 @@ def test_package_xml_declares_nothing_unused(package):
                              for entry in load_graph()['nodes'].values()})
     tags = declared(package)
     stale_run = (tags.get('exec_depend', set()) | tags.get('depend', set())) \
-        - set(used_by_code) - NOT_IMPORTED
+        - set(used_by_code)
     stale_test = tags.get('test_depend', set()) - set(used_by_tests) - set(used_by_code)
     assert not stale_run and not stale_test, \
         f'{package}/package.xml declares unused {sorted(stale_run | stale_test)}'
