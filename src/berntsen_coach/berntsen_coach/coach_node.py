@@ -100,7 +100,7 @@ class CoachNode(Node):
         self.create_service(StartSession, 'start_session', self._on_start_session)
         self.create_service(Trigger, 'stop_session', self._on_stop_session)
         self._unsent: deque[Say] = deque()          # phrases waiting for the speech server
-        self._awaiting: dict[int, tuple[float, str]] = {}  # goal seq → (sent at, text), in order
+        self._awaiting: dict[int, tuple[float, Say]] = {}  # goal seq → (sent at, what), in order
         self._goal_seq = 0
         self._last_speech_wait_log = -math.inf
         self._active_body = ''
@@ -154,6 +154,9 @@ class CoachNode(Node):
                 description='Session log (SQLite); empty: ~/.local/share/berntsen/sessions.sqlite3')),
             'skeleton_topic': ('skeleton2d_smoothed', ParameterDescriptor(
                 description='Per-body landmarks to count on: skeleton2d_smoothed or skeleton2d')),
+            'log_utterances': (False, ParameterDescriptor(
+                description='Write what the robot says into this node\'s log (it may name the '
+                            'patient; for debugging only)')),
             'autostart': (True, ParameterDescriptor(
                 description='Start a session with programme_file after start_delay; false: wait '
                             'for a start_session request')),
@@ -222,7 +225,8 @@ class CoachNode(Node):
             self.log = SessionLog(self.db_path)
         # the log keeps Unix times; on sim time (use_sim_time) this node's clock starts at 0
         recorder = SessionRecorder(self.log, programme, path, ROUTINE_NAME,
-                                   clock_offset=time.time() - self._now())
+                                   clock_offset=time.time() - self._now(),
+                                   simulated=self.get_parameter('use_sim_time').value)
         recorder.begin(self._now())
         self.routine, self.recorder = routine, recorder
         self._approach_server_missing_since, self._approach_state = None, 'none'
@@ -262,16 +266,21 @@ class CoachNode(Node):
 
     # ---- routine plumbing ---------------------------------------------------------------
 
+    def _said(self, say: Say) -> str:
+        """An utterance for this node's log: what sort of phrase, its text only when
+        log_utterances asks for it (what is said may name the patient)."""
+        return f'"{say.text}"' if self.params['log_utterances'] else f'a {say.kind} phrase'
+
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
 
     def _on_tick(self):
         if self._awaiting:
-            seq, (sent_at, text) = next(iter(self._awaiting.items()))
+            seq, (sent_at, say) = next(iter(self._awaiting.items()))
             if self._now() - sent_at > self.params['speech_timeout']:
                 self.get_logger().warning(
                     f"no result from the speech server {self.params['speech_timeout']:.0f} s "
-                    f'after "{text}"; carrying on')
+                    f'after {self._said(say)}; carrying on')
                 self._speech_finished(seq)
         if self.routine is not None and self.routine.started:
             self._apply(self.routine.tick(self._now()))
@@ -285,7 +294,8 @@ class CoachNode(Node):
         now = self._now()
         for action in actions:
             if isinstance(action, Say):
-                self.get_logger().info(f'say{" (urgent)" if action.urgent else ""}: "{action.text}"')
+                self.get_logger().info(f'say{" (urgent)" if action.urgent else ""}: '
+                                       f'{self._said(action)}')
                 self._unsent.append(action)
             elif isinstance(action, Counted):
                 rep = action.rep
@@ -385,13 +395,13 @@ class CoachNode(Node):
                 self._last_speech_wait_log = now
                 self.get_logger().warning(
                     f'speech server "speak" not available yet; {len(self._unsent)} phrase(s) '
-                    f'waiting, next: "{self._unsent[0].text}"')
+                    f'waiting, next: {self._said(self._unsent[0])}')
             return
         while self._unsent:
             say = self._unsent.popleft()
             self._goal_seq += 1
             seq = self._goal_seq
-            self._awaiting[seq] = (self._now(), say.text)
+            self._awaiting[seq] = (self._now(), say)
             goal = Speak.Goal(text=say.text, language=self.routine.phrases.language,
                               urgent=say.urgent)
             self.speak_client.send_goal_async(goal).add_done_callback(

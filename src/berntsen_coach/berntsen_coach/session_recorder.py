@@ -12,8 +12,9 @@ from .programme import ExerciseItem, Programme
 from .routine import Event
 from .session_log import SessionLog
 
-# Final routine steps and the session outcome they stand for.
-OUTCOME_OF_STEP = {'done': 'completed', 'no_response': 'no_response', 'stopped': 'stopped_early'}
+# Final routine steps and the session outcome they stand for. The routine stops only when
+# told to from outside (stop_session, an operator's Ctrl-C): that is not the person stopping.
+OUTCOME_OF_STEP = {'done': 'completed', 'no_response': 'no_response', 'stopped': 'aborted'}
 
 
 class SessionRecorder:

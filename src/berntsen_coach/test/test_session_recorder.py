@@ -100,3 +100,8 @@ def test_a_new_session_closes_the_one_a_crash_left_open_and_says_so(tmp_path):
     assert new.outcome is None and new.simulated
     assert log.events(new.id) == [(300.0, 'closed_interrupted', {'sessions': [old.id]})]
     assert log.patient_progress('p-0042')[0].exercises[0].counted_reps == 1
+
+
+def test_a_session_stopped_from_outside_is_aborted_not_the_person_stopping(tmp_path):
+    log = record(tmp_path, [], 'stopped')
+    assert log.list_sessions('p-0042')[0].outcome == 'aborted'
