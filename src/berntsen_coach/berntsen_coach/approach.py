@@ -427,3 +427,26 @@ class TravelMeter:
             self.travelled += math.hypot(x - self._last[0], y - self._last[1])
         self._last = (x, y)
         return self.travelled
+
+
+class NearestPerFrame:
+    """Which distance estimates to publish so that a reader keeping only the newest one per
+    stamp ends up with the nearest person of each camera frame.
+
+    Every body tracked in one frame carries that frame's stamp; their estimates arrive one by
+    one in any order. Publish an estimate when it is of a newer frame, or of the same frame
+    and nearer than the one published; skip a farther one of the same frame (it would hide
+    the nearer person) and any of an older frame.
+    """
+
+    def __init__(self):
+        self._stamp: float | None = None
+        self._distance = math.inf
+
+    def offer(self, stamp: float, distance: float) -> bool:
+        stamp, distance = _finite('stamp', stamp), _finite('distance', distance, 0.0)
+        if self._stamp is not None and (stamp < self._stamp or
+                                        (stamp == self._stamp and distance >= self._distance)):
+            return False
+        self._stamp, self._distance = stamp, distance
+        return True

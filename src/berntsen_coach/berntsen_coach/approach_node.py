@@ -7,8 +7,9 @@ intrinsics, no motion), `odom` (travel limit) and `e_stop` (a press aborts the g
 publishes:
   approach/cmd_vel   velocity commands while a goal runs, and one zero Twist when it ends
                      for any reason (the base guard in the motor node picks this source);
-  person_distance    sensor_msgs/Range in base_link for every usable estimate of every
-                     tracked body, goal or not (the base guard keeps the robot off people);
+  person_distance    sensor_msgs/Range in base_link, stamped like the skeleton, for usable
+                     estimates of every tracked body, goal or not: per frame the last one
+                     published is the nearest person (the base guard keeps the robot off her);
   /diagnostics       goal state, age of the last estimate, camera_info received.
 One goal runs at a time; a newer goal replaces the running one (which is aborted).
 """
@@ -37,7 +38,8 @@ from sensor_msgs.msg import CameraInfo, Range
 from std_msgs.msg import Bool
 
 from .approach import (ARRIVED, FAILED, ApproachController, ApproachSettings,
-                       CameraModel, TravelMeter, check_stop_distance, estimate_person)
+                       CameraModel, NearestPerFrame, TravelMeter, check_stop_distance,
+                       estimate_person)
 
 # Body topics are a stream: a lost sample is replaced by the next; sensor-data QoS also
 # matches a reliable publisher.
@@ -81,6 +83,7 @@ class ApproachNode(Node):
         self._body_subs: dict[str, object] = {}
         self._unusable_ids: set[str] = set()
         self._last_estimate_stamp: float | None = None
+        self._nearest = NearestPerFrame()
         self._goal: _Goal | None = None
         self._last_result = 'none yet'
 
@@ -299,7 +302,8 @@ class ApproachNode(Node):
             estimate = None
         if estimate is not None:
             self._last_estimate_stamp = stamp
-            self._publish_distance(msg, estimate.distance)
+            if self._nearest.offer(stamp, estimate.distance):
+                self._publish_distance(msg, estimate.distance)
         if body_id == self._active_body and self._goal is not None:
             self._goal.controller.add_estimate(stamp, estimate)
             self._step()

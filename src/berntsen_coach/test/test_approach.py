@@ -7,8 +7,8 @@ import pytest
 
 from berntsen_coach.approach import (ARRIVED, DRIVING, FAILED, LOST, SEARCHING, TURNING,
                                      WAITING, ApproachController, ApproachSettings, BodyPriors,
-                                     CameraModel, PersonEstimate, TravelMeter,
-                                     check_stop_distance, estimate_person)
+                                     CameraModel, NearestPerFrame, PersonEstimate,
+                                     TravelMeter, check_stop_distance, estimate_person)
 
 W, H = 640, 480
 # the sim's head camera: 60 degrees vertical field of view at 640x480
@@ -376,3 +376,15 @@ def test_travel_is_summed_from_odometry_and_bad_positions_are_skipped():
         meter.add(1.3, float('nan'))
     assert meter.add(1.3, 1.9) == pytest.approx(1.0), 'no jump through the bad position'
     assert meter.add(1.3, 1.4) == pytest.approx(1.5), 'driving back counts too'
+
+
+def test_per_frame_the_nearest_person_is_published_last():
+    nearest = NearestPerFrame()
+    # frame 1.0: the patient at 2.5 m, then a visitor passing at 1.2 m, then someone at 3 m
+    assert [nearest.offer(1.0, d) for d in (2.5, 1.2, 3.0)] == [True, True, False]
+    # frame 1.1: the farther one first this time; the nearer one still comes out last
+    assert [nearest.offer(1.1, d) for d in (3.0, 1.3, 2.5)] == [True, True, False]
+    assert not nearest.offer(1.05, 0.5), 'a late skeleton of an older frame'
+    assert nearest.offer(1.2, 2.6), 'a new frame: whoever is seen'
+    with pytest.raises(ValueError, match='distance'):
+        nearest.offer(1.3, float('nan'))

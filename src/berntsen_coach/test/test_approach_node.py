@@ -326,3 +326,52 @@ def test_person_distance_and_diagnostics_without_a_goal(ros_nodes, world):
     assert float(values['last_estimate_age'].removesuffix(' s')) < 2.0
     assert values['tracked_body'] == BODY_ID
     assert 'Traceback' not in node.log_path.read_text()
+
+
+def test_with_two_people_in_view_the_nearer_one_is_the_last_distance_of_each_frame(
+        ros_nodes, world):
+    """A visitor walking by nearer than the patient: a reader that keeps the newest
+    person_distance of each frame (the base guard) must end up with the visitor's."""
+    ros_nodes(_approach_node())
+    visitor_pub = world.node.create_publisher(world.Skeleton2D,
+                                              '/humans/bodies/visitor/skeleton2d', 10)
+
+    def frame(first_patient):
+        stamp = world.node.get_clock().now().to_msg()
+        world.info_pub.publish(world.info)
+        world.tracked_pub.publish(world.IdsList(ids=[BODY_ID, 'visitor']))
+        skeletons = []
+        for pub, distance in ((world.skeleton_pub, 2.8), (visitor_pub, 1.2)):
+            msg = world.Skeleton2D(image_width=CAMERA.width, image_height=CAMERA.height)
+            msg.header.stamp = stamp
+            for lm, (x, y, v) in zip(msg.landmarks, person(distance, math.radians(-10)
+                                                           if pub is visitor_pub else 0.0)):
+                lm.x, lm.y, lm.visibility = x, y, v
+            skeletons.append((pub, msg))
+        for pub, msg in skeletons if first_patient else reversed(skeletons):
+            pub.publish(msg)
+            time.sleep(0.01)
+
+    def per_frame():
+        """Stamp → distances in the order published."""
+        frames = {}
+        with world.lock:
+            for _, r in world.ranges:
+                frames.setdefault((r.header.stamp.sec, r.header.stamp.nanosec), []).append(
+                    r.range)
+        return frames
+
+    def with_the_visitor():
+        return {s: d for s, d in per_frame().items() if min(d) < 2.0}
+
+    i = 0
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(with_the_visitor()) < 20:
+        frame(first_patient=i % 2 == 0)   # the order they arrive in must not matter
+        i += 1
+        time.sleep(0.05)
+    seen = with_the_visitor()
+    assert len(seen) >= 20, 'frames in which the visitor was seen'
+    assert all(d[-1] == pytest.approx(1.2, abs=0.1) for d in seen.values())
+    assert any(d[0] == pytest.approx(2.8, abs=0.1) for d in seen.values()), \
+        'the patient first, then the nearer visitor'
