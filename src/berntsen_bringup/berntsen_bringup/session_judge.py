@@ -92,6 +92,9 @@ def main(args=None) -> int:
         status, reason = watch(monitor, SessionEnd(options.timeout or scenario.timeout,
                                                    time.monotonic()), stop_requested)
     finally:
+        # stopping now: a SIGINT that comes later (launch forwards the user's) must not kill
+        # the process while the interpreter finalizes, when its handler is gone
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         executor.shutdown()
         spin_thread.join(timeout=2.0)
         monitor.destroy_node()
