@@ -67,10 +67,15 @@ sys.exit(service.run())
 
 @pytest.mark.slow
 @pytest.mark.ros
-@pytest.mark.parametrize('expect, status', [('help', 0), ('done', 1)])
-def test_sim_launch_ends_with_the_session_and_its_verdict(expect, status, tmp_path):
+@pytest.mark.parametrize('expect, status, arguments', [
+    ('help', 0, ['namespace:=r1', 'patient_name:=1234']),
+    ('done', 1, []),
+])
+def test_sim_launch_ends_with_the_session_and_its_verdict(expect, status, arguments, tmp_path):
     """The fall scenario as it is (the robot calls for help: passed) and expecting a
-    completed routine (failed): the launch ends either way, with the verdict's status."""
+    completed routine (failed): the launch ends either way, with the verdict's status. The
+    first runs under a namespace (the motor must still drive the simulator, every node but
+    the simulator run on its clock) and greets a patient named 1234."""
     pytest.importorskip('launch_ros', reason='ROS 2 launch is not installed on this machine')
     import os
     import subprocess
@@ -86,9 +91,12 @@ def test_sim_launch_ends_with_the_session_and_its_verdict(expect, status, tmp_pa
     env.setdefault('AMENT_PREFIX_PATH', sys.prefix)
     result = subprocess.run(
         [sys.executable, '-c', RUN_LAUNCH_FILE, str(LAUNCH_DIR / 'sim.launch.py'),
-         f'scenario:={path}'], env=env, capture_output=True, text=True, timeout=300)
+         f'scenario:={path}', *arguments], env=env, capture_output=True, text=True,
+        timeout=300)
     output = result.stdout + result.stderr
     assert result.returncode == status, output[-3000:]
     assert ('OK: the robot is waiting with the patient for help' in output) == (status == 0)
+    if 'patient_name:=1234' in arguments:
+        assert any('robot says' in line and '1234' in line for line in output.splitlines())
     # the session was recorded in the launch's log folder, not the care log
     assert list((tmp_path / 'log').glob('*/sessions.sqlite3'))
