@@ -63,8 +63,13 @@ def coach_arguments():
     ]
 
 
+def string_argument(name):
+    """A launch argument passed to a string parameter as a string: launch reads arguments as
+    YAML, so patient_name:=No or camera_source:=0 would reach the node as a bool or an int,
+    which its string parameter refuses."""
+    return ParameterValue(LaunchConfiguration(name), value_type=str)
+
+
 def coach_parameters():
-    # launch reads an argument as YAML: patient_name:=No or 1234 would reach the coach as a
-    # bool or an int, which its string parameter refuses
-    return {'patient_name': ParameterValue(LaunchConfiguration('patient_name'), value_type=str),
-            'language': ParameterValue(LaunchConfiguration('language'), value_type=str)}
+    return {'patient_name': string_argument('patient_name'),
+            'language': string_argument('language')}

@@ -52,6 +52,51 @@ def test_string_arguments_reach_the_coach_as_strings(value):
     assert parameters == {'patient_name': value, 'language': ''}
 
 
+def generated_parameters(filename, arguments):
+    """{node name: the parameters its command line gets} when `filename` is launched with
+    `arguments`, read from the parameter files launch_ros writes for it."""
+    import yaml
+    from launch import LaunchContext
+    from launch.actions import DeclareLaunchArgument
+    from launch.utilities import perform_substitutions
+    from launch_ros.actions import Node
+
+    spec = importlib.util.spec_from_file_location(filename.replace('.', '_'), LAUNCH_DIR / filename)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    context = LaunchContext()
+    # what launch_ros's Node.execute() adds for its command line, not read here
+    context.extend_locals({'ros_specific_arguments': {'name': '__node:=_', 'ns': '__ns:=/'}})
+    context.launch_configurations.update(arguments)
+    parameters = {}
+    for entity in module.generate_launch_description().entities:
+        if isinstance(entity, DeclareLaunchArgument):
+            entity.visit(context)       # its default, where not given
+        elif isinstance(entity, Node):
+            entity._perform_substitutions(context)
+            command = [perform_substitutions(context, part) for part in entity.cmd]
+            files = [command[i + 1] for i, part in enumerate(command) if part == '--params-file']
+            merged = {}
+            for path in files[1:]:      # the first is the profile's file, keyed by node
+                for section in yaml.safe_load(Path(path).read_text()).values():
+                    merged.update(section['ros__parameters'])
+            parameters[entity.node_name.rsplit('/', 1)[-1]] = merged
+    return parameters
+
+
+@pytest.mark.parametrize('filename, arguments, node, expected', [
+    ('robot.launch.py', {'camera_source': '0', 'patient_name': 'No'}, 'camera', {'source': '0'}),
+    ('robot.launch.py', {'camera_source': '0', 'patient_name': 'No'}, 'coach',
+     {'patient_name': 'No', 'language': ''}),
+    ('replay.launch.py', {'video': '2024', 'patient_name': '1234'}, 'camera', {'source': '2024'}),
+    ('replay.launch.py', {'video': '2024', 'patient_name': '1234'}, 'coach',
+     {'patient_name': '1234', 'language': ''}),
+])
+def test_launch_files_pass_string_arguments_as_strings(filename, arguments, node, expected):
+    pytest.importorskip('launch_ros', reason='ROS 2 launch is not installed on this machine')
+    assert generated_parameters(filename, arguments)[node] == expected
+
+
 SCENARIOS = Path(__file__).resolve().parents[2] / 'berntsen_sim' / 'config' / 'scenarios'
 RUN_LAUNCH_FILE = '''
 import sys
