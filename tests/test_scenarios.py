@@ -332,6 +332,22 @@ def check_visitor_walks_through(run, scenario):
     assert walking and began < walking[0] < ended, 'truth: the relative walked through the set'
 
 
+def check_camera_fails_midway(run, scenario):
+    assert 'RUNNER       fault injected: node "pose" killed (SIGKILL)' in run.text
+    assert 'node "pose" started again (1 of 3 in 60 s)' in run.text
+    [(lost, _)] = run.rec.kinds('perception_lost')
+    [(back, restored)] = run.rec.kinds('perception_restored')
+    assert restored['gap'] > 0 and lost < back
+    # no nagging and no blame while it could not see her
+    from berntsen_coach.phrases import Phrases
+    nagged = [text for t, text in run.rec.said if lost < t < back
+              and text != Phrases('nb').text('cannot_see')]
+    assert not nagged, nagged
+    first_set = run.rec.kinds('set_completed')[0][1]
+    assert first_set['may_have_missed'], 'the record says the count may lack repetitions'
+    assert not run.rec.alerts
+
+
 CHECKS = {name[len('check_'):]: check for name, check in globals().items()
           if name.startswith('check_')}
 

@@ -176,8 +176,10 @@ def run_session(args) -> int:
     if args.command == 'sim':
         load_scenario(args)
         judging = scenarios.judging(args.loaded_scenario)
+    specs = getattr(args, 'fault', None) or (
+        list(args.loaded_scenario.faults) if judging is not None else [])
     try:
-        args.faults = [Fault.parse(spec) for spec in getattr(args, 'fault', None) or []]
+        args.faults = [Fault.parse(spec) for spec in specs]
     except FaultSpecError as exc:
         print(f'berntsen {args.command}: {exc}', file=sys.stderr)
         return EXIT_USAGE

@@ -15,6 +15,11 @@ truth bounds it: every full repetition she began at least READY_SLACK s after th
 and finished by the end of the set (+END_SLACK) must be counted, and no more than the full
 repetitions that overlap the set may be. A complete set needs its target counted; an
 incomplete one is allowed only where the scenario says the patient stops short.
+
+Blindness. While the robot sees nothing (its log's perception_lost .. perception_restored,
+from BLIND_BEFORE s before it noticed) or loses her signal (signal_gap: she was hidden, or
+frames were lost), repetitions need not be counted, but the set's end must then say that
+the count may have missed some (may_have_missed).
 """
 from __future__ import annotations
 
@@ -38,6 +43,10 @@ END_SLACK = 1.5
 # s beyond the patience an alert may come: the coach finishes a re-prompt it is speaking
 # before it gives up, and the prompt's own words take a few seconds
 ALERT_LATE_BY_AT_MOST = 12.0
+# s the robot may have been blind before it said so: the coach's perception_timeout (3 s)
+# and a frame's way through the pose node
+BLIND_BEFORE = 4.0
+GAP_SLACK = 1.0    # s: a signal gap is logged after frames' way through the pose node
 # what the patient was asked to do, by the step the coach gave up in: the truth's postures
 # that would have been an answer
 ANSWERS = {'sit_up': ('sitting', 'standing'), 'stand_up': ('standing',),
@@ -86,6 +95,7 @@ class SetResult:
     must_count: int = 0           # truth: full repetitions wholly inside the set
     may_count: int = 0            # truth: full repetitions overlapping it
     partial: int = 0              # truth: repetitions that fell short, inside the set
+    unseen: int = 0               # truth: full repetitions while the robot was blind
     problems: list[str] = field(default_factory=list)
 
     def line(self) -> str:
@@ -95,7 +105,8 @@ class SetResult:
         truth = (f'the virtual patient did {self.must_count}' if self.must_count == self.may_count
                  else f'the virtual patient did {self.must_count}-{self.may_count}')
         partial = f' (and {self.partial} short of the range)' if self.partial else ''
-        return f'{p.name}: counted {self.said} of {p.target}; {truth}{partial}.'
+        unseen = f', {self.unseen} while the robot saw nothing' if self.unseen else ''
+        return f'{p.name}: counted {self.said} of {p.target}; {truth}{partial}{unseen}.'
 
 
 def planned_sets(programme, exercises, phrases) -> list[PlannedSet]:
@@ -225,8 +236,12 @@ def _judge_set(result: SetResult, counts: dict[str, int], figures: SessionFigure
               and (d.get('exercise'), d.get('set')) == (p.exercise, p.number)]
     result.said, result.logged = max(said, default=0), max(logged, default=0)
     full = [r for r in figures.truth_reps if r.counted]
+    blind = _blind_windows(figures.events)
+    unseen = [r for r in full if r.end > start and r.start < end
+              and any(r.end > a and r.start < b for a, b in blind)]
+    result.unseen = len(unseen)
     result.must_count = sum(1 for r in full if r.start >= start + READY_SLACK
-                            and r.end <= end + END_SLACK)
+                            and r.end <= end + END_SLACK and r not in unseen)
     result.may_count = sum(1 for r in full if r.end > start and r.start < end)
     result.partial = sum(1 for r in figures.truth_reps
                          if not r.counted and r.start >= start and r.end <= end + END_SLACK)
@@ -234,6 +249,10 @@ def _judge_set(result: SetResult, counts: dict[str, int], figures: SessionFigure
         result.problems.append(f'{p.name}: said {result.said} aloud but logged {result.logged}')
     if result.ended is None:
         return
+    if unseen and not any(kind in ('set_completed', 'set_incomplete') and t == result.ended
+                          and d.get('may_have_missed') for t, kind, d in figures.events):
+        result.problems.append(f'{p.name}: the robot was blind during {len(unseen)} of her '
+                               'repetitions and did not record that it may have missed some')
     if not result.must_count <= result.said <= result.may_count:
         truth = (f'{result.must_count}' if result.must_count == result.may_count
                  else f'{result.must_count}-{result.may_count}')
@@ -242,6 +261,24 @@ def _judge_set(result: SetResult, counts: dict[str, int], figures: SessionFigure
         result.problems.append(f'{p.name}: ended as complete at {result.said} of {p.target}')
     elif not result.complete and result.said >= p.target:
         result.problems.append(f'{p.name}: ended incomplete at {result.said} of {p.target}')
+
+
+def _blind_windows(events) -> list[tuple[float, float]]:
+    """(from, to) of each time the robot saw nothing or lost her signal, by its own log."""
+    windows, lost = [], None
+    for t, kind, detail in events:
+        if kind == 'signal_gap':
+            # logged when the signal is back; its times are the frames' (sensor) clock
+            length = float(detail.get('end', 0.0)) - float(detail.get('start', 0.0))
+            windows.append((t - max(0.0, length) - GAP_SLACK, t))
+        elif kind == 'perception_lost' and lost is None:
+            lost = t
+        elif kind == 'perception_restored' and lost is not None:
+            windows.append((lost - BLIND_BEFORE, t))
+            lost = None
+    if lost is not None:
+        windows.append((lost - BLIND_BEFORE, float('inf')))
+    return windows
 
 
 def _judge_no_response(expect: Expectation, phrases, figures: SessionFigures,

@@ -335,3 +335,46 @@ def test_an_approach_must_arrive_near_the_distance(plan):
     assert verdict(_approach(plan, arrive_at=2.7), plan, expect) == [
         'the robot stopped 2.70 m from the patient, more than 0.40 m short of the approach '
         'distance 2.20 m']
+
+
+def blind_set(s, p, honest=True):
+    """Two repetitions seen; two done while the robot is blind (and says so); three more seen
+    once it sees again, counted 3, 4, 5; the set ends saying it may have missed some, if
+    `honest`."""
+    s.begin(p)
+    for n in (1, 2):
+        s.patient_does()
+        s.log('repetition', exercise=p.exercise, set=p.number, number=n)
+        s.say(NB.number(n), 0.8)
+    s.patient_does()          # the camera died here, unnoticed for a few seconds
+    s.log('perception_lost', step='exercise', exercise=p.exercise, set=p.number)
+    s.say(NB.text('cannot_see'))
+    s.patient_does()
+    s.now += 5.0
+    s.log('perception_restored', step='exercise', gap=8.0, exercise=p.exercise, set=p.number)
+    s.say(NB.text('can_see_again'))
+    for n in (3, 4, 5):
+        s.patient_does()
+        s.log('repetition', exercise=p.exercise, set=p.number, number=n)
+        s.say(NB.number(n), 0.8)
+    detail = {'may_have_missed': True, 'outages': 1} if honest else {}
+    s.log('set_completed', exercise=p.exercise, set=p.number, count=5, target=5, **detail)
+
+
+def test_repetitions_done_while_the_robot_was_blind_need_not_be_counted_if_it_says_so(plan):
+    s = Session()
+    s.step('exercise')
+    blind_set(s, plan[0])
+    s.step('done')
+    problems, sets = judge(Expectation('done'), plan[:1], NB, s.figures, 'Kari')
+    assert problems == []
+    assert sets[0].line() == ('arm_raise set 1: counted 5 of 5; the virtual patient did 5-7, '
+                              '2 while the robot saw nothing.')
+
+
+def test_a_coach_that_hides_its_blindness_fails(plan):
+    s = Session()
+    s.step('exercise')
+    blind_set(s, plan[0], honest=False)
+    assert ('arm_raise set 1: the robot was blind during 2 of her repetitions and did not '
+            'record that it may have missed some') in verdict(s, plan[:1])

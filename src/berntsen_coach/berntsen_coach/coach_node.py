@@ -111,6 +111,7 @@ class CoachNode(Node):
         self._state_msg: CoachState | None = None   # the latest, re-sent as a heartbeat
         self._state_sent_at = -math.inf
         self._last_skeleton_at: float | None = None  # node clock, the coached body's
+        self._perception_heard_at = 0.0   # node clock: /humans/bodies/tracked, or session start
         self.diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.approach_client = ActionClient(self, Approach, 'approach') \
             if self.params['approach'] else None
@@ -169,6 +170,9 @@ class CoachNode(Node):
                                 '(at least reprompt_after)', 90.0, 1, 3600),
             'set_patience': seconds('Wait for a repetition before a set ends incomplete',
                                     60.0, 1, 3600),
+            'perception_timeout': seconds('No /humans/bodies/tracked at all (the camera or the pose '
+                                          'node is down, not the person out of view) for this '
+                                          'long: tell her and wait', 3.0, 0.5, 60),
             'speech_timeout': seconds('Wait for a phrase\'s result before carrying on without it, '
                                       'so a dead speech node cannot stall the routine', 30.0, 1, 600),
             'approach': (False, ParameterDescriptor(
@@ -233,6 +237,7 @@ class CoachNode(Node):
         items = ', '.join(getattr(i, 'exercise', None) or i.test for i in programme.items)
         self.get_logger().info(f'session for patient {programme.patient_id} in '
                                f'{programme.language}: {items}; log {self.db_path}')
+        self._perception_heard_at = self._now()
         self._apply(routine.start(self._now()))
         return str(recorder.session_id)
 
@@ -283,6 +288,12 @@ class CoachNode(Node):
                     f'after {self._said(say)}; carrying on')
                 self._speech_finished(seq)
         if self.routine is not None and self.routine.started:
+            if self._now() - self._perception_heard_at > self.params['perception_timeout'] \
+                    and not self.routine.blind and not self.routine.finished:
+                self.get_logger().warning(
+                    f"nothing on /humans/bodies/tracked for {self.params['perception_timeout']:.0f} s: "
+                    'the camera or the pose node is down; waiting')
+                self._apply(self.routine.on_perception_lost(self._now()))
             self._apply(self.routine.tick(self._now()))
             self._update_approach()
         self._send_unsent()
@@ -568,6 +579,10 @@ class CoachNode(Node):
     # ---- bodies -------------------------------------------------------------------------
 
     def _on_tracked(self, msg: IdsList):
+        self._perception_heard_at = self._now()
+        if self.routine is not None and self.routine.blind:
+            self.get_logger().info('perception is back')
+            self._apply(self.routine.on_perception_restored(self._now()))
         ids = [i for i in msg.ids if i and i not in self._unusable_ids]
         for body_id in list(self._body_subs):
             if body_id not in ids:

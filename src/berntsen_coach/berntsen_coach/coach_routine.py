@@ -202,6 +202,8 @@ class CoachRoutine:
         self._countdown_said = False
         self._go: float | None = None
         self._reassure_at: float | None = None
+        self._blind_since: float | None = None   # perception (camera, pose node) is down
+        self._set_gaps = 0               # outages of perception or of her signal, this set
         self._now = 0.0
 
     # ---- what the node asks -------------------------------------------------------------
@@ -314,6 +316,7 @@ class CoachRoutine:
             if isinstance(event, Gap):
                 actions.append(Event('signal_gap', {**self._set_detail(), 'start': event.start,
                                                     'end': event.end, 'side': event.side}))
+                self._set_gaps += 1   # what she did meanwhile may be missing from the count
             elif self.step is Step.TEST:
                 self._test_event(t, event, actions)
             elif self.step is Step.EXERCISE:
@@ -335,6 +338,51 @@ class CoachRoutine:
             then(now, actions)
         return self._with_state(actions)
 
+    def on_perception_lost(self, now: float) -> list:
+        """The robot sees nothing at all any more (the camera or the pose node is down, not
+        the person out of view): say so once, and wait without nagging or giving up."""
+        now = self._time(now)
+        actions: list = []
+        if self.step is None or self.step in FINAL_STEPS or self._blind_since is not None:
+            return actions
+        self._blind_since = now
+        actions.append(Event('perception_lost', {'step': self.step.value, **self._set_detail()}))
+        if self.step is not Step.HELP:   # there, reassurance goes on as before
+            self._say(actions, 'cannot_see', self.phrases.text('cannot_see'))
+        return self._with_state(actions)
+
+    def on_perception_restored(self, now: float) -> list:
+        """The robot sees again: every clock that waited on her moves on by the outage, and
+        a set under way resumes; its count may lack repetitions done meanwhile."""
+        now = self._time(now)
+        actions: list = []
+        if self._blind_since is None:
+            return actions
+        gap, self._blind_since = now - self._blind_since, None
+        actions.append(Event('perception_restored', {'step': getattr(self.step, 'value', ''),
+                                                     'gap': round(gap, 2), **self._set_detail()}))
+        if self.step is None or self.step in FINAL_STEPS:
+            return self._with_state(actions)
+        if self._wait is not None and self._wait.first is not None:
+            self._wait.first += gap
+            self._wait.last += gap
+        self._last_progress += gap
+        if self._keep_going_at is not None:
+            self._keep_going_at += gap
+        if self._rest_until is not None:
+            self._rest_until += gap
+        if self._wake_until is not None:
+            self._wake_until += gap
+        if self.step is Step.EXERCISE and self.phase == 'counting':
+            self._set_gaps += 1
+        if self.step is not Step.HELP:
+            self._say(actions, 'can_see_again', self.phrases.text('can_see_again'))
+        return self._with_state(actions)
+
+    @property
+    def blind(self) -> bool:
+        return self._blind_since is not None
+
     def tick(self, now: float) -> list:
         """Time passes: re-prompts, patience, rests, test clocks."""
         now = self._time(now)
@@ -348,7 +396,7 @@ class CoachRoutine:
                           self.phrases.text('floor_reassure', name=self.programme.patient_name),
                           then=lambda t, a: self._schedule_reassure(t))
             return self._with_state(actions)
-        if self.speaking:
+        if self.speaking or self.blind:   # blind: nobody is nagged for what it cannot see
             return self._with_state(actions)
         if self.step is Step.WAKE and self._wake_until is not None and now >= self._wake_until:
             self._wake_until = None
@@ -549,6 +597,7 @@ class CoachRoutine:
         self.counter = ExerciseTracker(self._current_exercise(),
                                        item.goal if isinstance(item, ExerciseItem) else None)
         self._cue_given = False
+        self._set_gaps = 0
         if self.step is Step.TEST:
             self._say(actions, 'ready_go', self.phrases.text('ready_go'), then=self._test_go)
             self.phase = 'counting'
@@ -608,9 +657,10 @@ class CoachRoutine:
 
     def _set_finished(self, now: float, actions: list, complete: bool) -> None:
         item: ExerciseItem = self.item
-        actions.append(Event('set_completed' if complete else 'set_incomplete',
-                             {**self._set_detail(), 'count': self.counter.count,
-                              'target': item.repetitions}))
+        detail = {**self._set_detail(), 'count': self.counter.count, 'target': item.repetitions}
+        if self._set_gaps:   # honest: repetitions done while it saw nothing are not in the count
+            detail.update(outages=self._set_gaps, may_have_missed=True)
+        actions.append(Event('set_completed' if complete else 'set_incomplete', detail))
         self.phase = 'done'
         last_set = self.set_index >= item.sets or not complete
         if complete:

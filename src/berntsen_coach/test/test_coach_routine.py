@@ -468,3 +468,61 @@ def test_leaving_the_ready_position_midway_is_asked_back_and_the_count_stands():
     assert [e.detail['number'] for e in s.events if e.kind == 'repetition'] == [1, 2, 3, 4]
     assert [e.detail['count'] for e in s.events if e.kind == 'set_completed'] == [4]
     assert len([e for e in s.events if e.kind == 'set_started']) == 1
+
+
+def blind(s: Session, seconds: float, rate: float = 10.0):
+    """Perception is down for `seconds`: ticks only, speech finishes as it goes."""
+    s.take(s.routine.on_perception_lost(s.t))
+    for _ in range(int(round(seconds * rate))):
+        s.t += 1.0 / rate
+        s.take(s.routine.tick(s.t))
+        if s.unfinished:
+            s.unfinished.pop(0)
+            s.take(s.routine.on_speech_finished(s.t))
+    s.take(s.routine.on_perception_restored(s.t))
+
+
+def test_blind_in_a_set_it_says_so_once_waits_without_nagging_and_the_set_resumes():
+    s = Session(items=[{'exercise': 'seated_arm_raise', 'sets': 1, 'repetitions': 5,
+                        'rest_seconds': 0}], reprompt_after=10.0, set_patience=25.0)
+    get_up(s)
+    s.hold(Posture.SITTING, 4.0)
+    s.signal(rep_signal(2))
+    said = len(s.said)
+    blind(s, 60.0)   # longer than set_patience and any re-prompt
+    during = [a.kind for a in s.said[said:]]
+    assert during == ['cannot_see', 'can_see_again'], 'told once, not nagged, not given up'
+    assert s.routine.step is Step.EXERCISE and s.routine.phase == 'counting'
+    restored = [e for e in s.events if e.kind == 'perception_restored']
+    assert restored and restored[0].detail['gap'] == pytest.approx(60.0, abs=0.2)
+    s.signal(rep_signal(3))
+    s.hold(Posture.SITTING, 3.0)
+    [done] = [e for e in s.events if e.kind == 'set_completed']
+    assert done.detail['count'] == 5 and done.detail['may_have_missed']
+    assert done.detail['outages'] >= 1
+
+
+def test_blind_while_waiting_for_her_to_stand_the_patience_clock_waits_too():
+    s = Session(items=[{'exercise': 'seated_arm_raise', 'sets': 1, 'repetitions': 5,
+                        'rest_seconds': 0}], patience=40.0, reprompt_after=15.0)
+    s.take(s.routine.start(s.t))
+    s.t += 5.0
+    s.take(s.routine.on_arrived(s.t))
+    s.hold(Posture.LYING, 3.0)
+    s.hold(Posture.LYING, 10.0)          # asked to sit up
+    assert s.routine.step is Step.SIT_UP
+    blind(s, 100.0)
+    assert not s.alerts, 'no caregiver alert for what the robot could not see'
+    s.hold(Posture.LYING, 30.0)
+    assert not s.alerts, 'the patience clock stood still while it was blind'
+    s.hold(Posture.LYING, 20.0)
+    assert s.alerts, 'and runs on once it sees again'
+
+
+def test_perception_news_outside_a_session_or_twice_changes_nothing():
+    s = Session()
+    assert s.take(s.routine.on_perception_lost(0.0)) == []
+    assert s.take(s.routine.on_perception_restored(1.0)) == []
+    get_up(s)
+    s.take(s.routine.on_perception_lost(s.t))
+    assert s.take(s.routine.on_perception_lost(s.t + 1)) == [], 'said once'

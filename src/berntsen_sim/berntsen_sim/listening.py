@@ -287,7 +287,8 @@ _EN = _Vocabulary(
                       r'|\b(?:on|in)\s+the\s+chair\b']),
         ('wake', [r'\bwake\b|\bawake\b|\bwaking\b']),
         ('goodbye', [r'\bhave\s+a\s+(?:nice|good|great|lovely|wonderful)\s+day\b|\bgood\s*bye\b'
-                     r'|\bbye\b|\bsee\s+you\b|\bthank\s+you\s+for\s+(?:today|now)\b'
+                     r'|\bbye\b|\bsee\s+you\s+(?:later|soon|tomorrow|next)\b'
+                     r'|\bthank\s+you\s+for\s+(?:today|now)\b'
                      r"|\bthat's\s+all\s+for\s+today\b"]),
         ('greeting', [r'\bgood\s+(?:morning|afternoon|evening|day)\b|\bhello\b|\bhi\b'
                       r'|\bslept\s+well\b|\bsleep\s+well\s+last\s+night\b']),

@@ -930,6 +930,7 @@ class VirtualPatient:
         self._heard_count = 0
         self._set_open = False        # a set she is doing or about to do (not told it ended)
         self._waiting = False         # she knows the set, and begins when the robot is quiet
+        self._held = False            # told to wait in the middle of a set
         self._began_during: str | None = None   # the words she began a set during
         self._began_early = False     # this set: begun before the robot had explained it
 
@@ -997,6 +998,12 @@ class VirtualPatient:
             if self._target and item.number >= self._target:
                 self._stop_after(t)
         elif kind == 'keep_going' and self._set_open:
+            self._carry_on(t + reaction)
+        elif kind == 'paused' and self._set_open and self._set is not None:
+            self._held = True             # she finishes the repetition under way, then waits
+            self._stop_after(t)
+        elif kind == 'resumed' and self._held:
+            self._held = False
             self._carry_on(t + reaction)
         elif kind in ('set_done', 'rest'):
             self._set_open, self._waiting = False, False

@@ -20,6 +20,9 @@ visitor: {path: across_the_room, start: 27.0}   # a second person (a relative) w
                               #   and the patient), past_the_patient or behind_the_bed;
                               #   start in s of simulated time; speed m/s (default 0.9;
                               #   behind_the_bed side-steps at 0.5). Default: nobody
+faults: [pose:kill@set_started+3]   # what the `berntsen` runner does to the robot's nodes
+                              #   (berntsen_bringup.supervision: NODE:kill|int|stop<s>@WHEN);
+                              #   `berntsen sim --fault` replaces them. Default: none
 expect:                      # required: what a correct robot does
   outcome: done               #   done | no_response | help: where the session ends
   short_sets: 1               #   sets the patient stops short in, counted as she did them
@@ -56,8 +59,8 @@ OUTCOMES = ('done', 'no_response', 'help')
 DEFAULT_ROBOT = (2.5, 0.0, 180.0)    # x m, y m, yaw degrees: 2.5 m in front of the patient
 DEFAULT_PROGRAMME = 'sim_morning'
 DEFAULT_TIMEOUT = 240.0
-FIELDS = ('description', 'persona', 'seed', 'robot', 'programme', 'coach', 'visitor', 'expect',
-          'timeout')
+FIELDS = ('description', 'persona', 'seed', 'robot', 'programme', 'coach', 'visitor', 'faults',
+          'expect', 'timeout')
 # a visitor's paths: (waypoints, speed m/s, fixed facing or None to face along the path)
 VISITOR_PATHS = {
     'across_the_room': (visitor.ACROSS_THE_ROOM, 0.9, None),
@@ -94,6 +97,7 @@ class Scenario:
     programme: str
     coach: Mapping[str, object]   # read-only; dict(scenario.coach) for a copy
     visitor: VisitorWalk | None   # a second person walking through the room, or nobody
+    faults: tuple[str, ...]       # fault specs for the runner (parsed there)
     expect: Mapping[str, object]  # read-only: outcome (one of OUTCOMES), short_sets, says
     timeout: float
 
@@ -196,6 +200,11 @@ def _parse(raw, path: Path) -> Scenario:
         fail('expect.says', f'must be a list of phrase names, got {says!r}')
     expect = {**expect, 'says': tuple(says)}
 
+    faults = raw.get('faults') or []
+    if not isinstance(faults, list) or not all(isinstance(f, str) and f.strip() for f in faults):
+        fail('faults', f'must be a list of fault specs such as "pose:kill@set_started+3", '
+                       f'got {faults!r}')
+
     timeout = _number(raw.get('timeout', DEFAULT_TIMEOUT), 'timeout', fail)
     if timeout <= 0:
         fail('timeout', f'must be positive, got {timeout!r}')
@@ -205,7 +214,7 @@ def _parse(raw, path: Path) -> Scenario:
         persona=_persona(raw['persona'], path.stem, fail), seed=seed,
         robot=_robot(raw.get('robot') or {}, fail), programme=programme.strip(),
         coach=MappingProxyType(dict(coach)), visitor=_visitor(raw.get('visitor'), fail),
-        expect=MappingProxyType(dict(expect)), timeout=timeout)
+        faults=tuple(f.strip() for f in faults), expect=MappingProxyType(dict(expect)), timeout=timeout)
 
 
 def _number(value, field, fail) -> float:

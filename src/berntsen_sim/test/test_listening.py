@@ -38,6 +38,8 @@ EXPECTED = {
     'halfway': ['halfway'],
     'last_one': ['last_one'],
     'keep_going': ['keep_going'],
+    'cannot_see': ['paused'],          # the robot is blind for a moment: she waits
+    'can_see_again': ['resumed'],
     'rest': ['rest'],
     'rest_left': ['rest_left'],
     'rest_over': ['keep_going'],
@@ -358,3 +360,8 @@ def test_never_raises_on_any_text():
                 heard = understand(text, language)
                 assert heard and all(item.kind in KINDS for item in heard)
                 assert all(item.exercise in ('',) + EXERCISES for item in heard)
+
+
+def test_see_you_is_a_goodbye_only_as_one():
+    assert kinds('See you tomorrow!', 'en') == ['goodbye']
+    assert 'goodbye' not in kinds('I cannot see you right now.', 'en')

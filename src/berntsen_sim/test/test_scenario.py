@@ -62,6 +62,8 @@ def test_shipped_scenarios_say_what_the_issue_asks():
     assert loaded['fall'].expect['outcome'] == 'help'
     assert loaded['fall'].persona.falls_after is not None
     assert loaded['lies_down_again'].persona.lies_down_again >= 1
+    assert S.load_scenario('camera_fails_midway').faults == ('pose:kill@set_started+4',)
+    assert loaded['fall'].faults == ()
 
 
 def test_the_slow_patient_is_slower_than_the_coach_waits_before_asking_again():
@@ -129,6 +131,8 @@ def test_an_unknown_name_lists_the_known_ones():
     ({'visitor': {'path': 'over_the_bed', 'start': 3}}, 'visitor.path', 'unknown path'),
     ({'visitor': {'path': 'across_the_room'}}, 'visitor', 'start: SECONDS'),
     ({'visitor': {'path': 'across_the_room', 'start': 3, 'speed': -1}}, 'visitor', 'speed'),
+    ({'faults': 'pose:kill@3'}, 'faults', 'list of fault specs'),
+    ({'faults': ['']}, 'faults', 'list of fault specs'),
     ({'expect': {'outcome': 'done', 'short_sets': -1}}, 'expect.short_sets', 'whole number'),
     ({'expect': {'outcome': 'done', 'says': 'keep_going'}}, 'expect.says', 'list of phrase'),
     ({'expect': {'outcome': 'done', 'alert': True}}, 'expect', 'mapping with outcome'),
