@@ -64,15 +64,12 @@ def node_overrides(args, run_dir: Path) -> dict[str, dict[str, object]]:
         'coach': {},
     }
     if args.command == 'sim':
-        for node, params in scenarios.node_parameters(args.loaded_scenario).items():
+        for node, params in scenarios.session_parameters(args.loaded_scenario, run_dir,
+                                                         getattr(args, 'db', None)).items():
             overrides.setdefault(node, {}).update(params)
-        overrides['coach']['exit_when_done'] = True
-        # the latch outlives a restart of the motor node, not the simulated morning
-        overrides.setdefault('motor', {})['e_stop_latch_file'] = str(run_dir / 'e_stop_latched')
-    if args.command in ('sim', 'replay'):
-        # a simulated or replayed session is no real patient's: keep it out of the care log
-        db = getattr(args, 'db', None)
-        overrides['coach']['db_path'] = str(Path(db).resolve() if db else run_dir / 'sessions.sqlite3')
+    if args.command == 'replay':
+        # a replayed session is no real patient's: keep it out of the care log
+        overrides['coach']['db_path'] = str(run_dir / 'sessions.sqlite3')
     if getattr(args, 'patient_name', None):
         overrides['coach']['patient_name'] = args.patient_name
     if getattr(args, 'language', None):

@@ -4,7 +4,9 @@ Shared by the `berntsen sim` command and sim.launch.py; no rclpy or launch impor
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from berntsen_bringup.verdict import Expectation, PlannedSet, planned_sets
 
@@ -38,6 +40,21 @@ def node_parameters(scenario) -> dict[str, dict[str, object]]:
     approach = {APPROACH_NODE_KEYS[key]: value for key, value in values.items()
                 if key in APPROACH_NODE_KEYS}
     return {'sim': {'scenario': str(scenario.path)}, 'coach': coach, 'approach': approach}
+
+
+def session_parameters(scenario, run_dir: str | os.PathLike,
+                       db: str | os.PathLike | None = None) -> dict[str, dict[str, object]]:
+    """Per-node parameters of one simulated session: the scenario's, and a session that ends
+    with its routine and writes only into `run_dir` (the session log unless `db` is given,
+    the speech audio, the simulated robot's e-stop latch): never the care log, never the
+    robot's latch."""
+    run_dir = Path(run_dir)
+    parameters = node_parameters(scenario)
+    parameters['coach'].update(exit_when_done=True,
+                               db_path=str(Path(db).resolve() if db else run_dir / 'sessions.sqlite3'))
+    parameters['motor'] = {'e_stop_latch_file': str(run_dir / 'e_stop_latched')}
+    parameters['speech'] = {'wav_dir': str(run_dir / 'speech')}
+    return parameters
 
 
 def judging(scenario) -> Judging:

@@ -12,8 +12,6 @@ scenario: the launch ends with the session, with exit status 0 only when the ses
 recorded in sessions.sqlite3 of the launch's log folder (with the speech audio and the
 simulated robot's e-stop latch), never in the care log.
 """
-import os
-
 from launch import LaunchDescription
 from launch.actions import (DeclareLaunchArgument, OpaqueFunction, RegisterEventHandler,
                             Shutdown, TimerAction)
@@ -78,15 +76,9 @@ def _nodes(context):
     from berntsen_sim.scenario import load_scenario
 
     scenario = load_scenario(LaunchConfiguration('scenario').perform(context))
-    parameters = scenarios.node_parameters(scenario)
+    # as `berntsen sim` does: what the simulated morning writes stays in the launch's log folder
+    parameters = scenarios.session_parameters(scenario, launch_config.log_dir)
     parameters['coach'].update(coach_parameters())
-    # as `berntsen sim` does: the coach ends with its routine, and what the simulated morning
-    # writes stays in this launch's log folder, out of the care log and the robot's e-stop latch
-    run_dir = launch_config.log_dir
-    parameters['coach'].update(exit_when_done=True,
-                               db_path=os.path.join(run_dir, 'sessions.sqlite3'))
-    parameters.setdefault('motor', {})['e_stop_latch_file'] = os.path.join(run_dir, 'e_stop_latched')
-    parameters.setdefault('speech', {})['wav_dir'] = os.path.join(run_dir, 'speech')
     profile = load_profile(PROFILE)
     judge = session_judge(str(scenario.path))
     respawning = frozenset(node.name for node in profile.nodes if node.respawn)
