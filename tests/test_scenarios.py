@@ -236,6 +236,11 @@ def check_cooperative_morning(run, scenario):
     assert list((run.run_dir / 'ros_log').rglob('*.log')), "rcl's node logs are in the run folder"
     for path in [run.run_dir, *run.run_dir.rglob('*')]:
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, f'others may read {path}'
+    # The name is spoken, and written nowhere but in the programme: not in a file name, a
+    # log, the session log or its events (the audio says it, as sound, not as text).
+    named = [str(path) for path in run.run_dir.rglob('*') if 'kari' in path.name.lower()
+             or (path.is_file() and b'kari' in path.read_bytes().lower())]
+    assert not named, f"the patient's name is written in {named}"
 
 
 def check_slow_patient(run, scenario):

@@ -343,3 +343,45 @@ def test_log_utterances_writes_what_is_said_into_the_log_for_debugging(ros_nodes
     while time.monotonic() < deadline and 'say:' not in coach.log_path.read_text():
         time.sleep(0.2)
     assert 'say: "God morgen, Kari!' in coach.log_path.read_text()
+
+
+def test_a_coach_killed_mid_set_leaves_a_session_the_next_start_closes_as_interrupted(
+        ros_nodes, make_patient, tmp_path):
+    import signal
+
+    from berntsen_interfaces.msg import BodyPosture
+    from berntsen_coach.session_log import SessionLog
+
+    patient = make_patient()
+    coach = ros_nodes(_coach(tmp_path, start_delay=0.5))
+    stand_seen = exercise_seen = None
+    deadline = time.monotonic() + 60.0
+    while time.monotonic() < deadline:
+        now = time.monotonic()
+        state = patient.latest_state()
+        if state and state[1] == 'stand_up' and stand_seen is None:
+            stand_seen = now
+        if state and state[1] == 'exercise' and state[2] and exercise_seen is None:
+            exercise_seen = now
+        if state and state[1] == 'exercise' and state[3] >= 2:
+            break   # two repetitions counted: the coach dies now
+        posture = BodyPosture.STANDING if stand_seen and now - stand_seen > 1.0 \
+            else BodyPosture.SITTING
+        patient.publish(posture, arm_angle(now - exercise_seen) if exercise_seen else 20.0)
+        time.sleep(1 / 20)
+    assert patient.latest_state()[3] >= 2, 'the coach counted two repetitions'
+    coach.signal(signal.SIGKILL)
+    coach.popen.wait(timeout=10)
+
+    again = ros_nodes(_coach(tmp_path, start_delay=0.0))
+    deadline = time.monotonic() + 30.0
+    while time.monotonic() < deadline and 'session for patient' not in again.log_path.read_text():
+        time.sleep(0.2)
+    with SessionLog(tmp_path / 'sessions.sqlite3', create=False) as log:
+        first, second = log.list_sessions('p-sim-0001')
+        assert first.outcome == 'interrupted' and first.ended is not None
+        [progress] = [p for p in log.patient_progress('p-sim-0001') if p.session_id == first.id]
+        assert progress.exercises[0].counted_reps >= 2, 'its repetitions are kept'
+        assert second.outcome is None
+        assert ('closed_interrupted', {'sessions': [first.id]}) in [
+            (kind, detail) for _, kind, detail in log.events(second.id)]
