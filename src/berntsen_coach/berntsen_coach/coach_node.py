@@ -112,6 +112,8 @@ class CoachNode(Node):
         self._state_sent_at = -math.inf
         self._last_skeleton_at: float | None = None  # node clock, the coached body's
         self._perception_heard_at = 0.0   # node clock: /humans/bodies/tracked, or session start
+        self._speech_missing_since: float | None = None   # node clock, while a session runs
+        self._speech_alerted = False
         self.diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.approach_client = ActionClient(self, Approach, 'approach') \
             if self.params['approach'] else None
@@ -173,6 +175,8 @@ class CoachNode(Node):
             'perception_timeout': seconds('No /humans/bodies/tracked at all (the camera or the pose '
                                           'node is down, not the person out of view) for this '
                                           'long: tell her and wait', 3.0, 0.5, 60),
+            'speech_alert_after': seconds('No speech server for this long during a session: alert a '
+                                          'caregiver (the robot cannot talk to her)', 30.0, 1, 600),
             'speech_timeout': seconds('Wait for a phrase\'s result before carrying on without it, '
                                       'so a dead speech node cannot stall the routine', 30.0, 1, 600),
             'approach': (False, ParameterDescriptor(
@@ -280,6 +284,7 @@ class CoachNode(Node):
         return self.get_clock().now().nanoseconds * 1e-9
 
     def _on_tick(self):
+        self._watch_speech()
         if self._awaiting:
             seq, (sent_at, say) = next(iter(self._awaiting.items()))
             if self._now() - sent_at > self.params['speech_timeout']:
@@ -396,6 +401,31 @@ class CoachNode(Node):
         super().destroy_node()
 
     # ---- speech -------------------------------------------------------------------------
+
+    def _watch_speech(self):
+        """The speech server gone: what it was saying is lost, so the routine goes on at once
+        rather than after speech_timeout; gone for speech_alert_after during a session, a
+        caregiver is told (the robot cannot talk to her)."""
+        if self.speak_client.server_is_ready():
+            if self._speech_missing_since is not None:
+                self.get_logger().info('speech server is back')
+            self._speech_missing_since, self._speech_alerted = None, False
+            return
+        now = self._now()
+        if self._awaiting:
+            self.get_logger().warning(f'speech server gone; {len(self._awaiting)} phrase(s) '
+                                      'it was saying are lost; carrying on')
+            for seq in list(self._awaiting):
+                self._speech_finished(seq)
+        if self.routine is None or not self.routine.started or self.routine.finished:
+            return
+        if self._speech_missing_since is None:
+            self._speech_missing_since = now
+        elif not self._speech_alerted and \
+                now - self._speech_missing_since >= self.params['speech_alert_after']:
+            self._speech_alerted = True
+            self._apply([Event('fault', {'node': 'speech', 'since': self._speech_missing_since}),
+                         AlertCaregiver('speech_unavailable')])
 
     def _send_unsent(self):
         if not self._unsent:

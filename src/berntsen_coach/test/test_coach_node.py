@@ -385,3 +385,37 @@ def test_a_coach_killed_mid_set_leaves_a_session_the_next_start_closes_as_interr
         assert second.outcome is None
         assert ('closed_interrupted', {'sessions': [first.id]}) in [
             (kind, detail) for _, kind, detail in log.events(second.id)]
+
+
+def test_a_speech_node_that_dies_mid_phrase_is_not_waited_for_and_a_long_outage_is_reported(
+        ros_nodes, rclpy_node, tmp_path):
+    import rclpy
+    from berntsen_interfaces.action import Speak
+    from berntsen_interfaces.msg import CaregiverAlert
+    from rclpy.action import ActionServer
+    from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+
+    alerts = []
+    rclpy_node.create_subscription(
+        CaregiverAlert, 'caregiver/alert', lambda m: alerts.append(m.reason),
+        QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
+                   durability=DurabilityPolicy.TRANSIENT_LOCAL))
+    # a speech server that takes the greeting and then dies without a word (nobody spins it)
+    mute = rclpy.create_node('dying_speech', context=rclpy_node.context)
+    server = ActionServer(mute, Speak, 'speak', lambda goal_handle: Speak.Result())
+    coach = ros_nodes(_coach(tmp_path, start_delay=0.0, speech_timeout=120.0,
+                             speech_alert_after=3.0))
+    deadline = time.monotonic() + 20.0
+    while time.monotonic() < deadline and 'say: a greeting phrase' not in coach.log_path.read_text():
+        time.sleep(0.2)
+    time.sleep(1.0)
+    server.destroy()
+    mute.destroy_node()
+    died = time.monotonic()
+    while time.monotonic() < died + 20.0 and 'speech_unavailable' not in alerts:
+        time.sleep(0.2)
+    log = coach.log_path.read_text()
+    assert 'speech server gone; 1 phrase(s) it was saying are lost; carrying on' in log
+    assert 'step: wake' in log, 'the routine went on without waiting 120 s for the lost phrase'
+    assert alerts == ['speech_unavailable'], 'a caregiver is told the robot cannot speak'
+    assert coach.poll() is None
