@@ -353,6 +353,23 @@ def check_camera_fails_midway(run, scenario):
     assert not run.rec.alerts
 
 
+def check_speech_fails_midway(run, scenario):
+    from berntsen_coach.phrases import Phrases
+
+    assert 'RUNNER       fault injected: node "speech" killed (SIGKILL)' in run.text
+    assert 'node "speech" started again (1 of 3 in 60 s)' in run.text
+    said = [text for _, text in run.rec.said]
+    assert Phrases('nb').number(5) in said, 'the new speech node counts on'
+    assert not run.rec.alerts
+
+
+def check_motor_fails_while_driving(run, scenario):
+    assert 'RUNNER       fault injected: node "motor" killed (SIGKILL)' in run.text
+    assert 'node "motor" started again (1 of 3 in 60 s)' in run.text
+    assert run.rec.first('events', lambda e: e[1] == 'arrived'), 'it still arrived'
+    assert all(not touched for _, touched in run.rec.contact)
+
+
 CHECKS = {name[len('check_'):]: check for name, check in globals().items()
           if name.startswith('check_')}
 

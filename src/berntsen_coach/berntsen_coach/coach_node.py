@@ -64,6 +64,8 @@ BODY_QOS = qos_profile_sensor_data
 
 TICK_PERIOD = 0.1                 # s; re-prompt and rest timing resolution
 SPEECH_WAIT_LOG_PERIOD = 5.0      # s between "speech server not up" warnings
+SLOWEST_SPEECH_CHARS_PER_S = 6.0  # espeak-ng speaks 12-15 characters a second at rate 1.0
+SPEECH_MARGIN = 5.0               # s: the audio device, the queue, a loaded machine
 DEFAULT_APPROACH_DISTANCE = 2.2   # m; the approach_distance parameter's default
 FINAL_STATE_GRACE = 0.5           # s between the last publish and shutdown (exit_when_done)
 # coach/state is re-sent this often, well inside the base guard's ~3 s staleness limit
@@ -177,7 +179,8 @@ class CoachNode(Node):
                                           'long: tell her and wait', 3.0, 0.5, 60),
             'speech_alert_after': seconds('No speech server for this long during a session: alert a '
                                           'caregiver (the robot cannot talk to her)', 30.0, 1, 600),
-            'speech_timeout': seconds('Wait for a phrase\'s result before carrying on without it, '
+            'speech_timeout': seconds('Wait at most this long for a phrase\'s result (less for a short '
+                                      'one) before carrying on without it, '
                                       'so a dead speech node cannot stall the routine', 30.0, 1, 600),
             'approach': (False, ParameterDescriptor(
                 description='Start each session by driving up to the person through the '
@@ -287,9 +290,10 @@ class CoachNode(Node):
         self._watch_speech()
         if self._awaiting:
             seq, (sent_at, say) = next(iter(self._awaiting.items()))
-            if self._now() - sent_at > self.params['speech_timeout']:
+            waited = self._now() - sent_at
+            if waited > self._speech_deadline(say):
                 self.get_logger().warning(
-                    f"no result from the speech server {self.params['speech_timeout']:.0f} s "
+                    f'no result from the speech server {waited:.0f} s '
                     f'after {self._said(say)}; carrying on')
                 self._speech_finished(seq)
         if self.routine is not None and self.routine.started:
@@ -401,6 +405,14 @@ class CoachNode(Node):
         super().destroy_node()
 
     # ---- speech -------------------------------------------------------------------------
+
+    def _speech_deadline(self, say: Say) -> float:
+        """How long a phrase may take before it is given up on: as long as the slowest speech
+        would take to say it, and a margin, at most speech_timeout. A goal that a speech node
+        took with it when it died (a restarted one knows nothing of it) then delays the
+        routine by seconds, not by speech_timeout."""
+        return min(self.params['speech_timeout'],
+                   SPEECH_MARGIN + len(say.text) / SLOWEST_SPEECH_CHARS_PER_S)
 
     def _watch_speech(self):
         """The speech server gone: what it was saying is lost, so the routine goes on at once
