@@ -232,7 +232,9 @@ class SimNode(Node):
         if name:
             scenario = load_scenario(name)   # ScenarioError (a ValueError) names the problem
             self.get_logger().info(
-                f'scenario {scenario.name} ({scenario.path}): {scenario.description} '
+                # not its description: that names the patient, who is named nowhere but in
+                # the programme (the test of a simulated morning checks every file)
+                f'scenario {scenario.name} ({scenario.path}) '
                 f'(persona, seed and robot start from it; parameters persona, seed and '
                 f'robot_* ignored)')
             return scenario.persona, scenario.seed, scenario.robot, scenario.visitor
