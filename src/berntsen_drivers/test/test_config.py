@@ -12,10 +12,15 @@ CONFIG = Path(__file__).resolve().parents[1] / 'config'
     ('berntsen_drivers.speech_node', 'SpeechNode', 'speech.yaml'),
     ('berntsen_drivers.motor_node', 'MotorNode', 'motor.yaml'),
 ])
-def test_config_matches_declared_defaults(module, cls, yaml_name, tmp_path):
+def test_config_matches_declared_defaults(module, cls, yaml_name, tmp_path, monkeypatch):
     import importlib
 
     import rclpy
+
+    # Only the declarations matter here. A speech node starts espeak in its worker thread,
+    # and espeak lives once per process: left to a thread of this test process, it would
+    # hang test_tts_espeak's engine later in the same run.
+    monkeypatch.setattr('berntsen_drivers.tts.Pyttsx3Engine.start', lambda self: None)
 
     node_name = yaml_name.removesuffix('.yaml')
     params = yaml.safe_load((CONFIG / yaml_name).read_text())[node_name]['ros__parameters']

@@ -21,7 +21,9 @@ MUJOCO_WORLD = PACKAGE_DIR / 'berntsen_sim' / 'assets' / 'bedroom.xml'
 BRIDGED = {
     'camera/image_raw': ('sensor_msgs/msg/Image', 'GZ_TO_ROS'),
     'camera/camera_info': ('sensor_msgs/msg/CameraInfo', 'GZ_TO_ROS'),
-    'cmd_vel': ('geometry_msgs/msg/Twist', 'ROS_TO_GZ'),
+    # only the motor node's gazebo backend publishes it, behind the base guard: nothing
+    # else reaches Gazebo's DiffDrive
+    'gazebo/cmd_vel': ('geometry_msgs/msg/Twist', 'ROS_TO_GZ'),
     'odom': ('nav_msgs/msg/Odometry', 'GZ_TO_ROS'),
     '/clock': ('rosgraph_msgs/msg/Clock', 'GZ_TO_ROS'),
 }
@@ -136,6 +138,6 @@ def test_bridge_gz_topics_are_the_ones_the_urdf_publishes_and_subscribes(urdf, b
     drive = urdf.find(".//plugin[@name='gz::sim::systems::DiffDrive']")
     assert gz_topics['camera/image_raw'] == sensor.findtext('topic')
     assert gz_topics['camera/camera_info'] == sensor.findtext('camera/camera_info_topic')
-    assert gz_topics['cmd_vel'] == drive.findtext('topic')
+    assert gz_topics['gazebo/cmd_vel'] == drive.findtext('topic')
     assert gz_topics['odom'] == drive.findtext('odom_topic')
     assert gz_topics['/clock'] == '/clock'   # gz-sim's own clock topic
