@@ -29,7 +29,7 @@ from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescri
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.clock import Clock, ClockType
 from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.task import Future
@@ -298,9 +298,8 @@ def main(args=None):
     node = None
     try:
         node = SpeechNode()
-        # Multi-threaded: the execute callback of the utterance being spoken waits on the
-        # worker while other threads take new goals and cancel requests.
-        rclpy.spin(node, executor=MultiThreadedExecutor(num_threads=3))
+        # One thread: the execute callback awaits the worker (see the module docstring)
+        rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except (ParameterException, ValueError) as exc:
