@@ -64,6 +64,9 @@ BODY_QOS = qos_profile_sensor_data
 
 TICK_PERIOD = 0.1                 # s; re-prompt and rest timing resolution
 SPEECH_WAIT_LOG_PERIOD = 5.0      # s between "speech server not up" warnings
+# s a session waits for the first /humans/bodies/tracked: BlazePose loads for seconds, longer
+# on a loaded machine, and "I cannot see you" before the greeting would be wrong
+PERCEPTION_STARTUP_GRACE = 30.0
 SLOWEST_SPEECH_CHARS_PER_S = 6.0  # espeak-ng speaks 12-15 characters a second at rate 1.0
 SPEECH_MARGIN = 5.0               # s: the audio device, the queue, a loaded machine
 DEFAULT_APPROACH_DISTANCE = 2.2   # m; the approach_distance parameter's default
@@ -114,6 +117,7 @@ class CoachNode(Node):
         self._state_sent_at = -math.inf
         self._last_skeleton_at: float | None = None  # node clock, the coached body's
         self._perception_heard_at = 0.0   # node clock: /humans/bodies/tracked, or session start
+        self._perception_ever_heard = False   # before, the pose node may still be loading
         self._speech_missing_since: float | None = None   # node clock, while a session runs
         self._speech_alerted = False
         self.diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
@@ -297,10 +301,12 @@ class CoachNode(Node):
                     f'after {self._said(say)}; carrying on')
                 self._speech_finished(seq)
         if self.routine is not None and self.routine.started:
-            if self._now() - self._perception_heard_at > self.params['perception_timeout'] \
-                    and not self.routine.blind and not self.routine.finished:
+            silent_for = self._now() - self._perception_heard_at
+            allowed = self.params['perception_timeout'] if self._perception_ever_heard \
+                else max(self.params['perception_timeout'], PERCEPTION_STARTUP_GRACE)
+            if silent_for > allowed and not self.routine.blind and not self.routine.finished:
                 self.get_logger().warning(
-                    f"nothing on /humans/bodies/tracked for {self.params['perception_timeout']:.0f} s: "
+                    f'nothing on /humans/bodies/tracked for {silent_for:.0f} s: '
                     'the camera or the pose node is down; waiting')
                 self._apply(self.routine.on_perception_lost(self._now()))
             self._apply(self.routine.tick(self._now()))
@@ -621,7 +627,7 @@ class CoachNode(Node):
     # ---- bodies -------------------------------------------------------------------------
 
     def _on_tracked(self, msg: IdsList):
-        self._perception_heard_at = self._now()
+        self._perception_heard_at, self._perception_ever_heard = self._now(), True
         if self.routine is not None and self.routine.blind:
             self.get_logger().info('perception is back')
             self._apply(self.routine.on_perception_restored(self._now()))
