@@ -353,6 +353,14 @@ def check_camera_fails_midway(run, scenario):
     assert not run.rec.alerts
 
 
+def check_pose_hangs_midway(run, scenario):
+    assert 'node "pose" has published nothing on /diagnostics for' in run.text
+    assert 'node "pose" started again (1 of 3 in 60 s)' in run.text
+    assert run.rec.kinds('perception_lost') and run.rec.kinds('perception_restored')
+    assert run.rec.kinds('set_completed')[0][1]['may_have_missed']
+    assert not run.rec.alerts
+
+
 def check_speech_fails_midway(run, scenario):
     from berntsen_coach.phrases import Phrases
 

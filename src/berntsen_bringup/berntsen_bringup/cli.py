@@ -31,7 +31,8 @@ from berntsen_bringup.graph import load_profile, profile_names
 from berntsen_bringup.processes import NodeProcess, NodeProcessSpec, stop_all
 from berntsen_bringup.session_outcome import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK,
                                               SessionEnd, conclude)
-from berntsen_bringup.supervision import Fault, FaultPlan, FaultSpecError, RespawnPolicy
+from berntsen_bringup.supervision import (Fault, FaultPlan, FaultSpecError, LivenessWatch,
+                                          RespawnPolicy)
 from berntsen_coach import report as session_report
 from berntsen_vision import analysis
 
@@ -96,10 +97,17 @@ def start_node(spec: NodeProcessSpec, run_dir: Path, env, again: bool = False) -
 
 
 class Supervisor:
-    """The runner's side of supervision.py: starts dead nodes again and injects faults."""
+    """The runner's side of supervision.py: starts dead nodes again, kills hung ones (silent
+    on /diagnostics) so that they start again, and injects faults."""
 
-    def __init__(self, profile, faults: list[Fault], run_dir: Path, env, say):
-        self.policy = RespawnPolicy(frozenset(n.name for n in profile.nodes if n.respawn))
+    def __init__(self, profile, faults: list[Fault], run_dir: Path, env, say, now: float,
+                 diagnostics_heard: dict[str, float]):
+        respawnable = frozenset(n.name for n in profile.nodes if n.respawn)
+        self.policy = RespawnPolicy(respawnable)
+        self.liveness = LivenessWatch(respawnable)
+        for node in profile.nodes:
+            self.liveness.started(node.name, now)
+        self.diagnostics_heard = diagnostics_heard
         self.plan = FaultPlan(list(faults))
         self.run_dir, self.env, self.say = run_dir, env, say
         self.pending: dict[str, float] = {}     # node -> when to start it again
@@ -132,6 +140,7 @@ class Supervisor:
                 if now >= self.pending[proc.name]:
                     del self.pending[proc.name]
                     processes[i] = start_node(proc.spec, self.run_dir, self.env, again=True)
+                    self.liveness.started(proc.name, now)
                     self.say(f'node "{proc.name}" started again '
                              f'({self.policy.count(proc.name)} of {self.policy.max_respawns} '
                              f'in {self.policy.window:.0f} s)')
@@ -146,6 +155,13 @@ class Supervisor:
                         f'log:\n' + tail(self.run_dir / f'{proc.name}.log'))
             self.pending[proc.name] = restart_at
             self.say(f'node "{proc.name}" exited with status {code}; starting it again')
+        alive = {p.name: p for p in processes if p.name not in self.pending and p.poll() is None}
+        for name, silence in self.liveness.silent(now, dict(self.diagnostics_heard)):
+            if name in alive:
+                self.say(f'node "{name}" has published nothing on /diagnostics for {silence:.0f} s '
+                         '(hung); killing it so that it starts again')
+                alive[name].signal(signal.SIGKILL)
+                self.liveness.started(name, now)   # ask again only once it had its chance
         return ''
 
 
@@ -220,7 +236,8 @@ def run_session(args) -> int:
     started = time.monotonic()
     supervisor = Supervisor(profile, getattr(args, 'faults', []), run_dir, env,
                             say=lambda text: print(monitor.transcript.runner(time.monotonic(), text),
-                                                   flush=True))
+                                                   flush=True),
+                            now=started, diagnostics_heard=monitor.diagnostics_heard)
     session_end = SessionEnd(args.timeout, started)
     status, reason = EXIT_FAILED, ''
     try:

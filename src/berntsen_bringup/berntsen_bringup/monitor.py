@@ -5,6 +5,7 @@ import json
 import threading
 import time
 
+from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Float64, String
@@ -35,6 +36,8 @@ class SessionMonitor(Node):
         self._lock = threading.Lock()
         self._posture_subs = {}
         self.coach_step = ''
+        # node name -> monotonic time of its latest /diagnostics (statuses are "<node>: ...")
+        self.diagnostics_heard: dict[str, float] = {}
         self.create_subscription(SpeechStatus, 'speech/status', self._on_speech, LATCHED)
         self.create_subscription(CoachState, 'coach/state', self._on_coach, LATCHED)
         self.create_subscription(IdsList, '/humans/bodies/tracked', self._on_tracked, EVENTS)
@@ -42,6 +45,7 @@ class SessionMonitor(Node):
         self.create_subscription(CaregiverAlert, 'caregiver/alert', self._on_alert,
                                  QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
                                             durability=DurabilityPolicy.TRANSIENT_LOCAL))
+        self.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics, EVENTS)
         self.create_subscription(String, 'sim/truth/posture', self._on_truth_posture, LATCHED)
         self.create_subscription(String, 'sim/truth/repetition', self._on_truth_rep,
                                  TRUTH_STREAM)
@@ -75,6 +79,11 @@ class SessionMonitor(Node):
             self.get_logger().warning(f'unreadable {msg.kind} event: {msg.detail!r}')
             detail = {}
         self._emit(self.transcript.event(time.monotonic(), msg.kind, detail))
+
+    def _on_diagnostics(self, msg: DiagnosticArray):
+        now = time.monotonic()
+        for status in msg.status:
+            self.diagnostics_heard[status.name.split(':', 1)[0]] = now
 
     def _on_alert(self, msg: CaregiverAlert):
         self._emit(self.transcript.alert(time.monotonic(), msg.reason, msg.urgent))

@@ -6,6 +6,11 @@ as `respawn=True` does under `ros2 launch`; one that died MAX_RESPAWNS times wit
 RESPAWN_WINDOW is given up on, and so is a node that may not be restarted: the session then
 ends as failed, naming it.
 
+A process can also be alive and useless: hung in a deadlock, or stuck before its first
+message. Every restartable node publishes /diagnostics once a second, so one silent for
+LIVENESS_SILENCE (STARTUP_SILENCE after it was started: model loading) is killed by the
+runner, and the respawn rule above starts it again.
+
 Faults are injected for tests and demonstrations (`berntsen sim --fault pose:kill@set_started+3`):
 
     NODE:ACTION@WHEN
@@ -21,6 +26,8 @@ from dataclasses import dataclass, field
 RESPAWN_DELAY = 1.0    # s, as launch_ros' respawn_delay in the launch files
 MAX_RESPAWNS = 3
 RESPAWN_WINDOW = 60.0  # s
+STARTUP_SILENCE = 45.0   # s: BlazePose loads in about 6 s here, much slower on a loaded CI machine
+LIVENESS_SILENCE = 10.0  # s: ten missed 1 Hz diagnostics; a freeze of a few seconds is tolerated
 
 ACTIONS = ('kill', 'int', 'stop')
 _FAULT = re.compile(r'^(?P<node>[A-Za-z_][A-Za-z0-9_]*):(?P<action>kill|int|stop(?P<hold>\d+(\.\d+)?))'
@@ -100,3 +107,30 @@ class RespawnPolicy:
 
     def count(self, node: str) -> int:
         return len(self.restarts.get(node, []))
+
+
+@dataclass
+class LivenessWatch:
+    """Which watched nodes have gone silent on /diagnostics since they were (re)started."""
+    watched: frozenset[str]
+    startup: float = STARTUP_SILENCE
+    running: float = LIVENESS_SILENCE
+    started_at: dict[str, float] = field(default_factory=dict)
+
+    def started(self, node: str, now: float) -> None:
+        self.started_at[node] = now
+
+    def silent(self, now: float, last_heard: dict[str, float]) -> list[tuple[str, float]]:
+        """(node, seconds silent) for each watched node past its limit; `last_heard` maps a
+        node to when its latest /diagnostics arrived (a status from before its restart does
+        not count)."""
+        found = []
+        for node in sorted(self.watched & set(self.started_at)):
+            started, heard = self.started_at[node], last_heard.get(node)
+            if heard is None or heard < started:
+                silence, limit = now - started, self.startup
+            else:
+                silence, limit = now - heard, self.running
+            if silence > limit:
+                found.append((node, silence))
+        return found

@@ -1,7 +1,7 @@
 """The runner's supervision rules: restarting dead nodes, and injecting faults on time."""
 import pytest
 
-from berntsen_bringup.supervision import Fault, FaultPlan, FaultSpecError, RespawnPolicy
+from berntsen_bringup.supervision import Fault, FaultPlan, FaultSpecError, LivenessWatch, RespawnPolicy
 
 
 def test_fault_specs():
@@ -39,3 +39,18 @@ def test_a_respawnable_node_is_restarted_a_few_times_then_given_up_on():
     assert policy.on_exit('pose', 40.0) is None, 'a fourth death within a minute'
     assert policy.on_exit('pose', 95.0) == 96.0, 'the old deaths have left the window'
     assert policy.count('pose') == 1   # in the last minute
+
+
+def test_a_node_silent_on_diagnostics_is_found_with_more_patience_while_it_starts():
+    watch = LivenessWatch(frozenset({'pose', 'speech'}), startup=45.0, running=10.0)
+    watch.started('pose', 0.0)
+    watch.started('speech', 0.0)
+    watch.started('coach', 0.0)   # not watched: never reported
+    assert watch.silent(44.0, {}) == [], 'still loading'
+    assert watch.silent(46.0, {'speech': 45.5}) == [('pose', 46.0)]
+    heard = {'pose': 50.0, 'speech': 50.0}
+    assert watch.silent(60.0, heard) == []
+    assert watch.silent(60.5, heard) == [('pose', 10.5), ('speech', 10.5)], 'hung after it ran'
+    watch.started('pose', 61.0)   # killed and started again: its old status does not count
+    assert [n for n, _ in watch.silent(62.0, heard)] == ['speech']
+    assert [n for n, _ in watch.silent(106.5, heard)] == ['pose', 'speech']
