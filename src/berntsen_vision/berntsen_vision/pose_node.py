@@ -33,6 +33,7 @@ from .body_tracking import BodyTracker
 from .image_conversion import image_to_rgb
 from .pose_estimator import PoseEstimator
 from .image_conversion import array_to_image
+from .image_watch import FirstImageWatch
 from .posture import PostureDebouncer, PostureThresholds, classify_posture
 from .parameters import declare
 from .qos import image_qos
@@ -45,6 +46,10 @@ BODY_QOS = 10
 IDLE_CHECK_S = 0.1
 # Diagnostics report "no images" after this long without one.
 STALE_IMAGES_S = 2.0
+
+
+class ImageLinkBroken(Exception):
+    """The camera topic has a publisher but no image ever arrived (see image_watch.py)."""
 
 
 class PoseNode(Node):
@@ -87,6 +92,10 @@ class PoseNode(Node):
                                     'One Euro filter cut-off of the speed estimate', (0.01, 30.0))
         self.publish_debug_image = declare(self, 'publish_debug_image', False,
                                            'Publish pose/debug_image: the camera image with the skeleton drawn')
+        self.first_image_watch = FirstImageWatch(declare(
+            self, 'first_image_timeout_s', 20.0,
+            'Exit (for the supervisor to start the node again) when the image topic has had a '
+            'publisher this long and not one image arrived; 0 waits for ever', (0.0, 3600.0)))
         self.warning_period_s = declare(self, 'warning_period_s', 5.0,
                                         'Repeat warnings about bad images at most this often', (0.1, 3600.0))
 
@@ -289,6 +298,12 @@ class PoseNode(Node):
         array.header.stamp = self.get_clock().now().to_msg()
         array.status = [status]
         self.diagnostics_pub.publish(array)
+        waited = self.first_image_watch.waited(now, self.count_publishers(self._image_topic()), received)
+        if waited is not None:
+            raise ImageLinkBroken(
+                f'{self._image_topic()} has had a publisher for {waited:.0f} s and not one image '
+                'arrived (a broken DDS link, or QoS that do not match); exiting so that the '
+                'supervisor starts this node again')
 
     def destroy_node(self):
         self._stop.set()
@@ -309,6 +324,9 @@ def main(args=None):
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except ImageLinkBroken as exc:
+        node.get_logger().fatal(str(exc))
+        return 1
     except (ParameterException, ValueError) as exc:
         if node is not None:
             raise

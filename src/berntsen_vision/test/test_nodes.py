@@ -289,3 +289,30 @@ def test_camera_replays_as_fast_as_read_when_realtime_is_off(tmp_path, ros_nodes
     first = len(images)
     time.sleep(1.0)
     assert len(images) - first > 10  # far more than the 2 fps it would be paced at
+
+
+def test_pose_node_exits_for_a_restart_when_a_camera_publisher_never_delivers(ros_nodes, rclpy_node):
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+    from sensor_msgs.msg import Image
+    # a best-effort publisher cannot serve the pose node's reliable subscription: the topic
+    # has a publisher and no image ever arrives, as over a broken DDS link
+    publisher = rclpy_node.create_publisher(
+        Image, 'camera/image_raw', QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT))
+    pose = ros_nodes(_pose(first_image_timeout_s=2.0))
+    frame = Image(height=4, width=4, encoding='rgb8', step=12, data=bytes(48))
+    deadline = time.monotonic() + 60
+    while pose.poll() is None and time.monotonic() < deadline:
+        publisher.publish(frame)
+        time.sleep(0.1)
+    assert pose.poll() == 1, 'the pose node waited for ever on a publisher that delivers nothing'
+    log = pose.log_path.read_text()
+    assert 'camera/image_raw has had a publisher for' in log and 'not one image' in log
+    assert 'Traceback' not in log
+
+
+def test_pose_node_waits_for_a_camera_that_is_not_there_yet(ros_nodes, rclpy_node):
+    pose = ros_nodes(_pose(first_image_timeout_s=1.0))
+    _wait_for(lambda: rclpy_node.count_subscribers('camera/image_raw') > 0, 30,
+              'the pose node did not subscribe')
+    time.sleep(3.0)
+    assert pose.poll() is None, 'no publisher at all: the camera may come later; nothing to restart'
