@@ -181,6 +181,9 @@ class CoachNode(Node):
             'perception_timeout': seconds('No /humans/bodies/tracked at all (the camera or the pose '
                                           'node is down, not the person out of view) for this '
                                           'long: tell her and wait', 3.0, 0.5, 60),
+            'perception_alert_after': seconds('Seeing nothing at all for this long during a '
+                                              'session: alert a caregiver (the robot is blind)',
+                                              60.0, 1, 3600),
             'speech_alert_after': seconds('No speech server for this long during a session: alert a '
                                           'caregiver (the robot cannot talk to her)', 30.0, 1, 600),
             'speech_timeout': seconds('Wait at most this long for a phrase\'s result (less for a short '
@@ -235,7 +238,8 @@ class CoachNode(Node):
         programme, path = self._load_programme(name_or_path)
         routine = CoachRoutine(programme, self.exercises, RoutineSettings(
             reprompt_after=self.params['reprompt_after'], patience=self.params['patience'],
-            set_patience=self.params['set_patience'], approach=self.params['approach']))
+            set_patience=self.params['set_patience'], approach=self.params['approach'],
+            blind_alert_after=self.params['perception_alert_after']))
         if self.log is None:
             self.log = SessionLog(self.db_path)
         # the log keeps Unix times; on sim time (use_sim_time) this node's clock starts at 0

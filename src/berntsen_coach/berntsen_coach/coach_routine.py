@@ -97,12 +97,13 @@ class RoutineSettings:
     floor_reassure_every: float = 30.0
     praise_every: int = 3             # praise after every n-th repetition
     five_times_limit: float = 60.0    # s; the five-times test is "not completed" after this
+    blind_alert_after: float = 60.0   # s the robot has seen nothing before a caregiver is told
     seed: int = 0                     # praise rotation
 
     def __post_init__(self):
         for name in ('reprompt_after', 'patience', 'posture_stable_for', 'posture_gap_tolerance',
                      'wake_wait', 'set_patience', 'rest_countdown', 'floor_reassure_every',
-                     'five_times_limit'):
+                     'five_times_limit', 'blind_alert_after'):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) \
                     or not math.isfinite(value) or value < 0:
@@ -203,6 +204,7 @@ class CoachRoutine:
         self._go: float | None = None
         self._reassure_at: float | None = None
         self._blind_since: float | None = None   # perception (camera, pose node) is down
+        self._blind_alerted = False
         self._set_gaps = 0               # outages of perception or of her signal, this set
         self._now = 0.0
 
@@ -358,7 +360,7 @@ class CoachRoutine:
         actions: list = []
         if self._blind_since is None:
             return actions
-        gap, self._blind_since = now - self._blind_since, None
+        gap, self._blind_since, self._blind_alerted = now - self._blind_since, None, False
         actions.append(Event('perception_restored', {'step': getattr(self.step, 'value', ''),
                                                      'gap': round(gap, 2), **self._set_detail()}))
         if self.step is None or self.step in FINAL_STEPS:
@@ -396,6 +398,13 @@ class CoachRoutine:
                           self.phrases.text('floor_reassure', name=self.programme.patient_name),
                           then=lambda t, a: self._schedule_reassure(t))
             return self._with_state(actions)
+        if self.blind and not self._blind_alerted and \
+                now - self._blind_since >= self.settings.blind_alert_after:
+            # she is told once that it cannot see; a caregiver must know the robot is blind
+            self._blind_alerted = True
+            actions.append(Event('fault', {'node': 'pose or camera', 'since': self._blind_since,
+                                           'step': self.step.value}))
+            actions.append(AlertCaregiver('perception_unavailable', urgent=False))
         if self.speaking or self.blind:   # blind: nobody is nagged for what it cannot see
             return self._with_state(actions)
         if self.step is Step.WAKE and self._wake_until is not None and now >= self._wake_until:

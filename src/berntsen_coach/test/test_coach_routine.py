@@ -512,11 +512,29 @@ def test_blind_while_waiting_for_her_to_stand_the_patience_clock_waits_too():
     s.hold(Posture.LYING, 10.0)          # asked to sit up
     assert s.routine.step is Step.SIT_UP
     blind(s, 100.0)
-    assert not s.alerts, 'no caregiver alert for what the robot could not see'
+    about_her = [a for a in s.alerts if a.reason != 'perception_unavailable']
+    assert not about_her, 'no alert about her for what the robot could not see'
     s.hold(Posture.LYING, 30.0)
-    assert not s.alerts, 'the patience clock stood still while it was blind'
+    assert not [a for a in s.alerts if a.reason != 'perception_unavailable'], \
+        'the patience clock stood still while it was blind'
     s.hold(Posture.LYING, 20.0)
-    assert s.alerts, 'and runs on once it sees again'
+    assert s.alerts[-1].reason.startswith('no response'), 'and runs on once it sees again'
+
+
+def test_blind_for_long_a_caregiver_is_told_once_per_outage_that_the_robot_cannot_see():
+    s = Session(items=[{'exercise': 'seated_arm_raise', 'sets': 1, 'repetitions': 5,
+                        'rest_seconds': 0}], set_patience=25.0, blind_alert_after=60.0)
+    get_up(s)
+    s.hold(Posture.SITTING, 4.0)
+    blind(s, 59.0)
+    assert not s.alerts, 'a short outage (a restarted pose node) is no caregiver\'s business'
+    blind(s, 150.0)
+    assert [(a.reason, a.urgent) for a in s.alerts] == [('perception_unavailable', False)]
+    [fault] = [e for e in s.events if e.kind == 'fault']
+    assert fault.detail['node'] == 'pose or camera' and fault.detail['step'] == 'exercise'
+    blind(s, 61.0)
+    assert len(s.alerts) == 2, 'a new outage, a new alert'
+    assert s.routine.step is Step.EXERCISE, 'still waiting for her, not given up'
 
 
 def test_perception_news_outside_a_session_or_twice_changes_nothing():
