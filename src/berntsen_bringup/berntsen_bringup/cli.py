@@ -274,6 +274,13 @@ def run_session(args) -> int:
     unclean = {n: c for n, c in codes.items() if c not in (0, -signal.SIGINT, None)}
     if unclean and status == EXIT_INTERRUPTED:
         print(f'  (nodes that did not stop cleanly: {unclean})')
+    if status != EXIT_OK:   # for a failure seen once on a CI machine: who was still alive
+        heard, said = dict(monitor.diagnostics_heard), dict(monitor.diagnostics_said)
+        print('  last /diagnostics before the end:')
+        for proc in processes:
+            print(f'    {proc.name}: ' + (f'{t_stop - heard[proc.name]:.1f} s before, '
+                                          f'"{said.get(proc.name, "")}"' if proc.name in heard
+                                          else 'never'))
     return status
 
 

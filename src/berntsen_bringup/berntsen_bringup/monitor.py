@@ -38,6 +38,7 @@ class SessionMonitor(Node):
         self.coach_step = ''
         # node name -> monotonic time of its latest /diagnostics (statuses are "<node>: ...")
         self.diagnostics_heard: dict[str, float] = {}
+        self.diagnostics_said: dict[str, str] = {}   # node name -> its latest status message
         self.create_subscription(SpeechStatus, 'speech/status', self._on_speech, LATCHED)
         self.create_subscription(CoachState, 'coach/state', self._on_coach, LATCHED)
         self.create_subscription(IdsList, '/humans/bodies/tracked', self._on_tracked, EVENTS)
@@ -83,7 +84,9 @@ class SessionMonitor(Node):
     def _on_diagnostics(self, msg: DiagnosticArray):
         now = time.monotonic()
         for status in msg.status:
-            self.diagnostics_heard[status.name.split(':', 1)[0]] = now
+            node = status.name.split(':', 1)[0]
+            self.diagnostics_heard[node] = now
+            self.diagnostics_said[node] = status.message
 
     def _on_alert(self, msg: CaregiverAlert):
         self._emit(self.transcript.alert(time.monotonic(), msg.reason, msg.urgent))

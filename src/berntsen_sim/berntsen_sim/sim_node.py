@@ -69,6 +69,7 @@ os.environ.setdefault('PYOPENGL_PLATFORM', os.environ['MUJOCO_GL'])
 import mujoco  # noqa: E402  (after choosing the OpenGL backend)
 import rclpy  # noqa: E402
 from berntsen_interfaces.msg import SpeechStatus  # noqa: E402
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue  # noqa: E402
 from nav_msgs.msg import Odometry  # noqa: E402
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor  # noqa: E402
 from rclpy.clock import Clock as WallClock, ClockType  # noqa: E402
@@ -92,6 +93,7 @@ BASE_FRAME = 'base_link'
 PHYSICS_TICK = 0.01        # s between physics timer callbacks (steps run in chunks)
 MAX_CATCH_UP = 0.1         # s of physics one tick may run; beyond, the sim falls behind
 WARN_PERIOD = 5.0          # s between repeated warnings of one kind
+PUBLISH_STUCK_S = 2.0      # s inside one camera frame's publish() before diagnostics call it stuck
 
 # Images: reliable keep-last 2 (best-effort lost ~9 of 10 VGA frames between processes here).
 IMAGE_QOS = QoSProfile(reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST,
@@ -217,6 +219,9 @@ class SimNode(Node):
         # use_sim_time is set (a timer on sim time would wait for a clock that never starts).
         self.create_timer(PHYSICS_TICK, self.on_physics_tick,
                           clock=WallClock(clock_type=ClockType.STEADY_TIME))
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.create_timer(1.0, self.publish_diagnostics,
+                          clock=WallClock(clock_type=ClockType.STEADY_TIME))
         self.get_logger().info(
             f'sim started: persona {self.patient.persona.name}, '
             f'seed {seed}, robot at ({robot.x}, {robot.y}) m facing {robot.yaw_deg} deg, '
@@ -337,6 +342,31 @@ class SimNode(Node):
         if now >= self._next_frame_time:
             self._next_frame_time = max(self._next_frame_time + self._camera_period, now)
             self.camera.request(self.world.snapshot(), stamp)
+
+    def publish_diagnostics(self):
+        """Sim time and camera frames, so that a stalled world or a camera publish that
+        never returns (a DDS transport wedged by a killed subscriber) shows from outside."""
+        camera = self.camera
+        stuck_since = camera.publishing_since
+        status = DiagnosticStatus(name=f'{self.get_name()}: simulation', hardware_id='mujoco')
+        if stuck_since is not None and time.monotonic() - stuck_since > PUBLISH_STUCK_S:
+            status.level = DiagnosticStatus.ERROR
+            status.message = (f'a camera frame has been publishing for '
+                              f'{time.monotonic() - stuck_since:.0f} s')
+        elif not camera.published:
+            status.level, status.message = DiagnosticStatus.WARN, 'no camera frame published yet'
+        else:
+            status.level = DiagnosticStatus.OK
+            status.message = f'sim time {self.world.time:.1f} s, {camera.published} frames'
+        status.values = [KeyValue(key=k, value=str(v)) for k, v in (
+            ('sim_time_s', f'{self.world.time:.2f}'), ('frames_published', camera.published),
+            ('frames_skipped', camera.skipped), ('physics_steps_dropped', self._steps_behind))]
+        array = DiagnosticArray(status=[status])
+        array.header.stamp = self.sim_stamp()
+        try:
+            self.diagnostics_pub.publish(array)
+        except RCLError as error:
+            self.warn('publish_failed', f'a publish failed ({error}); trying again next tick')
 
     def publish_truth(self, truth):
         # remembered once sent: a failed publish is tried again on the next tick
@@ -464,6 +494,8 @@ class CameraWorker:
         self.started = threading.Event()   # set once the renderer exists (or failed)
         self.rendered = 0
         self.skipped = 0
+        self.published = 0
+        self.publishing_since: float | None = None   # monotonic, while inside publish_frame
         self._thread = threading.Thread(target=self._run, name='sim_camera', daemon=True)
         self._thread.start()
 
@@ -499,11 +531,15 @@ class CameraWorker:
                 if request is None:
                     continue
                 pixels = renderer.render(request[0])
+                self.publishing_since = time.monotonic()
                 try:
                     self.node.publish_frame(pixels, request[1])
+                    self.published += 1
                 except Exception as exc:  # noqa: BLE001 - e.g. the context shut down meanwhile
                     if self._running:
                         self.node.warn('publish_failed', f'cannot publish a camera frame: {exc}')
+                finally:
+                    self.publishing_since = None
                 self.rendered += 1
         finally:
             renderer.close()

@@ -18,6 +18,7 @@ class Probe:
 
     def __init__(self, node):
         from berntsen_interfaces.msg import SpeechStatus
+        from diagnostic_msgs.msg import DiagnosticArray
         from nav_msgs.msg import Odometry
         from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
         from sensor_msgs.msg import CameraInfo, Image, JointState
@@ -28,13 +29,14 @@ class Probe:
                              durability=DurabilityPolicy.TRANSIENT_LOCAL)
         self.lock = threading.Lock()
         self.images, self.infos, self.wheels, self.odoms = [], [], [], []
-        self.postures, self.reps = [], []
+        self.postures, self.reps, self.diagnostics = [], [], []
         node.create_subscription(Image, 'camera/image_raw', self._keep(self.images), reliable)
         node.create_subscription(CameraInfo, 'camera/camera_info', self._keep(self.infos), reliable)
         node.create_subscription(JointState, 'sim/wheel_states', self._keep(self.wheels), 10)
         node.create_subscription(Odometry, 'sim/truth/odom', self._keep(self.odoms), 10)
         node.create_subscription(String, 'sim/truth/posture', self._keep(self.postures), latched)
         node.create_subscription(String, 'sim/truth/repetition', self._keep(self.reps), 50)
+        node.create_subscription(DiagnosticArray, '/diagnostics', self._keep(self.diagnostics), 10)
         self.command_pub = node.create_publisher(Float64MultiArray, 'sim/wheel_commands', 10)
         self.speech_pub = node.create_publisher(SpeechStatus, 'speech/status', latched)
         self.msgs = dict(Float64MultiArray=Float64MultiArray, SpeechStatus=SpeechStatus)
@@ -87,6 +89,13 @@ def test_sim_node_camera_wheels_and_patient(ros_nodes, rclpy_node):
     assert image.header.frame_id == 'camera_optical_frame'
     assert info is not None and (info.width, info.height) == (320, 240)
     assert info.k[0] > 0 and info.k[2] == pytest.approx(159.5)
+
+    def sim_status():
+        last = probe.latest(probe.diagnostics)
+        return last is not None and last.status[0].name == 'sim: simulation' and \
+            int({kv.key: kv.value for kv in last.status[0].values}['frames_published']) > 0
+    wait_for(sim_status, 10.0, 'the simulation\'s diagnostics counting published frames')
+    assert probe.latest(probe.diagnostics).status[0].message.startswith('sim time ')
 
     wait_for(lambda: probe.latest(probe.postures) is not None, 10.0, 'truth posture')
     assert probe.latest(probe.postures).data == 'sitting'
