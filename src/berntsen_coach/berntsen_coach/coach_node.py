@@ -401,8 +401,11 @@ class CoachNode(Node):
         # the session log first: after a Ctrl-C the context is gone and nothing can be sent
         if self.routine is not None and self.routine.started and not self.routine.finished:
             now = self._now()
+            # shut down while a part was down (a supervisor gave up on it): the record says so
+            fault = 'pose or camera' if self.routine.blind else \
+                'speech' if self._speech_missing_since is not None else ''
             try:
-                for action in self.routine.stop(now, 'coach node shut down'):
+                for action in self.routine.stop(now, 'coach node shut down', fault):
                     if isinstance(action, Event):
                         self.recorder.record(now, action, item=self.routine.item)
                 self.recorder.end(now, self.routine.step.value)

@@ -430,15 +430,17 @@ class CoachRoutine:
             self._test_tick(now, actions)
         return self._with_state(actions)
 
-    def stop(self, now: float, reason: str = 'stopped') -> list:
-        """End the session now (a service call, an operator); says nothing more."""
+    def stop(self, now: float, reason: str = 'stopped', fault: str = '') -> list:
+        """End the session now (a service call, an operator; or, with `fault` naming the
+        part that was down, the software giving up); says nothing more."""
         now = self._time(now)
         actions: list = []
         if self.step is None or self.step in FINAL_STEPS:
             return actions
         self._planner.clear()
         self._on_quiet = None
-        actions.append(Event('session_stopped', {'reason': reason}))
+        detail = {'reason': reason, 'fault': fault} if fault else {'reason': reason}
+        actions.append(Event('session_stopped', detail))
         self._enter(Step.STOPPED, actions)
         return self._with_state(actions)
 

@@ -39,6 +39,7 @@ class SessionRecorder:
         self._set_count = 0
         self._sets_of: dict[str, int] = {}   # sets started per exercise (a restart is a new set)
         self._fall_suspected = False
+        self._stopped_by_fault = False
         self.ended = False
 
     def begin(self, t: float) -> int:
@@ -88,6 +89,8 @@ class SessionRecorder:
             self.log.add_clinical_measure(self.session_id, t, detail['test'], detail['value'])
         elif kind == 'fall_suspected':
             self._fall_suspected = True
+        elif kind == 'session_stopped' and detail.get('fault'):
+            self._stopped_by_fault = True
 
     def end(self, t: float, final_step: str) -> None:
         """Close the session (and a set left open) once the routine has ended."""
@@ -97,6 +100,11 @@ class SessionRecorder:
         if self._set_id is not None:
             self.log.end_set(self._set_id, self._set_count, ended=t)
             self._set_id = None
-        outcome = 'fall_alert' if self._fall_suspected else OUTCOME_OF_STEP.get(final_step, 'aborted')
+        if self._fall_suspected:
+            outcome = 'fall_alert'
+        elif self._stopped_by_fault:
+            outcome = 'error'   # a part was down: not the person's doing, nor an operator's
+        else:
+            outcome = OUTCOME_OF_STEP.get(final_step, 'aborted')
         self.log.end_session(self.session_id, ended=t, outcome=outcome)
         self.ended = True

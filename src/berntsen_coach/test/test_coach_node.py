@@ -387,6 +387,37 @@ def test_a_coach_killed_mid_set_leaves_a_session_the_next_start_closes_as_interr
             (kind, detail) for _, kind, detail in log.events(second.id)]
 
 
+def test_a_coach_stopped_while_it_sees_nothing_records_an_error_naming_the_part(
+        ros_nodes, make_patient, tmp_path):
+    import signal
+
+    from berntsen_coach.session_log import SessionLog
+    from berntsen_interfaces.msg import BodyPosture
+
+    patient = make_patient()
+    coach = ros_nodes(_coach(tmp_path, start_delay=0.5, perception_timeout=1.0))
+    deadline = time.monotonic() + 60.0
+    while time.monotonic() < deadline:
+        state = patient.latest_state()
+        if state and state[1] == 'stand_up':
+            break
+        patient.publish(BodyPosture.SITTING, 20.0)
+        time.sleep(1 / 20)
+    assert patient.latest_state()[1] == 'stand_up'
+    # the pose node goes quiet (nothing on /humans/bodies/tracked), then the run is stopped
+    deadline = time.monotonic() + 20.0
+    while time.monotonic() < deadline and 'the camera or the pose node is down' \
+            not in coach.log_path.read_text():
+        time.sleep(0.2)
+    coach.signal(signal.SIGINT)
+    assert coach.popen.wait(timeout=15) == 0
+    with SessionLog(tmp_path / 'sessions.sqlite3', create=False) as log:
+        [session] = log.list_sessions('p-sim-0001')
+        assert session.outcome == 'error'
+        [detail] = [d for _, kind, d in log.events(session.id) if kind == 'session_stopped']
+        assert detail['fault'] == 'pose or camera'
+
+
 def test_a_speech_node_that_dies_mid_phrase_is_not_waited_for_and_a_long_outage_is_reported(
         ros_nodes, rclpy_node, tmp_path):
     import rclpy

@@ -544,3 +544,13 @@ def test_perception_news_outside_a_session_or_twice_changes_nothing():
     get_up(s)
     s.take(s.routine.on_perception_lost(s.t))
     assert s.take(s.routine.on_perception_lost(s.t + 1)) == [], 'said once'
+
+
+def test_stopping_while_blind_names_the_part_that_was_down():
+    s = Session(items=[{'exercise': 'seated_arm_raise', 'sets': 1, 'repetitions': 5,
+                        'rest_seconds': 0}])
+    get_up(s)
+    s.take(s.routine.stop(s.t, 'coach node shut down', fault='pose or camera'))
+    [stopped] = [e for e in s.events if e.kind == 'session_stopped']
+    assert stopped.detail == {'reason': 'coach node shut down', 'fault': 'pose or camera'}
+    assert s.routine.step is Step.STOPPED

@@ -105,3 +105,17 @@ def test_a_new_session_closes_the_one_a_crash_left_open_and_says_so(tmp_path):
 def test_a_session_stopped_from_outside_is_aborted_not_the_person_stopping(tmp_path):
     log = record(tmp_path, [], 'stopped')
     assert log.list_sessions('p-0042')[0].outcome == 'aborted'
+
+
+def test_a_session_stopped_while_a_part_was_down_is_an_error_naming_the_part(tmp_path):
+    log = record(tmp_path, [
+        (110.0, Event('set_started', {'exercise': 'arm_raise', 'set': 0})),
+        rep(113.0, 1),
+        (150.0, Event('session_stopped', {'reason': 'coach node shut down',
+                                          'fault': 'pose or camera'})),
+    ], 'stopped')
+    [session] = log.list_sessions('p-0042')
+    assert session.outcome == 'error'
+    [(_, _, detail)] = [e for e in log.events(session.id) if e[1] == 'session_stopped']
+    assert detail['fault'] == 'pose or camera'
+    assert log.patient_progress('p-0042')[0].exercises[0].counted_reps == 1
