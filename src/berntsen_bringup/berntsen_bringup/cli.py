@@ -71,8 +71,6 @@ def node_overrides(args, run_dir: Path) -> dict[str, dict[str, object]]:
     if args.command == 'replay':
         # a replayed session is no real patient's: keep it out of the care log
         overrides['coach']['db_path'] = str(run_dir / 'sessions.sqlite3')
-    if getattr(args, 'patient_name', None):
-        overrides['coach']['patient_name'] = args.patient_name
     if getattr(args, 'language', None):
         overrides['coach']['language'] = args.language
     if args.command == 'replay':
@@ -379,7 +377,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest='command', required=True)
 
     def session_options(p):
-        p.add_argument('--patient-name', help='name the robot greets the patient by')
         p.add_argument('--language', choices=['nb', 'en'], help='language the robot speaks')
         p.add_argument('--run-dir', help='folder for node logs and speech audio '
                                          '(default: ~/.local/state/berntsen/runs/<time>)')

@@ -53,11 +53,10 @@ def profile_launch_description(profile_name, extra_arguments=(), extra_parameter
 
 
 def coach_arguments():
-    """Who the coach talks to and in which language; shared by the profiles with a patient."""
+    """The language the coach speaks; shared by the profiles with a patient. There is no
+    argument for the patient's name: it lives only in the programme file (launch would write
+    it into parameter files under /tmp, and it would show in the process list)."""
     return [
-        DeclareLaunchArgument('patient_name', default_value='',
-                              description="Name the robot greets the patient by "
-                                          "(empty: the programme's)"),
         DeclareLaunchArgument('language', default_value='', choices=['', 'nb', 'en'],
                               description="Language the robot speaks (empty: the programme's)"),
     ]
@@ -65,11 +64,10 @@ def coach_arguments():
 
 def string_argument(name):
     """A launch argument passed to a string parameter as a string: launch reads arguments as
-    YAML, so patient_name:=No or camera_source:=0 would reach the node as a bool or an int,
+    YAML, so language:=no or camera_source:=0 would reach the node as a bool or an int,
     which its string parameter refuses."""
     return ParameterValue(LaunchConfiguration(name), value_type=str)
 
 
 def coach_parameters():
-    return {'patient_name': string_argument('patient_name'),
-            'language': string_argument('language')}
+    return {'language': string_argument('language')}

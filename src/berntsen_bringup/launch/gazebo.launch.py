@@ -1,6 +1,6 @@
 """The robot stack against the Gazebo (gz-sim Harmonic) bedroom, for full ROS 2 installs.
 
-    ros2 launch berntsen_bringup gazebo.launch.py patient_name:=Kari language:=nb
+    ros2 launch berntsen_bringup gazebo.launch.py language:=nb
 
 Needs ros_gz (apt: ros-<distro>-ros-gz) and robot_state_publisher; docker/Dockerfile.gazebo
 has both. Not exercised by this repository's tests or CI: only the MuJoCo `sim` profile is.

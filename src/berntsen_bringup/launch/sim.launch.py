@@ -1,6 +1,6 @@
 """The robot stack against the headless MuJoCo bedroom and a virtual patient.
 
-    ros2 launch berntsen_bringup sim.launch.py scenario:=slow_patient patient_name:=Kari
+    ros2 launch berntsen_bringup sim.launch.py scenario:=slow_patient language:=en
 
 A scenario (berntsen_sim/config/scenarios/<name>.yaml, or a path) says who the virtual
 patient is, where the robot starts and which programme the coach runs; the nodes of the

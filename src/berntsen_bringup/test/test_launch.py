@@ -7,10 +7,10 @@ import pytest
 LAUNCH_DIR = Path(__file__).resolve().parent.parent / 'launch'
 COMMON_ARGUMENTS = {'namespace', 'params_file', 'log_level'}
 EXPECTED = {
-    'sim.launch.py': COMMON_ARGUMENTS | {'patient_name', 'language', 'scenario'},
-    'robot.launch.py': COMMON_ARGUMENTS | {'patient_name', 'language', 'camera_source'},
-    'replay.launch.py': COMMON_ARGUMENTS | {'patient_name', 'language', 'video'},
-    'gazebo.launch.py': {'params_file', 'log_level', 'patient_name', 'language', 'world',
+    'sim.launch.py': COMMON_ARGUMENTS | {'language', 'scenario'},
+    'robot.launch.py': COMMON_ARGUMENTS | {'language', 'camera_source'},
+    'replay.launch.py': COMMON_ARGUMENTS | {'language', 'video'},
+    'gazebo.launch.py': {'params_file', 'log_level', 'language', 'world',
                          'headless', 'start_gazebo', 'start_stack', 'use_sim_time'},
 }
 
@@ -37,27 +37,12 @@ def test_launch_file_declares_its_arguments(filename):
     assert any(isinstance(e, (Node, OpaqueFunction)) for e in description.entities)
 
 
-@pytest.mark.parametrize('value', ['No', '1234', 'true', 'Kari'])
-def test_string_arguments_reach_the_coach_as_strings(value):
-    # launch reads arguments as YAML: without value_type=str 'No' became False, '1234' 1234
-    pytest.importorskip('launch_ros', reason='ROS 2 launch is not installed on this machine')
-    from launch import LaunchContext
-    from launch_ros.utilities import evaluate_parameters, normalize_parameters
-
-    from berntsen_bringup.launch_builder import coach_parameters
-
-    context = LaunchContext()
-    context.launch_configurations.update(patient_name=value, language='')
-    [parameters] = evaluate_parameters(context, normalize_parameters([coach_parameters()]))
-    assert parameters == {'patient_name': value, 'language': ''}
-
-
 def generated_parameters(filename, arguments):
     """{node name: the parameters its command line gets} when `filename` is launched with
     `arguments`, read from the parameter files launch_ros writes for it."""
     import yaml
     from launch import LaunchContext
-    from launch.actions import DeclareLaunchArgument
+    from launch.actions import DeclareLaunchArgument, OpaqueFunction
     from launch.utilities import perform_substitutions
     from launch_ros.actions import Node
 
@@ -69,9 +54,13 @@ def generated_parameters(filename, arguments):
     context.extend_locals({'ros_specific_arguments': {'name': '__node:=_', 'ns': '__ns:=/'}})
     context.launch_configurations.update(arguments)
     parameters = {}
-    for entity in module.generate_launch_description().entities:
+    entities = list(module.generate_launch_description().entities)
+    while entities:
+        entity = entities.pop(0)
         if isinstance(entity, DeclareLaunchArgument):
             entity.visit(context)       # its default, where not given
+        elif isinstance(entity, OpaqueFunction):   # sim.launch.py: nodes from the scenario
+            entities += entity.visit(context) or []
         elif isinstance(entity, Node):
             entity._perform_substitutions(context)
             command = [perform_substitutions(context, part) for part in entity.cmd]
@@ -85,12 +74,9 @@ def generated_parameters(filename, arguments):
 
 
 @pytest.mark.parametrize('filename, arguments, node, expected', [
-    ('robot.launch.py', {'camera_source': '0', 'patient_name': 'No'}, 'camera', {'source': '0'}),
-    ('robot.launch.py', {'camera_source': '0', 'patient_name': 'No'}, 'coach',
-     {'patient_name': 'No', 'language': ''}),
-    ('replay.launch.py', {'video': '2024', 'patient_name': '1234'}, 'camera', {'source': '2024'}),
-    ('replay.launch.py', {'video': '2024', 'patient_name': '1234'}, 'coach',
-     {'patient_name': '1234', 'language': ''}),
+    ('robot.launch.py', {'camera_source': '0'}, 'camera', {'source': '0'}),
+    ('robot.launch.py', {'camera_source': '0', 'language': 'en'}, 'coach', {'language': 'en'}),
+    ('replay.launch.py', {'video': '2024'}, 'camera', {'source': '2024'}),
 ])
 def test_launch_files_pass_string_arguments_as_strings(filename, arguments, node, expected):
     pytest.importorskip('launch_ros', reason='ROS 2 launch is not installed on this machine')
@@ -98,6 +84,7 @@ def test_launch_files_pass_string_arguments_as_strings(filename, arguments, node
 
 
 SCENARIOS = Path(__file__).resolve().parents[2] / 'berntsen_sim' / 'config' / 'scenarios'
+PROGRAMMES = Path(__file__).resolve().parents[2] / 'berntsen_coach' / 'config' / 'programmes'
 RUN_LAUNCH_FILE = '''
 import sys
 import launch
@@ -113,14 +100,15 @@ sys.exit(service.run())
 @pytest.mark.slow
 @pytest.mark.ros
 @pytest.mark.parametrize('expect, status, arguments', [
-    ('help', 0, ['namespace:=r1', 'patient_name:=1234']),
+    ('help', 0, ['namespace:=r1', 'language:=en']),
     ('done', 1, []),
 ])
 def test_sim_launch_ends_with_the_session_and_its_verdict(expect, status, arguments, tmp_path):
     """The fall scenario as it is (the robot calls for help: passed) and expecting a
     completed routine (failed): the launch ends either way, with the verdict's status. The
     first runs under a namespace (the motor must still drive the simulator, every node but
-    the simulator run on its clock) and greets a patient named 1234."""
+    the simulator run on its clock) and speaks English. Nothing the launch writes holds the
+    patient's name."""
     pytest.importorskip('launch_ros', reason='ROS 2 launch is not installed on this machine')
     import os
     import subprocess
@@ -141,7 +129,22 @@ def test_sim_launch_ends_with_the_session_and_its_verdict(expect, status, argume
     output = result.stdout + result.stderr
     assert result.returncode == status, output[-3000:]
     assert ('OK: the robot is waiting with the patient for help' in output) == (status == 0)
-    if 'patient_name:=1234' in arguments:
-        assert any('robot says' in line and '1234' in line for line in output.splitlines())
+    if 'language:=en' in arguments:
+        assert any('robot says' in line and 'Good morning' in line for line in output.splitlines())
     # the session was recorded in the launch's log folder, not the care log
     assert list((tmp_path / 'log').glob('*/sessions.sqlite3'))
+    programme = PROGRAMMES / f'{scenario["programme"]}.yaml'
+    name = yaml.safe_load(programme.read_text())['patient']['name'].encode()
+    holding = [p for p in (tmp_path / 'log').rglob('*') if p.is_file() and name in p.read_bytes()]
+    assert not holding, f'the name is written in {holding}'
+
+
+@pytest.mark.parametrize('filename, arguments', [
+    ('sim.launch.py', {}), ('sim.launch.py', {'scenario': 'fall'}),
+    ('robot.launch.py', {}), ('replay.launch.py', {'video': 'morning.mp4'})])
+def test_no_launch_file_puts_the_patients_name_into_parameters(filename, arguments):
+    # launch_ros writes node parameters into files under /tmp; the name stays in the programme
+    pytest.importorskip('launch_ros', reason='ROS 2 launch is not installed on this machine')
+    parameters = generated_parameters(filename, arguments)
+    assert 'coach' in parameters
+    assert 'patient_name' not in repr(parameters) and 'Kari' not in repr(parameters)

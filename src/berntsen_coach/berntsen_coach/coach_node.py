@@ -151,9 +151,6 @@ class CoachNode(Node):
             'programme_file': ('example', ParameterDescriptor(
                 description='Programme YAML: a path, or the name of one in this package\'s '
                             'config/programmes/ (e.g. example, sim_morning)')),
-            'patient_name': ('', ParameterDescriptor(
-                description='Name to greet the patient by instead of the programme\'s (empty: '
-                            'the programme\'s)')),
             'language': ('', ParameterDescriptor(
                 description=f'Language instead of the programme\'s: {", ".join(LANGUAGES)} '
                             '(empty: the programme\'s; unknown: the programme\'s, with a warning)')),
@@ -219,8 +216,6 @@ class CoachNode(Node):
         path = resolve_programme(name_or_path)
         programme = load_programme(path, self.exercises)
         overrides = {}
-        if self.params['patient_name'].strip():
-            overrides['patient_name'] = self.params['patient_name'].strip()
         language = self.params['language']
         if language and language not in LANGUAGES:
             self.get_logger().warning(f'unknown language {language!r}; speaking the '

@@ -231,9 +231,14 @@ def test_session_services(ros_nodes, rclpy_node, tmp_path):
 
 def test_coach_waits_for_the_speech_server_and_falls_back_to_norwegian(ros_nodes, make_patient,
                                                                         tmp_path):
+    from berntsen_coach.paths import package_config
     from berntsen_coach.phrases import Phrases
 
-    coach = ros_nodes(_coach(tmp_path, patient_name='Ola', language='sv', start_delay=0.0))
+    programme = tmp_path / 'ola.yaml'
+    programme.write_text((package_config() / 'programmes' / 'sim_morning.yaml').read_text()
+                         .replace('name: Kari', 'name: Ola'))
+    coach = ros_nodes(_coach(tmp_path, programme_file=str(programme), language='sv',
+                             start_delay=0.0))
     deadline = time.monotonic() + 20.0
     while time.monotonic() < deadline and 'not available yet' not in coach.log_path.read_text():
         assert coach.poll() is None, 'coach must not exit without a speech server'
