@@ -69,6 +69,7 @@ class _Goal:
     controller: ApproachController
     done: Future                  # set to (outcome method name, Approach.Result)
     travel: TravelMeter
+    started: float                # node clock
     status: str = ''
 
 
@@ -86,6 +87,7 @@ class ApproachNode(Node):
         self._nearest = NearestPerFrame()
         self._goal: _Goal | None = None
         self._last_result = 'none yet'
+        self._odom_at: float | None = None   # node clock of the latest odometry
 
         self.cmd_vel_pub = self.create_publisher(Twist, 'approach/cmd_vel', CMD_VEL_QOS)
         self.distance_pub = self.create_publisher(Range, 'person_distance', DISTANCE_QOS)
@@ -118,6 +120,9 @@ class ApproachNode(Node):
                             'skeleton2d')),
             'max_speed': ranged('m/s')('Top forward speed while approaching', 0.25, 0.05, 0.5),
             'timeout': seconds('Give up a goal after', 120.0, 10, 600),
+            'odom_timeout': seconds('Give up a goal when the base has sent no odometry for this '
+                                    'long (the motor node is down: the robot cannot move)',
+                                    10.0, 1, 120),
             'max_travel': metres('Give up a goal after driving this far (odometry)',
                                  5.0, 0.5, 20.0),
             'camera_height': metres('Height of the camera\'s optical centre above the floor',
@@ -154,7 +159,8 @@ class ApproachNode(Node):
             handle.abort()
             return Approach.Result(arrived=False, reason=f'goal refused: {exc}',
                                    distance=math.nan)
-        goal = _Goal(handle, ApproachController(settings, self._now()), Future(), TravelMeter())
+        goal = _Goal(handle, ApproachController(settings, self._now()), Future(), TravelMeter(),
+                     self._now())
         self._goal = goal
         self.get_logger().info(f'approaching the person to {settings.stop_distance:.2f} m')
         self._step()
@@ -170,6 +176,10 @@ class ApproachNode(Node):
         if goal.handle.is_cancel_requested:
             self._finish(goal, 'canceled', 'canceled', goal.controller.stop('canceled').distance)
             return
+        silent = self._now() - max(goal.started, self._odom_at or goal.started)
+        if silent > self.params['odom_timeout']:
+            goal.controller.stop(f'no odometry from the base for {silent:.0f} s: it is not '
+                                 'answering')
         command = goal.controller.update(self._now(), goal.travel.travelled)
         if command.status != goal.status:
             goal.status = command.status
@@ -243,6 +253,7 @@ class ApproachNode(Node):
         self._camera, self._camera_problem, self._standing_still_for = camera, '', ''
 
     def _on_odom(self, msg: Odometry):
+        self._odom_at = self._now()
         if self._goal is None:
             return
         p = msg.pose.pose.position

@@ -397,8 +397,9 @@ class CoachNode(Node):
         if self.routine is not None and self.routine.started and not self.routine.finished:
             now = self._now()
             # shut down while a part was down (a supervisor gave up on it): the record says so
+            # (speech: gone long enough for an alert, not merely not yet discovered)
             fault = 'pose or camera' if self.routine.blind else \
-                'speech' if self._speech_missing_since is not None else ''
+                'speech' if self._speech_alerted else ''
             try:
                 for action in self.routine.stop(now, 'coach node shut down', fault):
                     if isinstance(action, Event):

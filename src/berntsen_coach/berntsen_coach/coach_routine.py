@@ -291,7 +291,7 @@ class CoachRoutine:
         actions: list = []
         if self.step is Step.APPROACH:
             actions.append(Event('approach_failed', {'reason': reason}))
-            self._greet(now, actions)
+            self._greet(now, actions, from_here=True)   # she is told why it stays over there
         return self._with_state(actions)
 
     def on_posture(self, now: float, posture: Posture, on_floor: bool = False) -> list:
@@ -446,10 +446,12 @@ class CoachRoutine:
 
     # ---- getting up ---------------------------------------------------------------------
 
-    def _greet(self, now: float, actions: list) -> None:
+    def _greet(self, now: float, actions: list, from_here: bool = False) -> None:
         self._enter(Step.GREET, actions)
-        self._say(actions, 'greeting', self.phrases.greeting(self.programme.patient_name),
-                  then=self._after_greeting)
+        text = self.phrases.greeting(self.programme.patient_name)
+        if from_here:
+            text += ' ' + self.phrases.text('from_here')
+        self._say(actions, 'greeting', text, then=self._after_greeting)
 
     def _after_greeting(self, now: float, actions: list) -> None:
         posture = self._posture.stable(now)

@@ -375,3 +375,20 @@ def test_with_two_people_in_view_the_nearer_one_is_the_last_distance_of_each_fra
     assert all(d[-1] == pytest.approx(1.2, abs=0.1) for d in seen.values())
     assert any(d[0] == pytest.approx(2.8, abs=0.1) for d in seen.values()), \
         'the patient first, then the nearer visitor'
+
+
+def test_a_base_that_sends_no_odometry_ends_the_goal_with_a_reason(ros_nodes, world):
+    from action_msgs.msg import GoalStatus
+
+    ros_nodes(_approach_node(odom_timeout=2.0))
+    handle = world.send(2.2)
+    started = time.monotonic()
+    while time.monotonic() < started + 20 and not handle.result_future.done():
+        world.see(3.5)   # she is there; the motor node that would publish odom is not
+        time.sleep(0.05)
+    response = handle.result_future.result()
+    assert response.status == GoalStatus.STATUS_ABORTED
+    assert response.result.reason.startswith('no odometry from the base for')
+    assert time.monotonic() - started < 10
+    time.sleep(0.3)
+    assert world.last_command() == (0.0, 0.0)

@@ -40,6 +40,7 @@ EXPECTED = {
     'keep_going': ['keep_going'],
     'cannot_see': ['paused'],          # the robot is blind for a moment: she waits
     'can_see_again': ['resumed'],
+    'from_here': ['unknown'],          # the robot stays where it is: nothing for her to do
     'rest': ['rest'],
     'rest_left': ['rest_left'],
     'rest_over': ['keep_going'],
@@ -134,6 +135,8 @@ def test_greeting_and_goodbye_with_any_name(language):
         assert kinds(phrases.text('lay_down_again', name=name), language) == [
             'dont_lie_down', 'sit_up']
         assert kinds(phrases.text('floor_urgent', name=name), language) == ['stay_down']
+        from_afar = phrases.greeting(name) + ' ' + phrases.text('from_here')
+        assert kinds(from_afar, language) == ['greeting'], 'a greeting from where the robot stands'
 
 
 @pytest.mark.parametrize('language', LANGUAGES)
