@@ -44,6 +44,7 @@ os.environ.setdefault('PYOPENGL_PLATFORM', os.environ['MUJOCO_GL'])
 os.environ.setdefault('AMENT_PREFIX_PATH', sys.prefix)
 os.environ['PYTHONPATH'] = os.pathsep.join(SRC_PATHS + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p])
 os.environ['PYTHONUNBUFFERED'] = '1'
+os.environ['PYTHONFAULTHANDLER'] = '1'   # a native crash in a node leaves its Python stack
 
 
 @pytest.fixture

@@ -16,7 +16,9 @@ Figures, over the measuring window after --warmup seconds:
 - latency: camera stamp -> skeleton2d received here (same machine clock), median / p95;
   that is the pose node's publish time plus the small skeleton message's delivery;
 - CPU: each node process's user + system time over the window (from /proc/<pid>/stat),
-  as % of one core (200 % = both cores of this machine).
+  as % of one core (200 % = both cores of this machine);
+- memory: each node process's resident memory (VmRSS) at the window's start and end, and
+  the growth scaled to an hour (run with --duration 3600 for an hour's figure).
 """
 import argparse
 import os
@@ -86,6 +88,14 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def resident_mb(pid):
+    with open(f'/proc/{pid}/status') as stream:
+        for line in stream:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1]) / 1024.0
+    return float('nan')
+
+
 def window(samples, start, end):
     inside = [s for s in samples if start <= s[2] <= end]
     if len(inside) < 2:
@@ -140,8 +150,10 @@ def main():
         time.sleep(args.warmup)
         began = time.time()
         cpu_before = {p.spec.name: cpu_seconds(p.popen.pid) for p in processes}
+        rss_before = {p.spec.name: resident_mb(p.popen.pid) for p in processes}
         time.sleep(args.duration)
         ended = time.time()
+        rss_after = {p.spec.name: resident_mb(p.popen.pid) for p in processes}
         cpu = {p.spec.name: 100.0 * (cpu_seconds(p.popen.pid) - cpu_before[p.spec.name]) / (ended - began)
                for p in processes}
     finally:
@@ -179,6 +191,10 @@ def main():
         print(f'  latency camera stamp -> skeleton received: median {statistics.median(latencies):.1f} ms, '
               f'p95 {percentile(latencies, 0.95):.1f} ms, max {max(latencies):.1f} ms')
     print('  CPU (% of one core): ' + ', '.join(f'{name} {share:.0f} %' for name, share in cpu.items()))
+    hours = (ended - began) / 3600.0
+    print('  memory (VmRSS): ' + ', '.join(
+        f'{name} {rss_before[name]:.0f} -> {rss_after[name]:.0f} MB '
+        f'({(rss_after[name] - rss_before[name]) / hours:+.1f} MB per hour)' for name in rss_before))
     shutil.rmtree(workdir)
 
 

@@ -431,6 +431,15 @@ def test_a_rogue_cmd_vel_during_an_exercise_set_does_not_move_the_robot(run_scen
     run.stop()
 
 
+def test_a_coach_that_crashes_while_starting_is_started_again(run_scenario, rclpy_node):
+    # not respawnable once a session runs (a new one would begin), but before it, nothing is lost
+    run = run_scenario('cooperative_morning', '--fault', 'coach:kill@0.5')
+    run.wait_for(lambda: run.rec.said, 120, 'the robot speaking')
+    assert 'node "coach" exited with status -9; starting it again' in run.text
+    assert 'node "coach" started again (1 of 3 in 60 s)' in run.text
+    run.stop()
+
+
 def test_an_e_stop_pressed_before_the_stack_starts_holds_until_reset(run_scenario, rclpy_node):
     from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
     from std_msgs.msg import Bool

@@ -55,6 +55,9 @@ def prepare_environment(run_dir: Path | None = None) -> dict[str, str]:
     env.setdefault('PYOPENGL_PLATFORM', env['MUJOCO_GL'])
     env.setdefault('AMENT_PREFIX_PATH', sys.prefix)
     env['PYTHONUNBUFFERED'] = '1'
+    # a node killed by a native crash (SIGSEGV in a DDS library) leaves its Python stack in
+    # its log instead of an empty file
+    env['PYTHONFAULTHANDLER'] = '1'
     return env
 
 
@@ -129,7 +132,8 @@ class Supervisor:
             proc.signal(signal.SIGCONT)
             self.say(f'node "{proc.name}" resumed (SIGCONT)')
 
-    def tend(self, processes: list[NodeProcess], now: float, finished: set[str]) -> str:
+    def tend(self, processes: list[NodeProcess], now: float, finished: set[str],
+             session_begun: bool = True) -> str:
         """Start again the dead nodes that may be; '' or why the session must end."""
         for i, proc in enumerate(processes):
             if proc.name in finished:
@@ -146,7 +150,7 @@ class Supervisor:
             code = proc.poll()
             if code is None:
                 continue
-            restart_at = self.policy.on_exit(proc.name, now)
+            restart_at = self.policy.on_exit(proc.name, now, session_begun)
             if restart_at is None:
                 again = ' again' if self.policy.count(proc.name) else ''
                 return (f'node "{proc.name}" exited{again} with status {code}; last lines of its '
@@ -247,7 +251,8 @@ def run_session(args) -> int:
             coach = {p.name: p for p in processes}.get('coach')
             coach_done = ends_when_coach_done and coach is not None and coach.poll() == 0
             supervisor.inject(processes, now, started, monitor.transcript.figures.events)
-            crash = supervisor.tend(processes, now, {'coach'} if coach_done else set())
+            crash = supervisor.tend(processes, now, {'coach'} if coach_done else set(),
+                                    session_begun=bool(monitor.coach_step))
             ended = session_end.check(now, monitor.coach_step, coach_done, crash)
             if ended:
                 status, reason = ended

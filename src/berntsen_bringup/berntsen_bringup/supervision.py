@@ -4,7 +4,10 @@ a fault (no rclpy, no processes; cli.py acts on what this decides).
 A node marked `respawn: true` in graph.yaml is started again RESPAWN_DELAY after it died,
 as `respawn=True` does under `ros2 launch`; one that died MAX_RESPAWNS times within
 RESPAWN_WINDOW is given up on, and so is a node that may not be restarted: the session then
-ends as failed, naming it.
+ends as failed, naming it. Before the session has begun any node is started again, the
+simulator and the coach too: there is no world or session yet to lose, and a crash while
+starting (seen once on a CI machine: the coach's DDS participant, SIGSEGV) is worth one more
+try.
 
 A process can also be alive and useless: hung in a deadlock, or stuck before its first
 message. Every restartable node publishes /diagnostics once a second, so one silent for
@@ -95,9 +98,9 @@ class RespawnPolicy:
     delay: float = RESPAWN_DELAY
     restarts: dict[str, list[float]] = field(default_factory=dict)
 
-    def on_exit(self, node: str, now: float) -> float | None:
+    def on_exit(self, node: str, now: float, session_begun: bool = True) -> float | None:
         """When to start `node` again (None: do not; the session fails)."""
-        if node not in self.respawnable:
+        if node not in self.respawnable and session_begun:
             return None
         recent = [t for t in self.restarts.get(node, []) if now - t <= self.window]
         if len(recent) >= self.max_respawns:

@@ -54,3 +54,12 @@ def test_a_node_silent_on_diagnostics_is_found_with_more_patience_while_it_start
     watch.started('pose', 61.0)   # killed and started again: its old status does not count
     assert [n for n, _ in watch.silent(62.0, heard)] == ['speech']
     assert [n for n, _ in watch.silent(106.5, heard)] == ['pose', 'speech']
+
+
+def test_before_the_session_begins_any_node_that_dies_is_started_again():
+    policy = RespawnPolicy(frozenset({'pose'}), max_respawns=3, window=60.0, delay=1.0)
+    assert policy.on_exit('coach', 2.0, session_begun=False) == 3.0, 'a crash while starting'
+    assert policy.on_exit('coach', 20.0, session_begun=True) is None, 'a session would be lost'
+    for t in (30.0, 31.0, 32.0):
+        policy.on_exit('sim', t, session_begun=False)
+    assert policy.on_exit('sim', 33.0, session_begun=False) is None, 'the same limit applies'
