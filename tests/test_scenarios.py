@@ -342,7 +342,8 @@ def check_camera_fails_midway(run, scenario):
     assert 'node "pose" started again (1 of 3 in 60 s)' in run.text
     [(lost, _)] = run.rec.kinds('perception_lost')
     [(back, restored)] = run.rec.kinds('perception_restored')
-    assert restored['gap'] > 0 and lost < back
+    # a pose node that restarts quickly can be back in the very tick that found it silent
+    assert restored['gap'] >= 0 and lost <= back
     # no nagging and no blame while it could not see her
     from berntsen_coach.phrases import Phrases
     nagged = [text for t, text in run.rec.said if lost < t < back
