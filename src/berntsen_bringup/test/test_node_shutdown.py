@@ -63,7 +63,7 @@ def test_repeated_sigint_while_cleaning_up_ends_the_node_without_a_traceback(
 
 
 @pytest.mark.ros
-@pytest.mark.parametrize('name, parameter', [('coach', 'patient_name:=No'),
+@pytest.mark.parametrize('name, parameter', [('coach', 'language:=No'),
                                              ('motor', 'backend:=wheels')])
 def test_a_bad_parameter_is_one_clear_line_and_exit_1(name, parameter):
     import subprocess
