@@ -378,3 +378,22 @@ def test_a_coach_that_hides_its_blindness_fails(plan):
     blind_set(s, plan[0], honest=False)
     assert ('arm_raise set 1: the robot was blind during 2 of her repetitions and did not '
             'record that it may have missed some') in verdict(s, plan[:1])
+
+
+def test_a_truth_message_that_arrives_late_does_not_fail_an_honest_count(plan):
+    # the set's last repetition is counted; its truth is resent a heartbeat (3 s) later
+    s = Session()
+    s.step('exercise')
+    p = plan[2]
+    s.begin(p)
+    for n in (1, 2, 3):
+        s.now += 3.5
+        if n < 3:
+            s.transcript.truth_repetition(s.now, 'mini_squat', 2.5, 0.9, True)
+        s.log('repetition', exercise=p.exercise, set=1, number=n)
+        s.say(NB.number(n), 0.8)
+    s.log('set_completed', exercise=p.exercise, set=1, count=3, target=3)
+    s.now += 3.0
+    s.transcript.truth_repetition(s.now, 'mini_squat', 2.5, 0.9, True)
+    s.step('done')
+    assert verdict(s, plan[2:]) == []
