@@ -129,8 +129,9 @@ class Supervisor:
                 self.resume.append((now + fault.hold, proc))
         for due, proc in [r for r in self.resume if r[0] <= now]:
             self.resume.remove((due, proc))
-            proc.signal(signal.SIGCONT)
-            self.say(f'node "{proc.name}" resumed (SIGCONT)')
+            if proc.poll() is None:   # not killed meanwhile (by a fault or the liveness watch)
+                proc.signal(signal.SIGCONT)
+                self.say(f'node "{proc.name}" resumed (SIGCONT)')
 
     def tend(self, processes: list[NodeProcess], now: float, finished: set[str],
              session_begun: bool = True) -> str:

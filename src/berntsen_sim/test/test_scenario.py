@@ -62,7 +62,8 @@ def test_shipped_scenarios_say_what_the_issue_asks():
     assert loaded['fall'].expect['outcome'] == 'help'
     assert loaded['fall'].persona.falls_after is not None
     assert loaded['lies_down_again'].persona.lies_down_again >= 1
-    assert S.load_scenario('camera_fails_midway').faults == ('pose:kill@set_started+4',)
+    assert S.load_scenario('camera_fails_midway').faults == (
+        'pose:stop8@set_started+4', 'pose:kill@set_started+10')
     assert loaded['fall'].faults == ()
 
 
