@@ -468,6 +468,7 @@ def test_an_e_stop_pressed_before_the_stack_starts_holds_until_reset(run_scenari
 
 
 def test_e_stop_during_the_approach_stops_the_robot(run_scenario, rclpy_node):
+    from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
     from std_msgs.msg import Bool
 
     run = run_scenario('approach')
@@ -475,7 +476,12 @@ def test_e_stop_during_the_approach_stops_the_robot(run_scenario, rclpy_node):
     run.wait_for(lambda: len(rec.distance) > 1, 120, 'the simulator')
     start = rec.distance[0][1]
     run.wait_for(lambda: start - rec.distance[-1][1] > 0.3, 120, 'the robot driving')
-    e_stop = rclpy_node.create_publisher(Bool, 'e_stop', 10)
+    # A button keeps its last state for late joiners. Press only once all three subscriptions
+    # (motor: transient local and volatile; approach) have matched: a volatile reader not yet
+    # discovered would never get this press, and the 0.5 s would measure discovery.
+    e_stop = rclpy_node.create_publisher(Bool, 'e_stop', QoSProfile(
+        depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL))
+    run.wait_for(lambda: e_stop.get_subscription_count() >= 3, 10, 'the e_stop subscribers')
     pressed = time.monotonic()
     e_stop.publish(Bool(data=True))
     time.sleep(6.0)

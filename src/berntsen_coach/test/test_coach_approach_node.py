@@ -185,6 +185,8 @@ def test_e_stop_ends_the_approach_and_the_session_goes_on(ros_nodes, make_patien
         publish_person(patient, 3.5)
         return robot.last_linear() > 0
     wait_for(drive, 10, 'a forward command')
+    # a volatile press sent before discovery is lost (a real button keeps history)
+    wait_for(lambda: robot.e_stop_pub.get_subscription_count() > 0, 10, 'the e_stop subscriber')
     pressed = time.monotonic()
     robot.e_stop_pub.publish(Bool(data=True))
     for _ in range(30):
