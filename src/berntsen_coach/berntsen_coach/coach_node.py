@@ -2,14 +2,14 @@
 pose node tracks, and records the session.
 
 Adapter only: turns REP 155 body messages into routine events, sends the routine's phrases
-to the `speak` action server (one at a time, urgent ones flagged), publishes `coach/state`,
+to the `speak` action server (speech_client.py), publishes `coach/state`,
 `coach/events` and `caregiver/alert`, serves `start_session` / `stop_session`, and writes the
 session log. The logic lives in coach_routine.py and the modules it uses.
 
 With `approach` true the session starts by driving up to the person: in the routine's
-approach step the coach sends a goal to the `approach` action (served by approach_node, or
-any server of berntsen_interfaces/Approach) and waits for its result, cancelling it when the
-routine leaves the step (a fall, a stop). The coach itself never commands the base.
+approach step the coach sends a goal to the `approach` action (approach_client.py; served by
+approach_node, or any server of berntsen_interfaces/Approach) and waits for its result,
+cancelling it when the routine leaves the step (a fall, a stop). The coach itself never commands the base.
 
 `coach/state` is re-sent at least once a second (stamped when sent) so that the base guard
 can tell a live coach from a dead one; `/diagnostics` says what the coach is doing.
@@ -22,25 +22,21 @@ import math
 import signal
 import sys
 import time
-from collections import deque
-from dataclasses import dataclass
 from pathlib import Path
 
 import rclpy
-from action_msgs.msg import GoalStatus
-from berntsen_interfaces.action import Approach, Speak
 from berntsen_interfaces.msg import (BodyPosture, CaregiverAlert, CoachState, IdsList,
                                      SessionEvent, Skeleton2D)
 from berntsen_interfaces.srv import StartSession
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor
-from rclpy.action import ActionClient
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from std_srvs.srv import Trigger
 
+from .approach_client import ApproachClient
 from .coach_routine import ROUTINE_NAME, CoachRoutine, RoutineSettings
 from .exercises import BodyFrame, load_exercises
 from .paths import package_config, resolve_programme
@@ -49,6 +45,7 @@ from .programme import Programme, load_programme
 from .routine import AlertCaregiver, Counted, Event, Posture, Say, StateChanged
 from .session_log import SessionLog, SessionLogError, default_db_path
 from .session_recorder import SessionRecorder
+from .speech_client import SpeechClient
 
 # Late joiners (the simulator's virtual patient, a monitor, a caregiver's screen) need the
 # current step and the alerts at once.
@@ -63,12 +60,9 @@ EVENT_QOS = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
 BODY_QOS = qos_profile_sensor_data
 
 TICK_PERIOD = 0.1                 # s; re-prompt and rest timing resolution
-SPEECH_WAIT_LOG_PERIOD = 5.0      # s between "speech server not up" warnings
 # s a session waits for the first /humans/bodies/tracked: BlazePose loads for seconds, longer
 # on a loaded machine, and "I cannot see you" before the greeting would be wrong
 PERCEPTION_STARTUP_GRACE = 30.0
-SLOWEST_SPEECH_CHARS_PER_S = 6.0  # espeak-ng speaks 12-15 characters a second at rate 1.0
-SPEECH_MARGIN = 5.0               # s: the audio device, the queue, a loaded machine
 DEFAULT_APPROACH_DISTANCE = 2.2   # m; the approach_distance parameter's default
 FINAL_STATE_GRACE = 0.5           # s between the last publish and shutdown (exit_when_done)
 # coach/state is re-sent this often, well inside the base guard's ~3 s staleness limit
@@ -76,14 +70,6 @@ STATE_HEARTBEAT_PERIOD = 0.5      # s
 DIAGNOSTICS_PERIOD = 1.0          # s
 SKELETON_STALE = 2.0              # s without a skeleton during an exercise: diagnostics WARN
 COUNTING_STEPS = ('exercise', 'test')
-
-
-@dataclass
-class _ApproachGoal:
-    """One approach step's goal; its handle once the server has accepted it."""
-
-    last_heard: float              # node clock: sent, accepted, or the latest feedback
-    handle: object | None = None   # rclpy ClientGoalHandle
 
 
 class CoachNode(Node):
@@ -101,13 +87,10 @@ class CoachNode(Node):
         self.state_pub = self.create_publisher(CoachState, 'coach/state', STATE_QOS)
         self.event_pub = self.create_publisher(SessionEvent, 'coach/events', EVENT_QOS)
         self.alert_pub = self.create_publisher(CaregiverAlert, 'caregiver/alert', ALERT_QOS)
-        self.speak_client = ActionClient(self, Speak, 'speak')
+        self.speech = SpeechClient(self, self._speech_finished,
+                                   timeout=self.params['speech_timeout'])
         self.create_service(StartSession, 'start_session', self._on_start_session)
         self.create_service(Trigger, 'stop_session', self._on_stop_session)
-        self._unsent: deque[Say] = deque()          # phrases waiting for the speech server
-        self._awaiting: dict[int, tuple[float, Say]] = {}  # goal seq → (sent at, what), in order
-        self._goal_seq = 0
-        self._last_speech_wait_log = -math.inf
         self._active_body = ''
         self._body_subs: dict[str, tuple] = {}
         self._unusable_ids: set[str] = set()        # ids that make no valid topic name
@@ -121,11 +104,13 @@ class CoachNode(Node):
         self._speech_missing_since: float | None = None   # node clock, while a session runs
         self._speech_alerted = False
         self.diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
-        self.approach_client = ActionClient(self, Approach, 'approach') \
-            if self.params['approach'] else None
-        self._approach_goal: _ApproachGoal | None = None   # this approach step's goal
-        self._approach_server_missing_since: float | None = None
-        self._approach_state = 'none'                      # for diagnostics
+        self.approach = ApproachClient(
+            self, stop_distance=self.params['approach_distance'],
+            server_wait=self.params['approach_server_wait'],
+            on_arrived=lambda distance: self._apply(self.routine.on_arrived(self._now())),
+            on_failed=lambda reason: self._apply(
+                self.routine.on_approach_failed(self._now(), reason)),
+        ) if self.params['approach'] else None
         self.create_subscription(IdsList, '/humans/bodies/tracked', self._on_tracked, BODY_QOS)
         self.create_timer(TICK_PERIOD, self._on_tick)
         self.create_timer(DIAGNOSTICS_PERIOD, self._publish_diagnostics)
@@ -243,7 +228,8 @@ class CoachNode(Node):
                                    simulated=self.get_parameter('use_sim_time').value)
         recorder.begin(self._now())
         self.routine, self.recorder = routine, recorder
-        self._approach_server_missing_since, self._approach_state = None, 'none'
+        if self.approach is not None:
+            self.approach.reset()
         items = ', '.join(getattr(i, 'exercise', None) or i.test for i in programme.items)
         self.get_logger().info(f'session for patient {programme.patient_id} in '
                                f'{programme.language}: {items}; log {self.db_path}')
@@ -290,15 +276,8 @@ class CoachNode(Node):
         return self.get_clock().now().nanoseconds * 1e-9
 
     def _on_tick(self):
+        self.speech.update()
         self._watch_speech()
-        if self._awaiting:
-            seq, (sent_at, say) = next(iter(self._awaiting.items()))
-            waited = self._now() - sent_at
-            if waited > self._speech_deadline(say):
-                self.get_logger().warning(
-                    f'no result from the speech server {waited:.0f} s '
-                    f'after {self._said(say)}; carrying on')
-                self._speech_finished(seq)
         if self.routine is not None and self.routine.started:
             silent_for = self._now() - self._perception_heard_at
             allowed = self.params['perception_timeout'] if self._perception_ever_heard \
@@ -310,7 +289,6 @@ class CoachNode(Node):
                 self._apply(self.routine.on_perception_lost(self._now()))
             self._apply(self.routine.tick(self._now()))
             self._update_approach()
-        self._send_unsent()
         if self._state_msg is not None and \
                 self._now() - self._state_sent_at >= STATE_HEARTBEAT_PERIOD:
             self._send_state()
@@ -321,7 +299,8 @@ class CoachNode(Node):
             if isinstance(action, Say):
                 self.get_logger().info(f'say{" (urgent)" if action.urgent else ""}: '
                                        f'{self._said(action)}')
-                self._unsent.append(action)
+                self.speech.say(action.text, self.routine.phrases.language,
+                                urgent=action.urgent, label=self._said(action))
             elif isinstance(action, Counted):
                 rep = action.rep
                 self.get_logger().info(f'count: {rep.number}/{action.target} '
@@ -332,7 +311,6 @@ class CoachNode(Node):
                 self._record(now, action)
             elif isinstance(action, AlertCaregiver):
                 self._alert(action)
-        self._send_unsent()
         self._update_approach()   # e.g. a fall seen during the approach: cancel it at once
         if self.routine is not None and self.routine.finished:
             self._end_session(now)
@@ -409,37 +387,27 @@ class CoachNode(Node):
                 self.get_logger().error(f'session log: could not close the session: {exc}')
         if self.log is not None:
             self.log.close()
-        if self._approach_goal is not None and self.context.ok():
-            self._cancel_approach('coach node shut down')
+        if self.approach is not None and self.context.ok():
+            self.approach.cancel('coach node shut down')
         super().destroy_node()
 
-    # ---- speech -------------------------------------------------------------------------
+    # ---- speech and approach -----------------------------------------------------------
 
-    def _speech_deadline(self, say: Say) -> float:
-        """How long a phrase may take before it is given up on: as long as the slowest speech
-        would take to say it, and a margin, at most speech_timeout. A goal that a speech node
-        took with it when it died (a restarted one knows nothing of it) then delays the
-        routine by seconds, not by speech_timeout."""
-        return min(self.params['speech_timeout'],
-                   SPEECH_MARGIN + len(say.text) / SLOWEST_SPEECH_CHARS_PER_S)
+    def _speech_finished(self, ticket: int):
+        if self.routine is not None:
+            self._apply(self.routine.on_speech_finished(self._now()))
 
     def _watch_speech(self):
-        """The speech server gone: what it was saying is lost, so the routine goes on at once
-        rather than after speech_timeout; gone for speech_alert_after during a session, a
-        caregiver is told (the robot cannot talk to her)."""
-        if self.speak_client.server_is_ready():
+        """No speech server for speech_alert_after during a session: a caregiver is told (the
+        robot cannot talk to her)."""
+        if self.speech.server_ready:
             if self._speech_missing_since is not None:
                 self.get_logger().info('speech server is back')
             self._speech_missing_since, self._speech_alerted = None, False
             return
-        now = self._now()
-        if self._awaiting:
-            self.get_logger().warning(f'speech server gone; {len(self._awaiting)} phrase(s) '
-                                      'it was saying are lost; carrying on')
-            for seq in list(self._awaiting):
-                self._speech_finished(seq)
         if self.routine is None or not self.routine.started or self.routine.finished:
             return
+        now = self._now()
         if self._speech_missing_since is None:
             self._speech_missing_since = now
         elif not self._speech_alerted and \
@@ -448,150 +416,12 @@ class CoachNode(Node):
             self._apply([Event('fault', {'node': 'speech', 'since': self._speech_missing_since}),
                          AlertCaregiver('speech_unavailable')])
 
-    def _send_unsent(self):
-        if not self._unsent:
-            return
-        if not self.speak_client.server_is_ready():
-            now = self._now()
-            if now - self._last_speech_wait_log >= SPEECH_WAIT_LOG_PERIOD:
-                self._last_speech_wait_log = now
-                self.get_logger().warning(
-                    f'speech server "speak" not available yet; {len(self._unsent)} phrase(s) '
-                    f'waiting, next: {self._said(self._unsent[0])}')
-            return
-        while self._unsent:
-            say = self._unsent.popleft()
-            self._goal_seq += 1
-            seq = self._goal_seq
-            self._awaiting[seq] = (self._now(), say)
-            goal = Speak.Goal(text=say.text, language=self.routine.phrases.language,
-                              urgent=say.urgent)
-            self.speak_client.send_goal_async(goal).add_done_callback(
-                lambda future, seq=seq: self._on_goal_response(seq, future))
-
-    def _on_goal_response(self, seq: int, future):
-        handle = future.result()
-        if handle is None or not handle.accepted:
-            self.get_logger().warning('speech server rejected a phrase; carrying on')
-            self._speech_finished(seq)
-            return
-        handle.get_result_async().add_done_callback(
-            lambda result_future: self._on_speech_result(seq, result_future))
-
-    def _on_speech_result(self, seq: int, future):
-        response = future.result()
-        result = response.result if response is not None else None
-        if result is None or not result.success:
-            error = result.error if result is not None else 'no result'
-            self.get_logger().warning(f'speech did not finish ({error}); carrying on')
-        self._speech_finished(seq)
-
-    def _speech_finished(self, seq: int):
-        # Results of phrases already given up on (timeout) must not advance the routine twice.
-        if self._awaiting.pop(seq, None) is None or self.routine is None:
-            return
-        self._apply(self.routine.on_speech_finished(self._now()))
-
-    # ---- approach (the action client) ---------------------------------------------------
-
     def _update_approach(self):
-        """Send the approach goal in the routine's approach step; cancel it once the routine
-        has left that step; give up when no action server answers."""
-        if self.approach_client is None or self.routine is None or not self.routine.started:
+        """Drive to the person in the routine's approach step; cancel on leaving it."""
+        if self.approach is None or self.routine is None or not self.routine.started:
             return
-        if not self.routine.wants_approach:
-            if self._approach_goal is not None:
-                self._cancel_approach(f'the routine left the approach step '
-                                      f'(now {self.routine.step.value})')
-            return
-        now = self._now()
-        wait = self.params['approach_server_wait']
-        goal = self._approach_goal
-        if goal is not None and now - goal.last_heard >= wait:
-            # a server that died or restarted mid-goal never sends its result; one that hangs
-            # is told to stop
-            if goal.handle is not None:
-                goal.handle.cancel_goal_async()
-            self._approach_ended(f'no word from the approach action server for {wait:.0f} s')
-            return
-        if self.approach_client.server_is_ready():
-            self._approach_server_missing_since = None
-            if goal is None:
-                self._send_approach_goal()
-            return
-        if self._approach_server_missing_since is None:
-            self._approach_server_missing_since = now
-            self._approach_state = 'waiting for the approach action server'
-            self.get_logger().warning('approach action server "approach" not available; '
-                                      'waiting for it')
-        elif goal is None and now - self._approach_server_missing_since >= wait:
-            self._approach_ended(f'approach action server not available for {wait:.0f} s')
-
-    def _send_approach_goal(self):
-        goal = _ApproachGoal(last_heard=self._now())
-        self._approach_goal = goal
-        self._approach_state = 'goal sent'
-        distance = self.params['approach_distance']
-        self.get_logger().info(f'approach: asking to stop {distance:.2f} m from the person')
-        self.approach_client.send_goal_async(
-            Approach.Goal(stop_distance=distance),
-            feedback_callback=lambda msg, g=goal: self._on_approach_feedback(g, msg),
-        ).add_done_callback(lambda future, g=goal: self._on_approach_response(g, future))
-
-    def _on_approach_response(self, goal: _ApproachGoal, future):
-        handle = future.result()
-        if goal is not self._approach_goal:   # cancelled before the server accepted it
-            if handle is not None and handle.accepted:
-                handle.cancel_goal_async()
-            return
-        if handle is None or not handle.accepted:
-            self._approach_ended('the approach action server rejected the goal')
-            return
-        goal.handle, goal.last_heard = handle, self._now()
-        self._approach_state = 'goal accepted'
-        handle.get_result_async().add_done_callback(
-            lambda result_future: self._on_approach_result(goal, result_future))
-
-    def _on_approach_feedback(self, goal: _ApproachGoal, msg):
-        if goal is self._approach_goal:
-            goal.last_heard = self._now()
-            distance = msg.feedback.distance
-            self._approach_state = f'active: {msg.feedback.status}' + (
-                f' at {distance:.2f} m' if math.isfinite(distance) else '')
-
-    def _on_approach_result(self, goal: _ApproachGoal, future):
-        if goal is not self._approach_goal:
-            return   # cancelled by this node: the routine has moved on
-        response = future.result()
-        result = response.result if response is not None else None
-        if response is not None and response.status == GoalStatus.STATUS_SUCCEEDED \
-                and result.arrived:
-            self._approach_goal = None
-            self._approach_state = f'arrived at {result.distance:.2f} m'
-            self.get_logger().info(f'approach: {self._approach_state}')
-            self._apply(self.routine.on_arrived(self._now()))
-            return
-        if result is not None and result.reason:
-            reason = result.reason
-        elif response is not None and response.status == GoalStatus.STATUS_CANCELED:
-            reason = 'the approach goal was cancelled by another node'
-        else:
-            reason = 'the approach action ended without a result'
-        self._approach_ended(reason)
-
-    def _approach_ended(self, reason: str):
-        """The approach failed (the server gave up, or none answers): greet from here."""
-        self._approach_goal = None
-        self._approach_state = f'gave up: {reason}'
-        self.get_logger().warning(f'approach: gave up: {reason}; greeting from here')
-        self._apply(self.routine.on_approach_failed(self._now(), reason))
-
-    def _cancel_approach(self, why: str):
-        goal, self._approach_goal = self._approach_goal, None
-        self._approach_state = f'cancelled: {why}'
-        self.get_logger().info(f'approach: cancelling the goal: {why}')
-        if goal.handle is not None:
-            goal.handle.cancel_goal_async()
+        self.approach.update(self.routine.wants_approach,
+                             f'the routine left the approach step (now {self.routine.step.value})')
 
     # ---- diagnostics --------------------------------------------------------------------
 
@@ -618,9 +448,8 @@ class CoachNode(Node):
             'session_id': '' if session_id is None else session_id,
             'coached_body': self._active_body,
             'seconds_since_skeleton': 'never' if skeleton_age is None else f'{skeleton_age:.1f}',
-            'speech_requests_pending': len(self._unsent) + len(self._awaiting),
-            'approach': self._approach_state if self.approach_client is not None
-            else 'disabled',
+            'speech_requests_pending': self.speech.pending,
+            'approach': self.approach.state if self.approach is not None else 'disabled',
         }
         status.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]
         msg = DiagnosticArray(status=[status])
