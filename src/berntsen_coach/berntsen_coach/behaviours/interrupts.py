@@ -58,11 +58,11 @@ class HelpFromTheFloor(MorningBehaviour):
     def update(self) -> Status:
         m = self.m
         if m.speaking:
-            self.reassure_at = None
             return self.waiting('help is called; telling her')
-        if self.reassure_at is None:
+        if self.reassure_at is None:   # timed from when the last words were heard
             self.reassure_at = m.now + m.settings.floor_reassure_every
         elif m.now >= self.reassure_at:
+            self.reassure_at = None
             m.say('floor_reassure', m.phrases.text('floor_reassure', name=m.name))
         return self.waiting('help is called; staying with her')
 
