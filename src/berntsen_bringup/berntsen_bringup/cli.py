@@ -377,6 +377,27 @@ def print_graph(args) -> int:
     return EXIT_OK
 
 
+def print_routine(args) -> int:
+    """`berntsen routine`: the behaviour tree a programme's morning runs."""
+    from berntsen_coach.behaviours.tree import LEGEND, tree_dot, tree_text
+    from berntsen_coach.coach_routine import CoachRoutine, RoutineSettings
+    from berntsen_coach.exercises import load_exercises
+    from berntsen_coach.paths import package_config, resolve_programme
+    from berntsen_coach.programme import load_programme
+
+    exercises = load_exercises(package_config() / 'exercises.yaml')
+    programme = load_programme(resolve_programme(args.programme), exercises)   # ValueError
+    routine = CoachRoutine(programme, exercises, RoutineSettings(approach=args.approach))
+    if args.dot:
+        print(tree_dot(routine.tree))
+    else:
+        print(f'programme {programme.source} (patient {programme.patient_id}, '
+              f'{programme.language}):')
+        print(tree_text(routine.tree))
+        print(LEGEND)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='berntsen', description=__doc__.split('\n')[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -432,6 +453,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser('report', help="a patient's progress over sessions; --html writes a page with plots")
     session_report.add_report_arguments(p)
     p.set_defaults(func=session_report.run_report)
+
+    p = sub.add_parser('routine', help="print the behaviour tree of a programme's morning")
+    p.add_argument('programme', help='programme YAML: a path, or a name in '
+                                     'berntsen_coach/config/programmes (e.g. example)')
+    p.add_argument('--dot', action='store_true', help='Graphviz dot instead of text')
+    p.add_argument('--no-approach', dest='approach', action='store_false',
+                   help='as the coach runs with approach:=false (greets from where it is)')
+    p.set_defaults(func=print_routine)
 
     p = sub.add_parser('graph', help='print the nodes of the profiles')
     p.add_argument('profile', nargs='?', choices=profile_names())

@@ -92,3 +92,32 @@ def test_a_fault_that_cannot_be_injected_is_refused_before_anything_starts(tmp_p
     assert main(['sim', '--fault', 'camera:kill@3', '--run-dir', str(tmp_path)]) == cli.EXIT_USAGE
     assert 'not a node of the sim profile' in capsys.readouterr().err
     assert not list(tmp_path.iterdir()), 'no node was started'
+
+
+def test_routine_prints_the_tree_a_programme_runs_and_its_dot(tmp_path, capsys):
+    assert main(['routine', 'example']) == 0
+    out = capsys.readouterr().out
+    for behaviour in ('Person on the floor', 'Approach the bed', 'heel_slide: set 1 of 1',
+                      'Sit up', 'Test: chair_stand_30s', 'No response: call a caregiver'):
+        assert behaviour in out
+    assert out.index('heel_slide') < out.index('Sit up'), 'in bed first, then up'
+    assert 'Kari' not in out and 'Ola' not in out, 'no name: it is a shape, not a record'
+    assert main(['routine', 'example', '--dot', '--no-approach']) == 0
+    dot = capsys.readouterr().out
+    assert dot.startswith('digraph') and '"Sit up"' in dot and 'Approach' not in dot
+    bed = tmp_path / 'bed.yaml'
+    bed.write_text('patient: {name: Kari, id: p-1}\nlanguage: nb\ngets_up: false\n'
+                   'items:\n  - {exercise: heel_slide, sets: 2, repetitions: 5}\n')
+    assert main(['routine', str(bed)]) == 0
+    out = capsys.readouterr().out
+    assert 'heel_slide: set 2 of 2' in out and 'Sit up' not in out and 'Stand up' not in out
+
+
+def test_routine_of_a_broken_programme_is_a_clear_error(tmp_path, capsys):
+    bad = tmp_path / 'bad.yaml'
+    bad.write_text('patient: {name: Kari, id: p-1}\nlanguage: nb\n'
+                   'items: [{exercise: juggling}]\n')
+    assert main(['routine', str(bad)]) == 1
+    assert main(['routine', str(tmp_path / 'missing.yaml')]) == 1
+    err = capsys.readouterr().err
+    assert 'juggling' in err and 'cannot read' in err

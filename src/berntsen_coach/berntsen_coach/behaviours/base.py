@@ -59,15 +59,16 @@ class Prompt:
         return False
 
 
-class Suspend(py_trees.composites.Composite):
-    """While `when()` holds, tick `interrupt` and hold `body` as it is (not stopped: a set
-    under way keeps its count); the routine's clock stands still meanwhile (Morning.clock).
-    When it no longer holds, `on_resume()` and the body goes on where it was."""
+class Suspend(py_trees.composites.Selector):
+    """A priority selector whose lower branch is held, not stopped: while `when()` holds,
+    tick `interrupt` and leave `body` as it is (a set under way keeps its count); the
+    routine's clock stands still meanwhile (Morning.clock). When it no longer holds,
+    `on_resume()` and the body goes on where it was."""
 
     def __init__(self, name: str, when: typing.Callable[[], bool],
                  interrupt: py_trees.behaviour.Behaviour, body: py_trees.behaviour.Behaviour,
                  on_resume: typing.Callable[[], None]):
-        super().__init__(name, [interrupt, body])
+        super().__init__(name, memory=False, children=[interrupt, body])
         self.when, self.interrupt, self.body, self.on_resume = when, interrupt, body, on_resume
 
     def tick(self) -> typing.Iterator[py_trees.behaviour.Behaviour]:

@@ -86,6 +86,11 @@ def morning_tree(m: Morning) -> py_trees.behaviour.Behaviour:
     ])
 
 
+LEGEND = ('[o] the first child that applies wins; a higher one interrupts a lower one\n'
+          '[-] the children in turn   {o} {-} the same, resuming where they were\n'
+          '-^- a decorator            --> a behaviour')
+
+
 def tree_text(root: py_trees.behaviour.Behaviour, status: bool = False) -> str:
     return py_trees.display.unicode_tree(root, show_status=status)
 
