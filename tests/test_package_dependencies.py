@@ -22,6 +22,7 @@ ROS_PACKAGES = {
     'diagnostic_msgs', 'rosgraph_msgs', 'builtin_interfaces', 'lifecycle_msgs', 'action_msgs',
     'rcl_interfaces', 'ament_index_python', 'launch', 'launch_ros', 'berntsen_interfaces',
     'berntsen_vision', 'berntsen_coach', 'berntsen_drivers', 'berntsen_sim', 'berntsen_bringup',
+    'py_trees',   # released into ROS 2 (ros-<distro>-py-trees); pip-pinned off ROS
 }
 SYSTEM_KEYS = {
     'yaml': 'python3-yaml',

@@ -47,6 +47,8 @@ class SpeechClient:
         self._awaiting: dict[int, tuple[float, _Phrase]] = {}   # ticket → (sent at, phrase)
         self._last_ticket = 0
         self._last_wait_log = -math.inf
+        self.unavailable_since: float | None = None   # node clock; None while the server is up
+        self._seen = False                            # the server has been up at least once
 
     @property
     def server_ready(self) -> bool:
@@ -72,6 +74,12 @@ class SpeechClient:
         return min(self._timeout, MARGIN + len(text) / SLOWEST_SPEECH_CHARS_PER_S)
 
     def update(self) -> None:
+        if self.server_ready:
+            if self.unavailable_since is not None and self._seen:
+                self._node.get_logger().info('speech server is back')
+            self.unavailable_since, self._seen = None, True
+        elif self.unavailable_since is None:
+            self.unavailable_since = self._now()
         if not self.server_ready and self._awaiting:
             self._node.get_logger().warning(
                 f'speech server gone; {len(self._awaiting)} phrase(s) it was saying are lost; '
