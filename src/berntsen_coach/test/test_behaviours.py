@@ -338,3 +338,37 @@ def test_the_programme_chooses_the_shape_of_the_tree():
                               test_in_the_middle.index('Summary')]
     assert body == ['seated_arm_raise: set 1 of 2', 'Rest 20 s', 'seated_arm_raise: set 2 of 2',
                     'Rest 20 s', 'Test: chair_stand_30s', 'Rest 10 s', 'heel_raise: set 1 of 1']
+
+
+def test_the_readme_s_new_step_is_one_behaviour_and_one_line(monkeypatch):
+    import re
+    from pathlib import Path
+
+    from berntsen_coach.behaviours import tree
+    from berntsen_coach.behaviours.getting_up import WakeUp
+
+    readme = (Path(__file__).resolve().parents[3] / 'README.md').read_text()
+    section = readme[readme.index('To add a step'):]
+    behaviour, line = re.findall(r'```python\n(.*?)```', section, re.S)[:2]
+    namespace = {}
+    exec(behaviour, namespace)
+    assert line.strip().splitlines()[-1].strip().startswith('steps.append(DrinkWater(m))')
+    composed = tree.routine_steps
+
+    def with_water(m):
+        steps = composed(m)
+        after = next(i for i, s in enumerate(steps) if isinstance(s, WakeUp))
+        steps.insert(after + 1, namespace['DrinkWater'](m))
+        return steps
+    monkeypatch.setattr(tree, 'routine_steps', with_water)
+
+    s = Session(items=MORNING)
+    s.take(s.routine.start(s.t))
+    s.take(s.routine.on_arrived(1.0))
+    s.hold(Posture.LYING, 3.0)           # greeting, wake-up words
+    s.hold(Posture.LYING, 10.0)          # wake_wait: then water, not yet "sit up"
+    assert s.kinds()[-1] == 'drink_water'
+    s.hold(Posture.LYING, 15.0)
+    assert 'sit_up' not in s.kinds(), 'she has 20 s to drink'
+    s.hold(Posture.LYING, 6.0)
+    assert s.kinds()[-1] == 'sit_up' and s.routine.step is Step.SIT_UP
