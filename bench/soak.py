@@ -29,6 +29,7 @@ from pathlib import Path
 import benchenv  # noqa: F401  (sources on the path, private ROS domain)
 
 SAMPLE_S = 1.0
+SOAK_STARTED = time.monotonic()
 
 
 def _node_processes(root_pid: int) -> dict[int, str]:
@@ -116,7 +117,10 @@ def run_one(index: int, args, base: Path) -> dict:
     sampler.join()
     verdict = next((line for line in reversed(output.splitlines())
                     if line.startswith(('OK:', 'FAILED:'))), output.strip()[-300:])
+    if run_dir.is_dir():   # what the runner printed, beside the nodes' logs
+        (run_dir / 'runner.log').write_text(output)
     return {'index': index, 'status': proc.returncode, 'verdict': verdict,
+            'started': started - SOAK_STARTED,
             'seconds': time.monotonic() - started, 'peak_mb': sampler.peak_mb,
             'peak_fds': sampler.peak_fds, 'db_kb': _size_kb(base / 'sessions.sqlite3'),
             'written_kb': _size_kb(base)}
@@ -128,6 +132,21 @@ def print_session(result: dict, nodes: list[str]) -> None:
     print(f'{result["index"]:>3} {"ok" if result["status"] == 0 else "FAIL":<4} '
           f'{result["seconds"]:6.0f} s  {cells}  {result["db_kb"]:8.0f} {result["written_kb"]:9.0f}',
           flush=True)
+    if result['status'] != 0:
+        print(f'      {result["verdict"]}', flush=True)
+
+
+def growth_per_hour(results: list[dict], node: str) -> float:
+    """Least-squares slope of the node's peak memory over the soak, MB per hour (0 with
+    fewer than two sessions): one session's noise moves it less than first-to-last."""
+    points = [(r['started'] / 3600.0, r['peak_mb'][node]) for r in results
+              if node in r['peak_mb']]
+    if len(points) < 2:
+        return 0.0
+    mean_t = sum(t for t, _ in points) / len(points)
+    mean_m = sum(m for _, m in points) / len(points)
+    spread = sum((t - mean_t) ** 2 for t, _ in points)
+    return sum((t - mean_t) * (m - mean_m) for t, m in points) / spread if spread else 0.0
 
 
 def main(argv=None) -> int:
@@ -139,6 +158,7 @@ def main(argv=None) -> int:
     parser.add_argument('--scenario', default='cooperative_morning')
     parser.add_argument('--run-dir', help='keep everything here (default: a temporary folder)')
     args = parser.parse_args(argv)
+    os.umask(0o077)   # the runner's output and the session log are the owner's only
     if args.sessions < 0 or args.hours < 0:
         parser.error('--sessions and --hours must not be negative')
     if not args.sessions and not args.hours:
@@ -164,8 +184,9 @@ def main(argv=None) -> int:
             print(f'  session {r["index"]}: {r["verdict"]}')
         first, last = results[0], results[-1]
         for n in nodes:
-            print(f'  {n:<9} memory {first["peak_mb"].get(n, 0):.0f} -> {last["peak_mb"].get(n, 0):.0f} MB, '
-                  f'fds {first["peak_fds"].get(n, 0)} -> {last["peak_fds"].get(n, 0)}')
+            print(f'  {n:<9} memory {first["peak_mb"].get(n, 0):.0f} -> '
+                  f'{last["peak_mb"].get(n, 0):.0f} MB ({growth_per_hour(results, n):+.1f} MB '
+                  f'per hour), fds {first["peak_fds"].get(n, 0)} -> {last["peak_fds"].get(n, 0)}')
         print(f'  session log {results[0]["db_kb"]:.0f} -> {last["db_kb"]:.0f} kB '
               f'({(last["db_kb"] - first["db_kb"]) / max(1, len(results) - 1):.0f} kB per session); '
               f'all files {last["written_kb"] / 1024:.1f} MB')

@@ -21,5 +21,8 @@ def test_two_sessions_back_to_back_write_one_log_and_report_their_nodes(tmp_path
     peaks = [cell for cell in rows[1][4:-2]]
     assert all(int(cell.split('/')[0]) > 20 for cell in peaks), 'every node was measured'
     assert '2 sessions, 0 failed' in run.stdout
+    assert run.stdout.count('MB per hour') == len(peaks), 'a growth figure for every node'
+    for session in ('001', '002'):
+        assert 'OK:' in (tmp_path / 'sessions' / session / 'runner.log').read_text()
     with sqlite3.connect(tmp_path / 'sessions.sqlite3') as db:
         assert db.execute('SELECT COUNT(*) FROM sessions').fetchone()[0] == 2
