@@ -28,7 +28,7 @@ from berntsen_interfaces.srv import StartSession
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
-from std_srvs.srv import Trigger
+from std_srvs.srv import SetBool, Trigger
 
 from .approach_client import ApproachClient
 from .coach_params import declare_coach_parameters
@@ -86,6 +86,8 @@ class CoachNode(Node):
             frames_wanted=lambda: self._running() and self.routine.current_exercise is not None)
         self.create_service(StartSession, 'start_session', self._on_start_session)
         self.create_service(Trigger, 'stop_session', self._on_stop_session)
+        self.create_service(SetBool, 'pause_session', self._on_pause_session)
+        self.create_service(Trigger, 'request_help', self._on_request_help)
         self.create_timer(TICK_PERIOD, self._on_tick)
         self.create_timer(DIAGNOSTICS_PERIOD, self._publish_diagnostics)
         if self.params['autostart']:
@@ -163,6 +165,28 @@ class CoachNode(Node):
             return response
         self._apply(self.routine.stop(self._now(), 'stopped by request'))
         response.success, response.message = True, 'session stopped'
+        return response
+
+    def _on_pause_session(self, request, response):
+        """Pause (data true) or carry on (false), as the screen's Pause button asks."""
+        if not self._running() or self.routine.finished:
+            response.success, response.message = False, 'no session is running'
+            return response
+        self._apply(self.routine.pause(self._now(), request.data))
+        response.success = self.routine.paused == request.data
+        response.message = ('paused' if self.routine.paused else 'going on') \
+            if response.success else f'cannot pause in step {self.routine.step.value}'
+        return response
+
+    def _on_request_help(self, request, response):
+        """The Help button: an urgent caregiver alert, as for a fall."""
+        if not self._running():
+            response.success, response.message = False, 'no session is running'
+            return response
+        self._apply(self.routine.help(self._now()))
+        response.success = self.routine.step.value == 'help'
+        response.message = 'a caregiver is called' if response.success \
+            else f'no help in step {self.routine.step.value}'
         return response
 
     # ---- routine plumbing ---------------------------------------------------------------
@@ -271,8 +295,9 @@ class CoachNode(Node):
         """Drive to the person in the routine's approach step; cancel on leaving it."""
         if self.approach is None or self.routine is None or not self.routine.started:
             return
-        self.approach.update(self.routine.wants_approach,
-                             f'the routine left the approach step (now {self.routine.step.value})')
+        self.approach.update(self.routine.wants_approach, 'the session is paused'
+                             if self.routine.paused else 'the routine left the approach step '
+                             f'(now {self.routine.step.value})')
 
     def _publish_diagnostics(self):
         routine, now = self.routine, self._now()

@@ -2,10 +2,10 @@
 
 The routine itself is a behaviour tree (behaviours/tree.py draws it): greet, wake, sit up,
 stand up, the programme's sets, rests and tests, summary, goodbye, each a behaviour of its
-own; interrupts (the session stopped, a person on the floor, the robot unable to see) are
-branches of higher priority. This class is its front door: each timestamped event
+own; interrupts (the session stopped, a person on the floor, Help or Pause pressed, the
+robot unable to see) are branches of higher priority. This class is its front door: each timestamped event
 (`start`, `on_arrived`, `on_approach_failed`, `on_posture`, `on_frame`, `on_speech_finished`,
-`on_perception_lost` / `_restored`, `tick`, `stop`) is written into the morning's shared
+`on_perception_lost` / `_restored`, `pause`, `help`, `tick`, `stop`) is written into the morning's shared
 state, the tree is ticked once, and what it asks for is returned as actions (routine.py):
   Say(text, kind, urgent)     send to the speech server; report its end with
                               on_speech_finished (one call per Say, in order)
@@ -95,13 +95,13 @@ class CoachRoutine:
 
     @property
     def wants_approach(self) -> bool:
-        """The robot should drive to the bedside (then call on_arrived)."""
-        return self.step is Step.APPROACH
+        """The robot should drive to the bedside (then call on_arrived); not while paused."""
+        return self.step is Step.APPROACH and not self.paused
 
     @property
     def motion_allowed(self) -> bool:
-        """Never while the person gets up, exercises, rests or needs help."""
-        return self.step is Step.APPROACH or self.step in FINAL_STEPS
+        """Never while the person gets up, exercises, rests, pauses or needs help."""
+        return self.wants_approach or self.step in FINAL_STEPS
 
     @property
     def blind(self) -> bool:
@@ -213,7 +213,7 @@ class CoachRoutine:
         m = self.morning
         if self.step is None or self.step in FINAL_STEPS or m.blind_since is not None:
             return []
-        m.blind_since = m.now
+        m.hold('blind')
         m.event('perception_lost', {'step': self.step.value, **m.set_detail()})
         return self._tick()
 
@@ -224,9 +224,38 @@ class CoachRoutine:
         m = self.morning
         if m.blind_since is None:
             return []
-        gap = m.perception_restored()
+        gap = m.release('blind')
         m.event('perception_restored', {'step': getattr(self.step, 'value', ''),
                                         'gap': round(gap, 2), **m.set_detail()})
+        return self._tick()
+
+    def pause(self, now: float, paused: bool) -> list:
+        """She pressed Pause (True) or Continue (False). Paused, the morning waits where it
+        is (a set keeps its count and counts nothing), its clock stopped; not while help is
+        called or after the end."""
+        self._time(now)
+        m = self.morning
+        if self.step is None or self.step in FINAL_STEPS or self.step is Step.HELP \
+                or paused == m.paused:
+            return []
+        if paused:
+            m.hold('paused')
+            m.event('paused', {'step': self.step.value, **m.set_detail()})
+        else:
+            m.event('resumed', {'step': self.step.value, 'gap': round(m.release('paused'), 2)})
+        return self._tick()
+
+    @property
+    def paused(self) -> bool:
+        return self.morning.paused
+
+    def help(self, now: float) -> list:
+        """She pressed Help: an urgent caregiver alert, as for a fall; the morning stops
+        and the robot stays with her until the session is stopped."""
+        self._time(now)
+        if self.step is None or self.step in (Step.HELP, Step.STOPPED):
+            return []
+        self.morning.help_requested = True
         return self._tick()
 
     def tick(self, now: float) -> list:

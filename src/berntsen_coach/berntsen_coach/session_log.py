@@ -52,6 +52,7 @@ OUTCOMES = (
     'stopped_early',  # the person chose to stop (tired, pain) and said so
     'no_response',    # the person did not respond; a caregiver was notified
     'fall_alert',     # the person was lying on the floor; urgent caregiver alert
+    'help_alert',     # the person pressed Help; urgent caregiver alert
     'aborted',        # stopped from outside (caregiver, operator, service call)
     'error',          # the software could not continue
     'interrupted',    # the recording process died; closed at the next start with what it

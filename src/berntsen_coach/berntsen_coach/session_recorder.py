@@ -39,6 +39,7 @@ class SessionRecorder:
         self._set_count = 0
         self._sets_of: dict[str, int] = {}   # sets started per exercise (a restart is a new set)
         self._fall_suspected = False
+        self._help_requested = False
         self._stopped_by_fault = False
         self.ended = False
 
@@ -89,6 +90,8 @@ class SessionRecorder:
             self.log.add_clinical_measure(self.session_id, t, detail['test'], detail['value'])
         elif kind == 'fall_suspected':
             self._fall_suspected = True
+        elif kind == 'help_requested':
+            self._help_requested = True
         elif kind == 'session_stopped' and detail.get('fault'):
             self._stopped_by_fault = True
 
@@ -102,6 +105,8 @@ class SessionRecorder:
             self._set_id = None
         if self._fall_suspected:
             outcome = 'fall_alert'
+        elif self._help_requested:
+            outcome = 'help_alert'
         elif self._stopped_by_fault:
             outcome = 'error'   # a part was down: not the person's doing, nor an operator's
         else:

@@ -372,3 +372,61 @@ def test_the_readme_s_new_step_is_one_behaviour_and_one_line(monkeypatch):
     assert 'sit_up' not in s.kinds(), 'she has 20 s to drink'
     s.hold(Posture.LYING, 6.0)
     assert s.kinds()[-1] == 'sit_up' and s.routine.step is Step.SIT_UP
+
+
+@pytest.mark.parametrize('step', STEPS)
+def test_help_pressed_at_every_step_calls_a_caregiver_at_once(step):
+    s = morning_at(step)
+    actions = s.take(s.routine.help(s.t + 0.1))
+    assert [(a.kind, a.urgent) for a in actions if isinstance(a, Say)] == [('help_coming', True)]
+    assert [a for a in actions if isinstance(a, AlertCaregiver)] == [
+        AlertCaregiver('help_requested', urgent=True)]
+    assert Event('help_requested', {'step': step}) in actions
+    assert s.routine.step is Step.HELP and not s.routine.motion_allowed
+    assert s.routine.help(s.t + 0.2) == [], 'pressed twice: one alert'
+    s.hold(Posture.SITTING, 40.0)
+    assert s.kinds().count('help_reassure') == 1 and len(s.alerts) == 1 + (
+        step == 'no_response')
+    assert s.routine.pause(s.t, True) == [], 'no pause while help is called'
+
+
+@pytest.mark.parametrize('step', [s for s in STEPS if s not in ('done', 'no_response')])
+def test_pause_holds_every_step_counts_nothing_and_continue_goes_on_where_it_was(step):
+    s = morning_at(step)
+    said, counted, phase = len(s.said), len(s.counted), s.routine.phase
+    s.take(s.routine.pause(s.t, True))   # said after what is being said
+    assert s.routine.paused and s.routine.pause(s.t, True) == [], 'pressed twice: paused once'
+    if step == 'exercise':
+        s.signal(rep_signal(3))     # she goes on exercising: nothing is counted
+    s.hold(Posture.SITTING if step not in ('wake', 'sit_up', 'greet') else Posture.LYING, 120.0)
+    assert len(s.counted) == counted and s.alerts == [], 'no count, no nagging, no alert'
+    assert not s.routine.motion_allowed and not s.routine.wants_approach, 'the robot stays'
+    assert s.routine.step.value == step and s.routine.phase == phase
+    s.take(s.routine.pause(s.t, False))
+    assert not s.routine.paused and [k for k in s.kinds()[said:] if k not in (
+        'intro', 'set', 'greeting', 'summary', 'goodbye', 'count', 'set_done', 'rest')] == [
+        'paused', 'resumed'], 'what was under way is finished; nothing new begins'
+    [resumed] = [e for e in s.events if e.kind == 'resumed']
+    assert resumed.detail['gap'] == pytest.approx(120.0 + (9.0 if step == 'exercise' else 0),
+                                                  abs=1.0)
+
+
+def test_pause_and_help_need_a_session_and_pause_ends_with_it():
+    s = Session(items=MORNING)
+    assert s.routine.pause(0.0, True) == [] and s.routine.help(0.0) == []
+    s = morning_at('done')
+    assert s.routine.pause(s.t, True) == [] and not s.routine.paused
+
+
+def test_the_routine_clock_stands_still_while_anything_holds_it():
+    m = Morning(programme(), EXERCISES, RoutineSettings())
+    m.now = 10.0
+    m.hold('paused')
+    m.now = 20.0
+    m.hold('blind')               # blind while paused
+    m.now = 30.0
+    assert m.release('paused') == 20.0 and m.clock == 10.0
+    m.now = 35.0
+    assert m.release('blind') == 15.0 and m.clock == 10.0
+    m.now = 40.0
+    assert m.clock == 15.0 and m.outages == 1

@@ -100,6 +100,13 @@ def arm_angle(t: float) -> float:
     return 150.0 if within < 1.5 else 20.0
 
 
+def wait_for(condition, timeout, what):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f'timed out waiting for {what}'
+        time.sleep(0.05)
+
+
 def _coach(tmp_path, **params):
     from berntsen_bringup.processes import NodeProcessSpec
     return NodeProcessSpec(module='berntsen_coach.coach_node', name='coach', params={
@@ -227,6 +234,48 @@ def test_session_services(ros_nodes, rclpy_node, tmp_path):
     assert started.success and started.session_id
     assert not call(start, StartSession.Request()).success, 'one session at a time'
     assert call(stop, Trigger.Request()).success
+
+
+def test_pause_and_help_buttons_as_services(ros_nodes, make_patient, rclpy_node, tmp_path):
+    import json
+
+    from berntsen_interfaces.msg import CaregiverAlert
+    from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+    from std_msgs.msg import String
+    from std_srvs.srv import SetBool, Trigger
+
+    latched = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
+                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
+    alerts, trees = [], []
+    rclpy_node.create_subscription(CaregiverAlert, 'caregiver/alert', alerts.append, latched)
+    rclpy_node.create_subscription(String, 'coach/tree', lambda m: trees.append(
+        json.loads(m.data)), latched)
+    patient = make_patient()
+    ros_nodes(_coach(tmp_path, start_delay=0.0))
+    pause = rclpy_node.create_client(SetBool, 'pause_session')
+    help_ = rclpy_node.create_client(Trigger, 'request_help')
+    assert pause.wait_for_service(timeout_sec=20) and help_.wait_for_service(timeout_sec=5)
+
+    def call(client, request):
+        future = client.call_async(request)
+        deadline = time.monotonic() + 10
+        while not future.done() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return future.result()
+
+    wait_for(lambda: patient.spoken, 20, 'the greeting')
+    paused = call(pause, SetBool.Request(data=True))
+    assert paused.success and paused.message == 'paused'
+    wait_for(lambda: trees and trees[-1]['running'][-1]['behaviour'] == 'Pause', 10,
+             'the tree showing the pause')
+    assert 'Pause' in trees[-1]['tree'] and 'Kari' not in json.dumps(trees[-1])
+    assert call(pause, SetBool.Request(data=False)).message == 'going on'
+    helped = call(help_, Trigger.Request())
+    assert helped.success, helped.message
+    wait_for(lambda: alerts, 10, 'the caregiver alert')
+    assert (alerts[-1].reason, alerts[-1].urgent) == ('help_requested', True)
+    assert patient.urgent_texts(), 'she is told at once, pre-empting what was said'
+    assert not call(pause, SetBool.Request(data=True)).success, 'no pause while help comes'
 
 
 def test_coach_waits_for_the_speech_server_and_falls_back_to_norwegian(ros_nodes, make_patient,

@@ -119,10 +119,11 @@ class Morning:
         self.arrived = False
         self.approach_failed: str | None = None
         self.fell = False                  # seen lying on the floor: latched
+        self.help_requested = False        # Help pressed: latched
         self.stop_reason: dict | None = None
-        self.blind_since: float | None = None
         self.outages = 0                   # perception outages that have ended
-        self._paused_total = 0.0
+        self._holds: dict[str, float] = {}   # why the routine is held ('blind', 'paused'): since
+        self._held_total = 0.0
         # what the behaviours show and share
         self.actions: list = []
         self.step: Step | None = None
@@ -140,17 +141,36 @@ class Morning:
 
     @property
     def clock(self) -> float:
-        """The routine's time: `now` less every moment the robot could not see."""
-        paused = 0.0 if self.blind_since is None else self.now - self.blind_since
-        return self.now - self._paused_total - paused
+        """The routine's time: `now` less every moment it was held (the robot could not
+        see, or she paused the session)."""
+        held = self.now - min(self._holds.values()) if self._holds else 0.0
+        return self.now - self._held_total - held
 
-    def perception_restored(self) -> float:
-        """The outage is over: returns how long it lasted."""
-        gap = self.now - self.blind_since
-        self._paused_total += gap
-        self.blind_since = None
-        self.outages += 1
-        return gap
+    def hold(self, why: str) -> None:
+        self._holds.setdefault(why, self.now)
+
+    def release(self, why: str) -> float:
+        """One reason to hold is over: returns how long it lasted."""
+        if not self._holds:
+            return 0.0
+        first = min(self._holds.values())
+        since = self._holds.pop(why)
+        if not self._holds:
+            self._held_total += self.now - first
+        elif since == first:   # the clock stays held from the next reason's start
+            self._held_total += min(self._holds.values()) - first
+        if why == 'blind':
+            self.outages += 1
+        return self.now - since
+
+    @property
+    def blind_since(self) -> float | None:
+        """Since when the robot has seen nothing at all (None: it sees)."""
+        return self._holds.get('blind')
+
+    @property
+    def paused(self) -> bool:
+        return 'paused' in self._holds
 
     # ---- inputs ---------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """What wins over the morning, highest first: the session stopped, a person on the floor,
-the robot unable to see. Each is a condition (is it so?) and a behaviour (what then)."""
+Help pressed, Pause pressed, the robot unable to see. Each is a condition (is it so?) and a
+behaviour (what then)."""
 from __future__ import annotations
 
 from py_trees.common import Status
@@ -37,21 +38,24 @@ class Stopped(MorningBehaviour):
         return self.waiting(f"stopped: {self.m.stop_reason['reason']}")
 
 
-class HelpFromTheFloor(MorningBehaviour):
-    """She is lying on the floor: at once an urgent "stay where you are, I am calling for
-    help" and an urgent caregiver alert; reassurance every floor_reassure_every s, until
+class CallForHelp(MorningBehaviour):
+    """Help is needed (she is lying on the floor, or pressed Help): at once an urgent
+    phrase and an urgent caregiver alert; reassurance every floor_reassure_every s, until
     the session is stopped."""
 
-    def __init__(self, morning):
-        super().__init__('Call for help', morning)
+    def __init__(self, name: str, morning, event: str, reason: str, urgent_key: str,
+                 reassure_key: str):
+        super().__init__(name, morning)
+        self.event_kind, self.reason = event, reason
+        self.urgent_key, self.reassure_key = urgent_key, reassure_key
 
     def initialise(self):
         m = self.m
         step = m.step.value
         m.end_set()
-        m.say('floor_urgent', m.phrases.text('floor_urgent', name=m.name), urgent=True)
-        m.actions.append(AlertCaregiver(f'person lying on the floor (step {step})', urgent=True))
-        m.event('fall_suspected', {'step': step})
+        m.say(self.urgent_key, m.phrases.text(self.urgent_key, name=m.name), urgent=True)
+        m.actions.append(AlertCaregiver(self.reason.format(step=step), urgent=True))
+        m.event(self.event_kind, {'step': step})
         m.enter(Step.HELP)
         self.reassure_at = None
 
@@ -63,8 +67,32 @@ class HelpFromTheFloor(MorningBehaviour):
             self.reassure_at = m.now + m.settings.floor_reassure_every
         elif m.now >= self.reassure_at:
             self.reassure_at = None
-            m.say('floor_reassure', m.phrases.text('floor_reassure', name=m.name))
+            m.say(self.reassure_key, m.phrases.text(self.reassure_key, name=m.name))
         return self.waiting('help is called; staying with her')
+
+
+def help_from_the_floor(morning) -> CallForHelp:
+    return CallForHelp('Call for help', morning, 'fall_suspected',
+                       'person lying on the floor (step {step})', 'floor_urgent',
+                       'floor_reassure')
+
+
+def help_pressed(morning) -> CallForHelp:
+    return CallForHelp('Help is coming', morning, 'help_requested', 'help_requested',
+                       'help_coming', 'help_reassure')
+
+
+class Paused(MorningBehaviour):
+    """She pressed Pause: the morning waits, its clock stopped, until she carries on."""
+
+    def __init__(self, morning):
+        super().__init__('Pause', morning)
+
+    def initialise(self):
+        self.m.say('paused', self.m.phrases.text('paused'))
+
+    def update(self) -> Status:
+        return self.waiting('paused until she carries on')
 
 
 class NobodySeen(MorningBehaviour):

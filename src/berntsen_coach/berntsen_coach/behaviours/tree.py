@@ -3,13 +3,15 @@
     Morning                              (priority: the first that applies wins)
     ├── Stopped?        → Stop the session
     ├── On the floor?   → Call for help
-    └── Unless blind    (Cannot see: the morning waits, its clock stopped)
-        └── Routine     (a caregiver is called when a step's patience runs out)
-            ├── Approach the bed, Greet, Wake up
-            ├── the programme's in-bed exercises (skipped by a person already up)
-            ├── Out of bed  (lying down again starts this part over: sit up, stand up)
-            │   └── Sit up, Stand up, the sets, rests and tests, in the programme's order
-            └── Summary, Goodbye, Done
+    ├── Help?           → Help is coming
+    └── Unless paused   (Pause: the morning waits, its clock stopped)
+        └── Unless blind    (Cannot see: the same)
+            └── Routine     (a caregiver is called when a step's patience runs out)
+                ├── Approach the bed, Greet, Wake up
+                ├── the programme's in-bed exercises (skipped by a person already up)
+                ├── Out of bed  (lying down again starts it over: sit up, stand up)
+                │   └── Sit up, Stand up, the sets, rests and tests, in the programme's order
+                └── Summary, Goodbye, Done
 
 To add a step, write a behaviour (see getting_up.py) and put it in `routine_steps`.
 """
@@ -24,7 +26,8 @@ from .context import Morning
 from .ending import Done, Goodbye, NoResponse, Summary
 from .exercise_set import ExerciseSet, ItemProgress, Rest
 from .getting_up import Approach, Greet, SitUp, StandUp, WakeUp
-from .interrupts import Condition, HelpFromTheFloor, NobodySeen, Stopped
+from .interrupts import (Condition, NobodySeen, Paused, Stopped, help_from_the_floor,
+                         help_pressed)
 
 
 def programme_part(m: Morning, indexed_items) -> list[py_trees.behaviour.Behaviour]:
@@ -73,16 +76,22 @@ def morning_tree(m: Morning) -> py_trees.behaviour.Behaviour:
         NoResponse(m),
     ])
 
-    def can_see_again():
-        m.say('can_see_again', m.phrases.text('can_see_again'))
+    def say(key):
+        return lambda: m.say(key, m.phrases.text(key))
+
+    def interrupt(name, question, holds, behaviour):
+        return py_trees.composites.Sequence(name, memory=False, children=[
+            Condition(question, m, holds), behaviour])
 
     return py_trees.composites.Selector('Morning', memory=False, children=[
-        py_trees.composites.Sequence('Session stopped', memory=False, children=[
-            Condition('Stopped?', m, lambda m: m.stop_reason is not None), Stopped(m)]),
-        py_trees.composites.Sequence('Person on the floor', memory=False, children=[
-            Condition('On the floor?', m, lambda m: m.fell), HelpFromTheFloor(m)]),
-        Suspend('Unless blind', lambda: m.blind_since is not None, NobodySeen(m), routine,
-                on_resume=can_see_again),
+        interrupt('Session stopped', 'Stopped?', lambda m: m.stop_reason is not None,
+                  Stopped(m)),
+        interrupt('Person on the floor', 'On the floor?', lambda m: m.fell,
+                  help_from_the_floor(m)),
+        interrupt('Help pressed', 'Help?', lambda m: m.help_requested, help_pressed(m)),
+        Suspend('Unless paused', lambda: m.paused, Paused(m), Suspend(
+            'Unless blind', lambda: m.blind_since is not None, NobodySeen(m), routine,
+            on_resume=say('can_see_again')), on_resume=say('resumed')),
     ])
 
 
