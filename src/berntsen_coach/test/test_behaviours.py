@@ -11,7 +11,7 @@ from berntsen_coach.behaviours.getting_up import Greet, SitUp, StandUp, WakeUp
 from berntsen_coach.coach_routine import CoachRoutine
 from berntsen_coach.routine import AlertCaregiver, Counted, Event, Posture, Say
 from coach_synthetic import rep_signal, signal_frame
-from test_coach_routine import EXERCISES, Session, programme
+from test_coach_routine import EXERCISES, Session, get_up, programme
 
 
 class Bench:
@@ -430,3 +430,37 @@ def test_the_routine_clock_stands_still_while_anything_holds_it():
     assert m.release('blind') == 15.0 and m.clock == 10.0
     m.now = 40.0
     assert m.clock == 15.0 and m.outages == 1
+
+
+def test_a_pause_mid_set_keeps_the_count_and_misses_nothing():
+    s = Session(items=[{'exercise': 'seated_arm_raise', 'sets': 1, 'repetitions': 4,
+                        'rest_seconds': 0}])
+    get_up(s)
+    s.hold(Posture.SITTING, 4.0)
+    s.signal(rep_signal(2))
+    s.take(s.routine.pause(s.t, True))
+    s.signal(rep_signal(2))             # during the pause: not counted
+    s.hold(Posture.SITTING, 30.0)
+    s.take(s.routine.pause(s.t, False))
+    s.signal(rep_signal(2))
+    s.hold(Posture.SITTING, 3.0)
+    assert [e.detail['number'] for e in s.events if e.kind == 'repetition'] == [1, 2, 3, 4]
+    [done] = [e.detail for e in s.events if e.kind == 'set_completed']
+    assert done['count'] == 4 and 'may_have_missed' not in done, 'a pause is no outage'
+    assert not [e for e in s.events if e.kind == 'signal_gap']
+
+
+def test_a_test_paused_half_way_is_done_again_from_the_start():
+    s = Session(items=[{'test': 'chair_stand_30s'}])
+    get_up(s)
+    s.hold(Posture.SITTING, 3.0)
+    assert [e.kind for e in s.events].count('test_started') == 1
+    s.hold(Posture.SITTING, 10.0)
+    s.take(s.routine.pause(s.t, True))
+    s.hold(Posture.SITTING, 60.0)
+    assert 'clinical_measure' not in [e.kind for e in s.events], 'the clock of a test is hers'
+    s.take(s.routine.pause(s.t, False))
+    s.hold(Posture.SITTING, 5.0)
+    kinds = [e.kind for e in s.events]
+    assert 'test_restarted' in kinds and kinds.count('test_started') == 2
+    assert s.kinds().count('test_intro') == 2

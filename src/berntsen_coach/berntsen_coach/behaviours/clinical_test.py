@@ -19,6 +19,7 @@ class ClinicalTest(MorningBehaviour):
     def __init__(self, morning, index: int, item: ClinicalTestItem):
         super().__init__(f'Test: {item.test}', morning)
         self.index, self.item = index, item
+        self.pauses_before = 0
         self.exercise = morning.exercises['sit_to_stand']
         self.target = 5 if item.test == 'five_times_sit_to_stand' else 0
         self.finished = False
@@ -32,10 +33,15 @@ class ClinicalTest(MorningBehaviour):
         m = self.m
         if self.finished:
             return Status.SUCCESS
+        if self.started and len(m.pauses) > self.pauses_before:
+            # a test measures her in one go: paused half-way, it is done again from the start
+            m.event('test_restarted', {'test': self.item.test, 'reason': 'paused'})
+            self.initialise()
         if not self.started:
             if m.speaking:
                 return self.waiting('letting the last words be heard')
             self.started = True
+            self.pauses_before = len(m.pauses)
             m.item_index, m.set_index = self.index, 0
             m.end_set()
             m.enter(Step.TEST)

@@ -122,6 +122,7 @@ class Morning:
         self.help_requested = False        # Help pressed: latched
         self.stop_reason: dict | None = None
         self.outages = 0                   # perception outages that have ended
+        self.pauses: list[tuple[float, float]] = []   # (from, to) of each pause that ended
         self._holds: dict[str, float] = {}   # why the routine is held ('blind', 'paused'): since
         self._held_total = 0.0
         # what the behaviours show and share
@@ -161,6 +162,8 @@ class Morning:
             self._held_total += min(self._holds.values()) - first
         if why == 'blind':
             self.outages += 1
+        elif why == 'paused':
+            self.pauses.append((since, self.now))
         return self.now - since
 
     @property

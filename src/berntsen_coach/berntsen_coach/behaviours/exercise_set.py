@@ -125,6 +125,7 @@ class ExerciseSet(MorningBehaviour):
             return
         m.counter = ExerciseTracker(self.exercise, self.item.goal)
         self.cue_given, self.gaps, self.outages_before = False, 0, m.outages
+        self.pauses_before = len(m.pauses)
         m.event('set_started', m.set_detail())
 
     def _left_position(self):
@@ -140,9 +141,15 @@ class ExerciseSet(MorningBehaviour):
         m = self.m
         if m.frame is None or m.phase != 'counting':
             return
+        if len(m.pauses) > self.pauses_before:
+            # back from a pause: what she did meanwhile is no repetition; she settles first
+            self.pauses_before = len(m.pauses)
+            m.counter.get_ready_again()
         t, frame = m.frame
         for event in m.counter.update(t, frame):
             if isinstance(event, Gap):
+                if any(event.start <= end and start <= event.end for start, end in m.pauses):
+                    continue   # the pause itself: nothing was missed
                 m.event('signal_gap', {**m.set_detail(), 'start': event.start,
                                        'end': event.end, 'side': event.side})
                 self.gaps += 1   # what she did meanwhile may be missing from the count
