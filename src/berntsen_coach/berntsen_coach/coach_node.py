@@ -164,6 +164,7 @@ class CoachNode(Node):
             response.success, response.message = False, 'no session is running'
             return response
         self._apply(self.routine.stop(self._now(), 'stopped by request'))
+        self.speech.cancel_all()   # stopped means silent, now
         response.success, response.message = True, 'session stopped'
         return response
 

@@ -8,7 +8,7 @@ plus a margin, at most `timeout`), or when the server disappears (what it was sa
 lost). So a dead or hung speech node delays whoever waits by seconds, never for ever.
 
 Call `update()` periodically (it sends what waited for the server and times out overdue
-phrases). Not thread-safe: use it from one executor thread, as a node's callbacks are.
+phrases); `cancel_all()` stops talking. Not thread-safe: use it from one executor thread, as a node's callbacks are.
 """
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ class SpeechClient:
         self._action = action
         self._unsent: deque[_Phrase] = deque()
         self._awaiting: dict[int, tuple[float, _Phrase]] = {}   # ticket → (sent at, phrase)
+        self._handles: dict[int, object] = {}   # ticket → accepted goal (ClientGoalHandle)
         self._last_ticket = 0
         self._last_wait_log = -math.inf
         self.unavailable_since: float | None = None   # node clock; None while the server is up
@@ -66,6 +67,16 @@ class SpeechClient:
         self._unsent.append(_Phrase(self._last_ticket, text, language, urgent, label))
         self._send_unsent()
         return self._last_ticket
+
+    def cancel_all(self) -> None:
+        """Stop talking: what waits is dropped and what is being said is cancelled; each
+        ends (on_finished) at once."""
+        dropped, self._unsent = list(self._unsent), deque()
+        for ticket, handle in list(self._handles.items()):
+            handle.cancel_goal_async()
+        for ticket in list(self._awaiting) + [p.ticket for p in dropped]:
+            self._awaiting.setdefault(ticket, (self._now(), None))
+            self._finished(ticket)
 
     def deadline(self, text: str) -> float:
         """How long a phrase may take before it is given up on. A goal a speech node took
@@ -120,6 +131,10 @@ class SpeechClient:
             self._node.get_logger().warning('speech server rejected a phrase; carrying on')
             self._finished(ticket)
             return
+        if ticket not in self._awaiting:   # given up on or cancelled before it was accepted
+            handle.cancel_goal_async()
+            return
+        self._handles[ticket] = handle
         handle.get_result_async().add_done_callback(
             lambda result_future: self._on_result(ticket, result_future))
 
@@ -133,6 +148,7 @@ class SpeechClient:
 
     def _finished(self, ticket: int) -> None:
         # a result for a phrase already given up on (overdue, server gone) ends nothing twice
+        self._handles.pop(ticket, None)
         if self._awaiting.pop(ticket, None) is not None:
             self._on_finished(ticket)
 

@@ -23,9 +23,16 @@ class Speaker:
         self.goals = []       # (text, language, urgent)
         self._ends = {}       # text → rclpy Future completed with success
         self._Speak = Speak
+        self.cancelled = []   # texts whose cancel was asked for
         self.server = ActionServer(
             self.node, Speak, 'speak', self._execute,
-            goal_callback=lambda goal: GoalResponse.ACCEPT if accept else GoalResponse.REJECT)
+            goal_callback=lambda goal: GoalResponse.ACCEPT if accept else GoalResponse.REJECT,
+            cancel_callback=self._cancel)
+
+    def _cancel(self, handle):
+        from rclpy.action import CancelResponse
+        self.cancelled.append(handle.request.text)
+        return CancelResponse.ACCEPT
 
     async def _execute(self, handle):
         from rclpy.task import Future
@@ -162,3 +169,15 @@ def test_a_rejected_phrase_ends(graph):
     graph.spin_until(lambda: speech.server_ready, 10, 'the speak server', speech)
     ticket = speech.say('Hei.', 'en')
     graph.spin_until(lambda: graph.finished == [ticket], 10, 'the rejection', speech)
+
+
+def test_cancel_all_stops_what_is_said_and_ends_every_phrase(graph):
+    speaker = graph.speaker()
+    speech = graph.client()
+    graph.spin_until(lambda: speech.server_ready, 10, 'the speak server', speech)
+    tickets = [speech.say('En.', 'no'), speech.say('To.', 'no')]
+    graph.spin_until(lambda: len(speaker.goals) == 2, 10, 'both goals', speech)
+    speech.cancel_all()
+    assert sorted(graph.finished) == tickets and speech.pending == 0
+    graph.spin_until(lambda: len(speaker.cancelled) == 2, 10, 'the cancel requests', speech)
+    assert sorted(speaker.cancelled) == ['En.', 'To.']
