@@ -14,26 +14,19 @@ state, the tree is ticked once, and what it asks for is returned as actions (rou
   Event(kind, detail)         write it to the session log
   AlertCaregiver(reason, urgent)
 
-Coach state (for screens and tools): `exercise` and `target` name the exercise being
-introduced or done, `count` the repetitions counted so far; `set_index`/`sets` name the set
-being done, or during `rest` the set that comes next. Clinical tests show step `test` with
-exercise `sit_to_stand` (target 5 for the five-times test, 0 for the 30-second test).
-Motion is allowed only while approaching and after the routine has ended (`motion_allowed`).
+The coach state is Morning.state(); motion is allowed only while approaching (not paused)
+and after the routine has ended (`motion_allowed`).
 """
 from __future__ import annotations
 
 import math
 from typing import Mapping
 
-from py_trees.common import Status
-from py_trees.composites import Composite
-from py_trees.decorators import Decorator
-
 from .behaviours.context import (FINAL_STEPS, ROUTINE_NAME, Morning, RoutineSettings,  # noqa: F401
                                  Step)
-from .behaviours.tree import morning_tree, tree_text
+from .behaviours.tree import morning_tree, running_path, tree_text
 from .exercises import BodyFrame, Exercise
-from .programme import ClinicalTestItem, ExerciseItem, Programme
+from .programme import ExerciseItem, Programme
 from .routine import Event, Posture, StateChanged
 
 
@@ -118,21 +111,7 @@ class CoachRoutine:
         return None if item is None else self.morning.exercise_of(item)
 
     def state(self) -> StateChanged:
-        m = self.morning
-        exercise, target, sets = '', 0, 0
-        item = m.item
-        if isinstance(item, ExerciseItem) and m.step in (Step.EXERCISE, Step.REST):
-            sets = item.sets
-            if m.step is Step.EXERCISE:
-                exercise, target = item.exercise, item.repetitions
-        elif isinstance(item, ClinicalTestItem) and m.step is Step.TEST:
-            exercise = 'sit_to_stand'
-            target = 5 if item.test == 'five_times_sit_to_stand' else 0
-        counting = m.counter is not None and m.step in (Step.EXERCISE, Step.TEST)
-        return StateChanged(
-            routine=ROUTINE_NAME, step=m.step.value if m.step else '', exercise=exercise,
-            count=m.counter.count if counting else 0, target=target,
-            set_index=m.set_index if sets else 0, sets=sets)
+        return self.morning.state()
 
     def tree_status(self) -> str:
         """The tree with each behaviour's status, and what the running ones wait for."""
@@ -140,12 +119,7 @@ class CoachRoutine:
 
     def running(self) -> list[tuple[str, str]]:
         """(behaviour, what it waits for) from the root down to the running leaf."""
-        node, out = self.tree, []
-        while node is not None and node.status is Status.RUNNING:
-            out.append((node.name, node.feedback_message))
-            node = node.decorated if isinstance(node, Decorator) else node.current_child \
-                if isinstance(node, Composite) else None
-        return out
+        return running_path(self.tree)
 
     # ---- events -------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from ..exercises import BodyFrame, Exercise
 from ..feedback import PraiseRotation, SpeechPlanner, Utterance
 from ..phrases import Phrases
 from ..programme import ClinicalTestItem, ExerciseItem, Programme
-from ..routine import Event, Posture, Say
+from ..routine import Event, Posture, Say, StateChanged
 
 ROUTINE_NAME = 'morning'
 
@@ -229,3 +229,23 @@ class Morning:
     @property
     def in_bed_item(self) -> bool:
         return isinstance(self.item, ExerciseItem) and self.item.in_bed
+
+    def state(self) -> StateChanged:
+        """What the coach shows (coach/state): the step; the exercise being introduced or
+        done and its target; the count so far; the set being done, or during a rest the
+        one that comes next. A clinical test shows sit_to_stand (target 5 for the
+        five-times test, 0 for the 30-second test)."""
+        exercise, target, sets = '', 0, 0
+        item = self.item
+        if isinstance(item, ExerciseItem) and self.step in (Step.EXERCISE, Step.REST):
+            sets = item.sets
+            if self.step is Step.EXERCISE:
+                exercise, target = item.exercise, item.repetitions
+        elif isinstance(item, ClinicalTestItem) and self.step is Step.TEST:
+            exercise = 'sit_to_stand'
+            target = 5 if item.test == 'five_times_sit_to_stand' else 0
+        counting = self.counter is not None and self.step in (Step.EXERCISE, Step.TEST)
+        return StateChanged(
+            routine=ROUTINE_NAME, step=self.step.value if self.step else '', exercise=exercise,
+            count=self.counter.count if counting else 0, target=target,
+            set_index=self.set_index if sets else 0, sets=sets)

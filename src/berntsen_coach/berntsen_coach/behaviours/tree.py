@@ -106,3 +106,13 @@ def tree_text(root: py_trees.behaviour.Behaviour, status: bool = False) -> str:
 
 def tree_dot(root: py_trees.behaviour.Behaviour) -> str:
     return py_trees.display.dot_tree(root).to_string()
+
+
+def running_path(root: py_trees.behaviour.Behaviour) -> list[tuple[str, str]]:
+    """(behaviour, what it waits for) from the root down to the running leaf."""
+    node, out = root, []
+    while node is not None and node.status is py_trees.common.Status.RUNNING:
+        out.append((node.name, node.feedback_message))
+        node = node.decorated if isinstance(node, py_trees.decorators.Decorator) \
+            else getattr(node, 'current_child', None)
+    return out
