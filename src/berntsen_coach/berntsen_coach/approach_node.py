@@ -23,11 +23,11 @@ from dataclasses import dataclass
 
 import rclpy
 from berntsen_interfaces.action import Approach
-from berntsen_interfaces.msg import IdsList, Skeleton2D
+from berntsen_interfaces.msg import Skeleton2D
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry
-from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor
+from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
@@ -40,11 +40,11 @@ from std_msgs.msg import Bool
 from .approach import (ARRIVED, FAILED, ApproachController, ApproachSettings,
                        CameraModel, NearestPerFrame, TravelMeter, check_stop_distance,
                        estimate_person)
+from .node_params import declare_read_only, ranged
+from .tracked_bodies import TrackedBodies
 
-# Body topics are a stream: a lost sample is replaced by the next; sensor-data QoS also
-# matches a reliable publisher.
-BODY_QOS = qos_profile_sensor_data
-# camera_info and odometry come with every frame / control cycle, likewise.
+# camera_info and odometry come with every frame / control cycle: a lost sample is replaced
+# by the next; sensor-data QoS also matches a reliable publisher.
 CAMERA_INFO_QOS = qos_profile_sensor_data
 ODOM_QOS = qos_profile_sensor_data
 # An e-stop press must arrive. Volatile matches volatile and transient-local publishers alike.
@@ -63,6 +63,29 @@ MAX_RANGE = 10.0                 # m; person_distance's max_range (BlazePose see
 BASE_FRAME = 'base_link'
 
 
+def declare_approach_parameters(node: Node) -> dict:
+    """The approach node's parameters, read once at start."""
+    seconds, metres = ranged('s'), ranged('m')
+    specs = {
+        'skeleton_topic': ('skeleton2d_smoothed', ParameterDescriptor(
+            description='Per-body landmarks to estimate from: skeleton2d_smoothed or '
+                        'skeleton2d')),
+        'max_speed': ranged('m/s')('Top forward speed while approaching', 0.25, 0.05, 0.5),
+        'timeout': seconds('Give up a goal after', 120.0, 10, 600),
+        'odom_timeout': seconds('Give up a goal when the base has sent no odometry for this '
+                                'long (the motor node is down: the robot cannot move)',
+                                10.0, 1, 120),
+        'max_travel': metres('Give up a goal after driving this far (odometry)',
+                             5.0, 0.5, 20.0),
+        'camera_height': metres('Height of the camera\'s optical centre above the floor',
+                                1.12, 0.2, 3.0),
+        'camera_tilt_deg': ranged('deg')('Downward tilt of the camera', 5.0, -30.0, 60.0),
+        'camera_forward_offset': metres('Camera position ahead of the base centre',
+                                        0.035, -1.0, 1.0),
+    }
+    return declare_read_only(node, specs)
+
+
 @dataclass
 class _Goal:
     handle: object                # rclpy ServerGoalHandle
@@ -76,13 +99,10 @@ class _Goal:
 class ApproachNode(Node):
     def __init__(self):
         super().__init__('approach')
-        self.params = self._declare_parameters()
+        self.params = declare_approach_parameters(self)
         self._camera: CameraModel | None = None
         self._camera_problem = ''          # why the last camera_info was refused
         self._standing_still_for = ''      # the no-camera reason last logged
-        self._active_body = ''
-        self._body_subs: dict[str, object] = {}
-        self._unusable_ids: set[str] = set()
         self._last_estimate_stamp: float | None = None
         self._nearest = NearestPerFrame()
         self._goal: _Goal | None = None
@@ -92,7 +112,9 @@ class ApproachNode(Node):
         self.cmd_vel_pub = self.create_publisher(Twist, 'approach/cmd_vel', CMD_VEL_QOS)
         self.distance_pub = self.create_publisher(Range, 'person_distance', DISTANCE_QOS)
         self.diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
-        self.create_subscription(IdsList, '/humans/bodies/tracked', self._on_tracked, BODY_QOS)
+        # every tracked body's distance is measured; the first one's drives the approach
+        self.bodies = TrackedBodies(self, self.params['skeleton_topic'], role='approaching',
+                                    on_skeleton=self._on_skeleton)
         self.create_subscription(CameraInfo, 'camera/camera_info', self._on_camera_info,
                                  CAMERA_INFO_QOS)
         self.create_subscription(Odometry, 'odom', self._on_odom, ODOM_QOS)
@@ -103,42 +125,6 @@ class ApproachNode(Node):
         self.create_timer(TICK_PERIOD, self._step)
         self.create_timer(DIAGNOSTICS_PERIOD, self._publish_diagnostics)
         self.get_logger().info('serving the approach action')
-
-    def _declare_parameters(self) -> dict:
-        def ranged(unit):
-            def spec(description, default, low, high):
-                return default, ParameterDescriptor(
-                    description=f'{description} ({low}-{high} {unit})',
-                    floating_point_range=[FloatingPointRange(from_value=float(low),
-                                                             to_value=float(high))])
-            return spec
-
-        seconds, metres = ranged('s'), ranged('m')
-        specs = {
-            'skeleton_topic': ('skeleton2d_smoothed', ParameterDescriptor(
-                description='Per-body landmarks to estimate from: skeleton2d_smoothed or '
-                            'skeleton2d')),
-            'max_speed': ranged('m/s')('Top forward speed while approaching', 0.25, 0.05, 0.5),
-            'timeout': seconds('Give up a goal after', 120.0, 10, 600),
-            'odom_timeout': seconds('Give up a goal when the base has sent no odometry for this '
-                                    'long (the motor node is down: the robot cannot move)',
-                                    10.0, 1, 120),
-            'max_travel': metres('Give up a goal after driving this far (odometry)',
-                                 5.0, 0.5, 20.0),
-            'camera_height': metres('Height of the camera\'s optical centre above the floor',
-                                    1.12, 0.2, 3.0),
-            'camera_tilt_deg': ranged('deg')('Downward tilt of the camera', 5.0, -30.0, 60.0),
-            'camera_forward_offset': metres('Camera position ahead of the base centre',
-                                            0.035, -1.0, 1.0),
-        }
-        values = {}
-        for name, (default, descriptor) in specs.items():
-            descriptor.read_only = True   # read once at start; a later change would do nothing
-            values[name] = self.declare_parameter(name, default, descriptor).value
-        if values['skeleton_topic'] not in ('skeleton2d_smoothed', 'skeleton2d'):
-            raise ValueError(f"parameter skeleton_topic must be skeleton2d_smoothed or "
-                             f"skeleton2d, got {values['skeleton_topic']!r}")
-        return values
 
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
@@ -269,30 +255,6 @@ class ApproachNode(Node):
             self._goal.controller.stop('e-stop pressed')
             self._step()
 
-    def _on_tracked(self, msg: IdsList):
-        ids = [i for i in msg.ids if i and i not in self._unusable_ids]
-        for body_id in list(self._body_subs):
-            if body_id not in ids:
-                self.destroy_subscription(self._body_subs.pop(body_id))
-        for body_id in ids:
-            if body_id not in self._body_subs:
-                self._subscribe_body(body_id)
-        # The person approached is the first tracked body (the one the coach coaches).
-        active = next((i for i in ids if i in self._body_subs), '')
-        if active != self._active_body:
-            self.get_logger().info(f'approaching body "{active}"' if active
-                                   else 'nobody tracked')
-            self._active_body = active
-
-    def _subscribe_body(self, body_id: str):
-        topic = f"/humans/bodies/{body_id}/{self.params['skeleton_topic']}"
-        try:
-            self._body_subs[body_id] = self.create_subscription(
-                Skeleton2D, topic, lambda m, b=body_id: self._on_skeleton(b, m), BODY_QOS)
-        except Exception as exc:  # rclpy raises several types for invalid topic names
-            self._unusable_ids.add(body_id)
-            self.get_logger().warning(f'ignoring body id {body_id!r}: {exc}')
-
     def _on_skeleton(self, body_id: str, msg: Skeleton2D):
         if self._camera is None:
             return   # _step() and the diagnostics say why
@@ -315,7 +277,7 @@ class ApproachNode(Node):
             self._last_estimate_stamp = stamp
             if self._nearest.offer(stamp, estimate.distance):
                 self._publish_distance(msg, estimate.distance)
-        if body_id == self._active_body and self._goal is not None:
+        if body_id == self.bodies.active and self._goal is not None:
             self._goal.controller.add_estimate(stamp, estimate)
             self._step()
 
@@ -355,7 +317,7 @@ class ApproachNode(Node):
             'last_estimate_age': 'never' if age is None else f'{age:.1f} s',
             'camera_info_received': self._camera is not None,
             'camera_info_problem': self._camera_problem,
-            'tracked_body': self._active_body,
+            'tracked_body': self.bodies.active,
             'travelled': f'{goal.travel.travelled:.2f} m' if goal else '',
         }
         status.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]

@@ -1,9 +1,10 @@
 """The coach node's parameters: declared with descriptions and ranges, read once."""
 from __future__ import annotations
 
-from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor
+from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 
+from .node_params import declare_read_only, ranged
 from .phrases import LANGUAGES
 
 DEFAULT_APPROACH_DISTANCE = 2.2   # m; the approach_distance parameter's default
@@ -11,14 +12,6 @@ DEFAULT_APPROACH_DISTANCE = 2.2   # m; the approach_distance parameter's default
 
 def declare_coach_parameters(node: Node) -> dict:
     """Declare the coach's parameters (read-only: read once at start) and return their values."""
-    def ranged(unit):
-        def spec(description, default, low, high):
-            return default, ParameterDescriptor(
-                description=f'{description} ({low}-{high} {unit})',
-                floating_point_range=[FloatingPointRange(from_value=float(low),
-                                                         to_value=float(high))])
-        return spec
-
     seconds, metres = ranged('s'), ranged('m')
 
     specs = {
@@ -72,13 +65,7 @@ def declare_coach_parameters(node: Node) -> dict:
                                         'or silent during a goal (no feedback), this long',
                                         30.0, 1, 600),
     }
-    values = {}
-    for name, (default, descriptor) in specs.items():
-        descriptor.read_only = True   # read once at start; a later change would do nothing
-        values[name] = node.declare_parameter(name, default, descriptor).value
-    if values['skeleton_topic'] not in ('skeleton2d_smoothed', 'skeleton2d'):
-        raise ValueError(f"parameter skeleton_topic must be skeleton2d_smoothed or "
-                         f"skeleton2d, got {values['skeleton_topic']!r}")
+    values = declare_read_only(node, specs)
     if values['patience'] < values['reprompt_after']:
         raise ValueError(f"parameter patience ({values['patience']}) must be at least "
                          f"reprompt_after ({values['reprompt_after']})")
