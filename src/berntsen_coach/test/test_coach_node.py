@@ -107,6 +107,13 @@ def wait_for(condition, timeout, what):
         time.sleep(0.05)
 
 
+def call(client, request):
+    """A service call's response (the test fails after 10 s without one)."""
+    future = client.call_async(request)
+    wait_for(future.done, 10, 'the service response')
+    return future.result()
+
+
 def _coach(tmp_path, **params):
     from berntsen_bringup.processes import NodeProcessSpec
     return NodeProcessSpec(module='berntsen_coach.coach_node', name='coach', params={
@@ -220,13 +227,6 @@ def test_session_services(ros_nodes, rclpy_node, tmp_path):
     stop = rclpy_node.create_client(Trigger, 'stop_session')
     assert start.wait_for_service(timeout_sec=20) and stop.wait_for_service(timeout_sec=5)
 
-    def call(client, request):
-        future = client.call_async(request)
-        deadline = time.monotonic() + 10
-        while not future.done() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return future.result()
-
     assert not call(stop, Trigger.Request()).success, 'nothing to stop yet'
     refused = call(start, StartSession.Request(programme_file=str(bad)))
     assert not refused.success and str(bad) in refused.message and 'cartwheel' in refused.message
@@ -255,13 +255,6 @@ def test_pause_and_help_buttons_as_services(ros_nodes, make_patient, rclpy_node,
     pause = rclpy_node.create_client(SetBool, 'pause_session')
     help_ = rclpy_node.create_client(Trigger, 'request_help')
     assert pause.wait_for_service(timeout_sec=20) and help_.wait_for_service(timeout_sec=5)
-
-    def call(client, request):
-        future = client.call_async(request)
-        deadline = time.monotonic() + 10
-        while not future.done() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return future.result()
 
     wait_for(lambda: patient.spoken, 20, 'the greeting')
     paused = call(pause, SetBool.Request(data=True))
