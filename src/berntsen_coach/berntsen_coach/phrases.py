@@ -66,8 +66,8 @@ _TEXT = {
         'floor_reassure': 'Hjelpen er på vei, {name}. Bli liggende rolig.',
         'help_coming': '{name}, jeg har sagt fra, og hjelpen er på vei.',
         'help_reassure': 'Hjelpen er på vei, {name}. Jeg blir her hos deg.',
-        'paused': 'Vi tar en pause. Trykk på Fortsett når du er klar.',
-        'resumed': 'Da fortsetter vi der vi slapp.',
+        'paused': 'Vi tar en pause. Si fra på skjermen når du er klar igjen.',
+        'resumed': 'Vi tar opp igjen der vi slapp.',
         'caregiver_called': 'Jeg sier fra til dem som hjelper deg, {name}. Vi prøver igjen '
                             'senere.',
         'test_intro': {
@@ -121,8 +121,8 @@ _TEXT = {
         'floor_reassure': 'Help is on the way, {name}. Stay still and rest.',
         'help_coming': '{name}, I have called for help. Someone is on the way.',
         'help_reassure': 'Help is on the way, {name}. I am staying here with you.',
-        'paused': 'We will take a break. Press Continue when you are ready.',
-        'resumed': "Let's carry on where we left off.",
+        'paused': 'We will take a break. Tell me on the screen when you are ready again.',
+        'resumed': "Let's pick up where we left off.",
         'caregiver_called': 'I will let the people who help you know, {name}. We will try '
                             'again later.',
         'test_intro': {

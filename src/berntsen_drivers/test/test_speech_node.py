@@ -209,7 +209,12 @@ def speech_in_process(tmp_path):
     yield node, stop_spinning
     stop_spinning()
     node.destroy_node()
+    # Node.destroy_node() leaves action servers, and a shut-down context keeps its DDS
+    # participant until destroyed: a 'speak' server that never answers would stay visible
+    # and take the next test's goals (seen: one run in two of the diagnostics test).
+    node._action_server.destroy()
     rclpy.try_shutdown(context=context)
+    context.destroy()
 
 
 def test_one_executor_thread_takes_goals_and_cancels_while_speaking(speech_in_process, rclpy_node):

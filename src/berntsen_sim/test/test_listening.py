@@ -47,6 +47,10 @@ EXPECTED = {
     'set_done': ['set_done', 'praise'],
     'floor_urgent': ['stay_down'],
     'floor_reassure': ['stay_down'],
+    'help_coming': ['stay_down'],      # she pressed Help: wait where she is for the caregiver
+    'help_reassure': ['stay_down'],
+    'paused': ['paused'],              # not "continue": that would start her again at once
+    'resumed': ['resumed'],
     'caregiver_called': ['caregiver_called'],
     'ready_go': ['go'],
     'test_stop': ['stop', 'praise'],
