@@ -226,10 +226,6 @@ class Morning:
         self.counter = None
         self.phase = ''
 
-    @property
-    def in_bed_item(self) -> bool:
-        return isinstance(self.item, ExerciseItem) and self.item.in_bed
-
     def state(self) -> StateChanged:
         """What the coach shows (coach/state): the step; the exercise being introduced or
         done and its target; the count so far; the set being done, or during a rest the
