@@ -485,8 +485,11 @@ def test_e_stop_during_the_approach_stops_the_robot(run_scenario, rclpy_node):
     pressed = time.monotonic()
     e_stop.publish(Bool(data=True))
     time.sleep(6.0)
+    # measured on the simulated wheels, through the simulator's physics and publishing: on a
+    # loaded 2-core CI machine 0.57 and 0.67 s (the motor node's own response to a press is
+    # tested in test_motor_node)
     stopped_by = [t for t, s in rec.speed if t > pressed and s < 0.01]
-    assert stopped_by and stopped_by[0] - pressed < 0.5, 'wheels stopped within 0.5 s'
+    assert stopped_by and stopped_by[0] - pressed < 1.0, 'wheels stopped within 1 s'
     settled = [(x, y) for t, x, y in rec.position if t > pressed + 0.5]
     assert math.dist(settled[0], settled[-1]) < 0.02, 'and the robot stays where it stopped'
     assert rec.first('events', lambda e: e[1] == 'approach_failed'), 'the coach gave up driving'
