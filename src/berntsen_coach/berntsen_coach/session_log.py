@@ -37,14 +37,13 @@ import math
 import os
 import re
 import sqlite3
-import stat
-import threading
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
-SCHEMA_VERSION = 2
+from .session_history import (ClinicalMeasure, ExerciseProgress, SessionHistory,  # noqa: F401
+                              SessionProgress, SessionSummary)
+from .session_store import SCHEMA_VERSION, SessionLogError, default_db_path  # noqa: F401
+
 
 # How a session ended. A session without an outcome is still open (or its process died).
 OUTCOMES = (
@@ -69,150 +68,6 @@ NAME_PLACEHOLDER = '[name]'
 _PATIENT_ID = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,63}')
 _IDENTIFIER = re.compile(r'[a-z][a-z0-9_]{0,63}')
 _LANGUAGE = re.compile(r'[a-z]{2,3}(-[A-Za-z0-9]{2,8})?')
-_SQLITE_HEADER = b'SQLite format 3\x00'
-
-
-class SessionLogError(ValueError):
-    """The session log cannot do what was asked; the message says why."""
-
-
-def default_db_path() -> Path:
-    """`$XDG_DATA_HOME/berntsen/sessions.sqlite3`, by default under ~/.local/share."""
-    data_home = os.environ.get('XDG_DATA_HOME', '')
-    # The XDG spec says to ignore a relative (or empty) XDG_DATA_HOME.
-    base = Path(data_home) if os.path.isabs(data_home) else Path.home() / '.local' / 'share'
-    return base / 'berntsen' / 'sessions.sqlite3'
-
-
-def _execute_script(conn: sqlite3.Connection, script: str) -> None:
-    """Run statements one by one: `executescript` would commit the migration's transaction."""
-    statement = ''
-    for piece in script.split(';'):
-        statement += piece + ';'
-        if sqlite3.complete_statement(statement):
-            conn.execute(statement)
-            statement = ''
-    if statement.strip(' \n;'):
-        raise ValueError(f'incomplete SQL statement: {statement!r}')
-
-
-def _create_schema_v1(conn: sqlite3.Connection) -> None:
-    _execute_script(conn, '''
-        CREATE TABLE patients (
-            id TEXT PRIMARY KEY            -- pseudonymous id, never a name
-        );
-        CREATE TABLE sessions (
-            id INTEGER PRIMARY KEY,
-            patient_id TEXT NOT NULL REFERENCES patients(id),
-            started REAL NOT NULL,         -- epoch seconds, UTC
-            ended REAL,                    -- NULL while open (or after a crash)
-            routine TEXT NOT NULL,
-            outcome TEXT,                  -- one of OUTCOMES, NULL while open
-            programme_file TEXT,           -- file name only, no folder
-            programme_sha256 TEXT,
-            language TEXT NOT NULL
-        );
-        CREATE INDEX sessions_by_patient ON sessions(patient_id, started);
-        CREATE TABLE sets (
-            id INTEGER PRIMARY KEY,
-            session_id INTEGER NOT NULL REFERENCES sessions(id),
-            exercise TEXT NOT NULL,
-            set_index INTEGER NOT NULL CHECK (set_index >= 1),
-            target_reps INTEGER NOT NULL CHECK (target_reps >= 0),
-            counted_reps INTEGER CHECK (counted_reps >= 0),  -- NULL until the set ends
-            started REAL NOT NULL,
-            ended REAL,
-            UNIQUE (session_id, exercise, set_index)
-        );
-        CREATE TABLE repetitions (
-            id INTEGER PRIMARY KEY,
-            set_id INTEGER NOT NULL REFERENCES sets(id),
-            number INTEGER NOT NULL CHECK (number >= 1),
-            started REAL NOT NULL,
-            ended REAL NOT NULL,
-            peak_signal REAL,              -- in the exercise's signal unit (degrees for angles)
-            partial INTEGER NOT NULL CHECK (partial IN (0, 1))
-        );
-        -- A counted repetition number appears once per set; partial attempts may repeat it.
-        CREATE UNIQUE INDEX counted_repetition ON repetitions(set_id, number) WHERE partial = 0;
-        CREATE TABLE events (
-            id INTEGER PRIMARY KEY,
-            session_id INTEGER NOT NULL REFERENCES sessions(id),
-            time REAL NOT NULL,
-            kind TEXT NOT NULL,
-            detail TEXT NOT NULL           -- JSON object
-        );
-        CREATE TABLE clinical_measures (
-            id INTEGER PRIMARY KEY,
-            session_id INTEGER NOT NULL REFERENCES sessions(id),
-            time REAL NOT NULL,
-            test TEXT NOT NULL,
-            value REAL NOT NULL,
-            unit TEXT NOT NULL
-        );
-    ''')
-
-
-def _add_simulated_v2(conn: sqlite3.Connection) -> None:
-    # A simulated or test session is no real patient's: reports must be able to tell.
-    conn.execute('ALTER TABLE sessions ADD COLUMN simulated INTEGER NOT NULL DEFAULT 0 '
-                 'CHECK (simulated IN (0, 1))')
-
-
-# MIGRATIONS[n] turns a schema of version n into version n + 1; version 0 is an empty file.
-# A new schema version adds one function here and raises SCHEMA_VERSION.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    0: _create_schema_v1,
-    1: _add_simulated_v2,
-}
-
-
-@dataclass(frozen=True)
-class SessionSummary:
-    """One row of `list_sessions`."""
-
-    id: int
-    patient_id: str
-    started: float
-    ended: float | None
-    routine: str
-    outcome: str | None
-    language: str
-    programme_file: str | None
-    programme_sha256: str | None
-    simulated: bool
-    exercises: tuple[str, ...]      # in the order they were first done
-
-
-@dataclass(frozen=True)
-class ExerciseProgress:
-    """What one session did of one exercise, summed over its sets."""
-
-    exercise: str
-    sets: int
-    counted_reps: int               # sets still open count as 0
-    target_reps: int
-    partial_reps: int
-
-
-@dataclass(frozen=True)
-class ClinicalMeasure:
-    test: str
-    value: float
-    unit: str
-    time: float
-
-
-@dataclass(frozen=True)
-class SessionProgress:
-    """One session in `patient_progress`."""
-
-    session_id: int
-    started: float
-    ended: float | None
-    outcome: str | None
-    exercises: tuple[ExerciseProgress, ...]
-    measures: tuple[ClinicalMeasure, ...]
 
 
 def _check_time(name: str, value) -> float:
@@ -275,22 +130,8 @@ def _redact(value, pattern: re.Pattern | None):
     return value
 
 
-def _private_file(path: Path) -> None:
-    """Remove group/other permissions from a file we own, if it exists."""
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        return
-    if mode & 0o077:
-        try:
-            os.chmod(path, stat.S_IMODE(mode) & 0o700)
-        except OSError as exc:
-            raise SessionLogError(f'{path} holds health data and is readable by others, and '
-                                  f'its permissions cannot be tightened: {exc.strerror}') from exc
-
-
-class SessionLog:
-    """A session log in one SQLite file; see the module docstring.
+class SessionLog(SessionHistory):
+    """A session log in one SQLite file, for reading and writing; see the module docstring.
 
     `SessionLog(path)` opens the file, creating it (0600) and its folder (0700) when
     missing; with `create=False` a missing file is an error (for readers such as reports).
@@ -299,131 +140,8 @@ class SessionLog:
     """
 
     def __init__(self, path: str | os.PathLike, *, create: bool = True):
-        self.path = Path(path).expanduser()
-        self._lock = threading.Lock()
+        super().__init__(path, create=create)
         self._private_names: dict[int, re.Pattern | None] = {}
-        if not self.path.exists():
-            if not create:
-                raise SessionLogError(f'no session log at {self.path}')
-            self._create_file()
-        elif not self.path.is_file():
-            raise SessionLogError(f'session log {self.path} is not a regular file')
-        else:
-            self._check_header()
-        try:
-            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        except sqlite3.Error as exc:
-            raise SessionLogError(f'cannot open session log {self.path}: {exc}') from exc
-        try:
-            self._configure()
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
-            self._conn.close()
-            raise SessionLogError(f'cannot use session log {self.path}: {exc}') from exc
-        except BaseException:
-            self._conn.close()
-            raise
-        try:
-            for suffix in ('', '-wal', '-shm'):
-                _private_file(Path(f'{self.path}{suffix}'))
-        except SessionLogError:
-            self._conn.close()
-            raise
-
-    # -- opening ----------------------------------------------------------------------
-
-    def _create_file(self) -> None:
-        folder = self.path.parent
-        try:
-            if not folder.exists():
-                folder.mkdir(mode=0o700, parents=True)
-            # An empty file is a valid empty SQLite database; creating it ourselves fixes
-            # its mode, and SQLite gives the -wal and -shm files the same mode.
-            os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-        except OSError as exc:
-            raise SessionLogError(f'cannot create session log {self.path}: '
-                                  f'{exc.strerror or exc}') from exc
-
-    def _check_header(self) -> None:
-        try:
-            with open(self.path, 'rb') as f:
-                header = f.read(len(_SQLITE_HEADER))
-        except OSError as exc:
-            raise SessionLogError(f'cannot read session log {self.path}: {exc.strerror}') from exc
-        if header and header != _SQLITE_HEADER:
-            raise SessionLogError(f'{self.path} is not an SQLite database (not a session log?)')
-
-    def _configure(self) -> None:
-        mode = self._conn.execute('PRAGMA journal_mode=WAL').fetchone()[0]
-        if mode.lower() != 'wal':
-            raise SessionLogError(f'session log {self.path}: cannot use WAL journal (got {mode})')
-        # FULL: a commit survives a power cut too, not only a crash of this process.
-        self._conn.execute('PRAGMA synchronous=FULL')
-        self._conn.execute('PRAGMA foreign_keys=ON')
-        self._conn.execute('PRAGMA busy_timeout=5000')
-        problems = [line for row in self._conn.execute('PRAGMA quick_check(20)')
-                    for line in row[0].splitlines() if not line.startswith('***')]
-        if problems != ['ok']:
-            raise SessionLogError(f'session log {self.path} is damaged (sqlite quick_check, '
-                                  f'first problem: {problems[0]})')
-
-    def schema_version(self) -> int:
-        tables = {row[0] for row in self._conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if not tables:
-            return 0
-        if 'schema_version' not in tables:
-            raise SessionLogError(f'{self.path} is an SQLite database of another program '
-                                  f'(tables: {", ".join(sorted(tables)[:5])})')
-        row = self._conn.execute('SELECT version FROM schema_version').fetchone()
-        if row is None:
-            raise SessionLogError(f'session log {self.path} has no schema version row')
-        return row[0]
-
-    def _migrate(self) -> None:
-        if self.schema_version() == SCHEMA_VERSION:
-            return  # the usual case; readers then need no write lock
-        with self._transaction():
-            version = self.schema_version()
-            if version > SCHEMA_VERSION:
-                raise SessionLogError(
-                    f'session log {self.path} has schema version {version}, newer than this '
-                    f'program knows ({SCHEMA_VERSION}); update Berntsen')
-            for step in range(version, SCHEMA_VERSION):
-                MIGRATIONS[step](self._conn)
-            if version == 0:
-                self._conn.execute('CREATE TABLE schema_version (version INTEGER NOT NULL)')
-                self._conn.execute('INSERT INTO schema_version VALUES (?)', (SCHEMA_VERSION,))
-            elif version < SCHEMA_VERSION:
-                self._conn.execute('UPDATE schema_version SET version = ?', (SCHEMA_VERSION,))
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, committed on exit (the caller returns only after that)."""
-        with self._lock:
-            try:
-                self._conn.execute('BEGIN IMMEDIATE')
-                yield self._conn
-                self._conn.execute('COMMIT')
-            except BaseException as exc:
-                if self._conn.in_transaction:
-                    self._conn.execute('ROLLBACK')
-                if isinstance(exc, sqlite3.Error):
-                    raise SessionLogError(f'session log {self.path}: write failed, nothing '
-                                          f'recorded: {exc}') from exc
-                raise
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-    def __enter__(self) -> SessionLog:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    # -- lookups inside a transaction -------------------------------------------------
 
     def _open_session(self, conn, session_id) -> None:
         _check_count('session_id', session_id, 1)
@@ -640,70 +358,3 @@ class SessionLog:
                 'VALUES (?, ?, ?, ?, ?)', (session_id, time, test, float(value), unit)).lastrowid
 
     # -- reading ----------------------------------------------------------------------
-
-    def _read(self, sql: str, params: Sequence = ()) -> list[tuple]:
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
-
-    def patients(self) -> list[str]:
-        return [row[0] for row in self._read('SELECT id FROM patients ORDER BY id')]
-
-    def _check_patient(self, patient_id: str) -> None:
-        if not isinstance(patient_id, str):
-            raise TypeError(f'patient_id must be a string, got {type(patient_id).__name__}')
-        if not self._read('SELECT 1 FROM patients WHERE id = ?', (patient_id,)):
-            raise SessionLogError(f'unknown patient {patient_id!r} in {self.path}')
-
-    def list_sessions(self, patient_id: str | None = None) -> list[SessionSummary]:
-        """All sessions (of one patient, if given), oldest first."""
-        if patient_id is not None:
-            self._check_patient(patient_id)
-        rows = self._read(
-            'SELECT id, patient_id, started, ended, routine, outcome, language, programme_file, '
-            'programme_sha256, simulated FROM sessions WHERE ?1 IS NULL OR patient_id = ?1 '
-            'ORDER BY started, id', (patient_id,))
-        exercises: dict[int, list[str]] = {}
-        for session_id, exercise in self._read(
-                'SELECT session_id, exercise FROM sets GROUP BY session_id, exercise '
-                'ORDER BY session_id, MIN(started), MIN(id)'):
-            exercises.setdefault(session_id, []).append(exercise)
-        return [SessionSummary(*row[:-1], simulated=bool(row[-1]),
-                               exercises=tuple(exercises.get(row[0], ()))) for row in rows]
-
-    def patient_progress(self, patient_id: str) -> list[SessionProgress]:
-        """Per session of the patient, oldest first: reps per exercise and clinical measures."""
-        self._check_patient(patient_id)
-        sessions = self._read(
-            'SELECT id, started, ended, outcome FROM sessions WHERE patient_id = ? '
-            'ORDER BY started, id', (patient_id,))
-        exercises: dict[int, list[ExerciseProgress]] = {}
-        for session_id, *fields in self._read(
-                'SELECT s.session_id, s.exercise, COUNT(*), SUM(COALESCE(s.counted_reps, 0)), '
-                'SUM(s.target_reps), '
-                '  SUM((SELECT COUNT(*) FROM repetitions r WHERE r.set_id = s.id AND r.partial)) '
-                'FROM sets s JOIN sessions ON sessions.id = s.session_id '
-                'WHERE sessions.patient_id = ? '
-                'GROUP BY s.session_id, s.exercise ORDER BY s.session_id, MIN(s.started)',
-                (patient_id,)):
-            exercises.setdefault(session_id, []).append(ExerciseProgress(*fields))
-        measures: dict[int, list[ClinicalMeasure]] = {}
-        for session_id, *fields in self._read(
-                'SELECT m.session_id, m.test, m.value, m.unit, m.time FROM clinical_measures m '
-                'JOIN sessions ON sessions.id = m.session_id WHERE sessions.patient_id = ? '
-                'ORDER BY m.time, m.id', (patient_id,)):
-            measures.setdefault(session_id, []).append(ClinicalMeasure(*fields))
-        return [SessionProgress(sid, started, ended, outcome,
-                                tuple(exercises.get(sid, ())), tuple(measures.get(sid, ())))
-                for sid, started, ended, outcome in sessions]
-
-    def repetitions(self, set_id: int) -> list[tuple[int, float, float, float | None, bool]]:
-        """(number, started, ended, peak_signal, partial) of a set's repetitions, in order."""
-        return [(n, s, e, p, bool(partial)) for n, s, e, p, partial in self._read(
-            'SELECT number, started, ended, peak_signal, partial FROM repetitions '
-            'WHERE set_id = ? ORDER BY started, id', (set_id,))]
-
-    def events(self, session_id: int) -> list[tuple[float, str, dict]]:
-        """(time, kind, detail) of a session's events, in order."""
-        return [(t, kind, json.loads(detail)) for t, kind, detail in self._read(
-            'SELECT time, kind, detail FROM events WHERE session_id = ? ORDER BY time, id',
-            (session_id,))]

@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from berntsen_coach import session_log
+from berntsen_coach import session_store
 from berntsen_coach.session_log import (SCHEMA_VERSION, SessionLog, SessionLogError,
                                         default_db_path)
 
@@ -291,8 +291,8 @@ def test_forward_migration_runs_once_in_order(db_path, monkeypatch):
         calls.append('v1->v2')
         conn.execute('ALTER TABLE sessions ADD COLUMN note TEXT')
 
-    monkeypatch.setattr(session_log, 'SCHEMA_VERSION', SCHEMA_VERSION + 1)
-    monkeypatch.setitem(session_log.MIGRATIONS, SCHEMA_VERSION, add_column)
+    monkeypatch.setattr(session_store, 'SCHEMA_VERSION', SCHEMA_VERSION + 1)
+    monkeypatch.setitem(session_store.MIGRATIONS, SCHEMA_VERSION, add_column)
     with SessionLog(db_path) as log:
         assert log.schema_version() == SCHEMA_VERSION + 1
         assert len(log.list_sessions()) == 1
@@ -310,8 +310,8 @@ def test_failed_migration_leaves_the_old_schema(db_path, monkeypatch):
         conn.execute('ALTER TABLE sessions ADD COLUMN note TEXT')
         raise RuntimeError('migration bug')
 
-    monkeypatch.setattr(session_log, 'SCHEMA_VERSION', SCHEMA_VERSION + 1)
-    monkeypatch.setitem(session_log.MIGRATIONS, SCHEMA_VERSION, broken)
+    monkeypatch.setattr(session_store, 'SCHEMA_VERSION', SCHEMA_VERSION + 1)
+    monkeypatch.setitem(session_store.MIGRATIONS, SCHEMA_VERSION, broken)
     with pytest.raises(RuntimeError, match='migration bug'):
         SessionLog(db_path)
     conn = sqlite3.connect(db_path)
@@ -413,7 +413,7 @@ def test_simulated_sessions_are_marked(log):
 def test_a_version_1_log_gains_the_simulated_column_and_keeps_its_sessions(db_path):
     db_path.parent.mkdir(parents=True)
     conn = sqlite3.connect(db_path)
-    session_log._create_schema_v1(conn)
+    session_store._create_schema_v1(conn)
     conn.execute('CREATE TABLE schema_version (version INTEGER NOT NULL)')
     conn.execute('INSERT INTO schema_version VALUES (1)')
     conn.execute("INSERT INTO patients VALUES ('p-7f3a')")
