@@ -129,7 +129,7 @@ class ExerciseTracker:
             rivals = [(other, r) for other, r in self._pending
                       if other != name and overlapping(span, (r.start, r.end))]
             if (any(r.side != rep.side and overlapping(span, (r.start, r.end)) for r in self.reps)
-                    or any(self.counters[other].reach(r.peak) > counter.reach(rep.peak)
+                    or any(self.counters[other].range.reach(r.peak) > counter.range.reach(rep.peak)
                            for other, r in rivals)):
                 counter.discard(rep)
                 continue

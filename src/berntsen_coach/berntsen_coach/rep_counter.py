@@ -179,6 +179,121 @@ class CounterSettings:
         return 1.0 if self.goal > self.rest else -1.0
 
 
+class ReadyPosition:
+    """Waits for the person to be ready to count (see the module docstring): in the typical
+    rest zone for `ready_duration`, or still short of the counting threshold."""
+
+    def __init__(self, settings: CounterSettings):
+        self.settings = settings
+        self._window: list[tuple[float, float]] = []   # still samples
+        self._zone: list[tuple[float, float]] = []     # samples in the typical rest zone
+
+    def update(self, t: float, value: float) -> float | None:
+        """Feed one sample; once she is ready, returns her rest level."""
+        s = self.settings
+        if s.ratio and value <= 0:
+            self._window = []     # a ratio to a level at or below zero means nothing
+            return None
+        typical_progress = (value - s.rest) / (s.goal - s.rest)
+        if not s.relative and typical_progress <= s.ready_limit:
+            self._window = []     # in the rest position: being still is not needed
+            self._zone.append((t, value))
+            if t - self._zone[0][0] >= s.ready_duration:
+                return statistics.median(v for _, v in self._zone)
+            return None
+        self._zone = []
+        if not s.relative and typical_progress >= s.count_at:
+            self._window = []
+            return None
+        self._window.append((t, value))
+        values = [v for _, v in self._window]
+        band = s.still_band * abs(s.goal - s.rest)
+        if s.ratio:
+            band *= abs(value) / s.rest
+        while max(values) - min(values) > band:
+            self._window.pop(0)
+            values.pop(0)
+        still_for = s.ready_duration if s.relative else max(STILL_READY_S, s.ready_duration)
+        if t - self._window[0][0] >= still_for:
+            return statistics.median(values)
+        return None
+
+
+class OwnRange:
+    """Where her rest and her goal lie (see the module docstring): the typical or prescribed
+    range until she shows her own."""
+
+    def __init__(self, settings: CounterSettings):
+        self.settings = settings
+        self.rest_value: float | None = None   # her rest level, once learnt
+        self.goal_value = settings.goal
+        self.share = 1.0                       # her own range, as a share of the typical one
+        self._reaches: list[tuple[float, float, float]] = []   # (start, end, reach) of attempts
+
+    @property
+    def rest(self) -> float:
+        """Her rest level once learnt, the typical one before."""
+        return self.settings.rest if self.rest_value is None else self.rest_value
+
+    def progress(self, value: float) -> float:
+        """Share of the way from her rest (or the typical rest) to the goal."""
+        if self.goal_value == self.rest:
+            return 0.0
+        return (value - self.rest) / (self.goal_value - self.rest)
+
+    def reach(self, value: float) -> float:
+        """How far `value` lies from her rest, as a share of the typical (or prescribed) range."""
+        return (value - self.rest) / (self._base_goal() - self.rest)
+
+    def settle(self, rest: float) -> None:
+        """She is ready at this rest level."""
+        self.rest_value = rest
+        if self.settings.relative:   # her own place: the level is new, her range is not
+            self.goal_value = self._own_goal()
+
+    def forget(self, start: float, end: float) -> None:
+        self._reaches = [a for a in self._reaches if not overlapping((a[0], a[1]), (start, end))]
+
+    def learn(self, start: float, end: float, peak: float, counted_peaks: list[float]) -> bool:
+        """Add one attempt (`counted_peaks`: of her counted repetitions so far); whether
+        the goal came down past where it was, so that earlier attempts may count."""
+        self._reaches.append((start, end, self.reach(peak)))
+        recent = [share for *_, share in self._reaches[-LEARN_ATTEMPTS:]]
+        own = statistics.median(recent) / TYPICAL_REACH
+        floor = self._shown_floor(counted_peaks)
+        if own > 1.0 and counted_peaks:
+            self.share = max(own, floor)
+        elif len(recent) >= 2:
+            self.share = max(own, MIN_LEARNT_SHARE, floor)
+        else:
+            return False
+        before = self.goal_value
+        self.goal_value = self._own_goal()
+        return self.progress(before) > 1.0
+
+    def _shown_floor(self, counted_peaks: list[float]) -> float:
+        """The least share her goal may fall to once repetitions were counted: one reaching
+        SHOWN_REACH of what they reached still counts, one well short of it (she hesitated,
+        she tired) is a partial, and she is told "higher"."""
+        if not counted_peaks:
+            return 0.0
+        shown = statistics.median(self.reach(peak) for peak in counted_peaks)
+        return SHOWN_REACH * shown / self.settings.count_at
+
+    def _base_goal(self) -> float:
+        """The typical or prescribed goal; for a relative signal, from her rest."""
+        s = self.settings
+        if s.relative and self.rest_value is not None:
+            if s.ratio:
+                return self.rest_value * s.goal / s.rest
+            return self.rest_value + (s.goal - s.rest)
+        return s.goal
+
+    def _own_goal(self) -> float:
+        """The goal at her learnt share of the typical range, from her rest."""
+        return self.rest + self.share * (self._base_goal() - self.rest)
+
+
 class RepCounter:
     """Counts one signal's repetitions (see the module docstring)."""
 
@@ -193,10 +308,7 @@ class RepCounter:
         self.partials: list[Partial] = []
         self.too_fast: list[TooFast] = []
         self.gaps: list[Gap] = []
-        self.rest_value: float | None = None   # the person's rest level, once learnt
-        self.goal_value = self.settings.goal
-        self._reaches: list[tuple[float, float, float]] = []   # (start, end, reach) of attempts
-        self._share = 1.0                      # her own range, as a share of the typical one
+        self.range = OwnRange(self.settings)
         self._last_time: float | None = None   # last sample with a value
         self._smoothed: float | None = None
         self._restart_ready()
@@ -209,8 +321,7 @@ class RepCounter:
 
     def _restart_ready(self) -> None:
         self.phase = Phase.GETTING_READY
-        self._window: list[tuple[float, float]] = []   # still samples
-        self._zone: list[tuple[float, float]] = []     # samples in the typical rest zone
+        self._ready = ReadyPosition(self.settings)
         self._rest_samples: list[tuple[float, float]] = []  # recent samples at rest
         self._last_rest_time: float | None = None
         self._peak: float | None = None
@@ -233,24 +344,15 @@ class RepCounter:
 
     def forget_attempts(self, start: float, end: float) -> None:
         """Attempts between these times were another side's: they say nothing of her range."""
-        self._reaches = [a for a in self._reaches if not overlapping((a[0], a[1]), (start, end))]
+        self.range.forget(start, end)
 
     @property
     def up_since(self) -> float | None:
         """While out at the far end of a repetition: when it got there; else None."""
         return self._up_at if self.phase is Phase.OUT else None
 
-    @property
-    def _rest(self) -> float:
-        """Her rest level once learnt, the typical one before."""
-        return self.settings.rest if self.rest_value is None else self.rest_value
-
     def progress(self, value: float) -> float:
-        """Share of the way from the person's rest (or the typical rest) to the goal."""
-        rest = self._rest
-        if self.goal_value == rest:
-            return 0.0
-        return (value - rest) / (self.goal_value - rest)
+        return self.range.progress(value)
 
     def update(self, t: float, value: float | None) -> list[CounterEvent]:
         """Feed one sample (None or NaN: no signal in this frame); returns the events it ended.
@@ -275,7 +377,11 @@ class RepCounter:
         previous, self._last_time = self._last_time, t
         value = self._smooth(previous, t, float(value))
         if self.phase is Phase.GETTING_READY:
-            self._getting_ready(t, value)
+            rest = self._ready.update(t, value)
+            if rest is not None:
+                self.range.settle(rest)
+                self.phase = Phase.REST
+                self._last_rest_time = t
             return events
         event = self._judge(t, value)
         if isinstance(event, (Rep, Partial)):
@@ -294,48 +400,13 @@ class RepCounter:
             self._smoothed += alpha * (value - self._smoothed)
         return self._smoothed
 
-    def _getting_ready(self, t: float, value: float) -> None:
-        s = self.settings
-        if s.ratio and value <= 0:
-            self._window = []     # a ratio to a level at or below zero means nothing
-            return
-        typical_progress = (value - s.rest) / (s.goal - s.rest)
-        if not s.relative and typical_progress <= s.ready_limit:
-            self._window = []     # in the rest position: being still is not needed
-            self._zone.append((t, value))
-            if t - self._zone[0][0] >= s.ready_duration:
-                self._become_ready(t, [v for _, v in self._zone])
-            return
-        self._zone = []
-        if not s.relative and typical_progress >= s.count_at:
-            self._window = []
-            return
-        self._window.append((t, value))
-        values = [v for _, v in self._window]
-        band = s.still_band * abs(s.goal - s.rest)
-        if s.ratio:
-            band *= abs(value) / s.rest
-        while max(values) - min(values) > band:
-            self._window.pop(0)
-            values.pop(0)
-        still_for = s.ready_duration if s.relative else max(STILL_READY_S, s.ready_duration)
-        if t - self._window[0][0] >= still_for:
-            self._become_ready(t, values)
-
     def _follow_rest(self, t: float, value: float) -> None:
         """The person may settle somewhat differently between repetitions: follow her."""
         self._rest_samples.append((t, value))
         while t - self._rest_samples[0][0] > REST_WINDOW_S:
             self._rest_samples.pop(0)
         if len(self._rest_samples) >= 5:
-            self.rest_value = statistics.median(v for _, v in self._rest_samples)
-
-    def _become_ready(self, t: float, values: list[float]) -> None:
-        self.rest_value = statistics.median(values)
-        if self.settings.relative:   # her own place: the level is new, her range is not
-            self.goal_value = self._own_goal()
-        self.phase = Phase.REST
-        self._last_rest_time = t
+            self.range.rest_value = statistics.median(v for _, v in self._rest_samples)
 
     def _judge(self, t: float, value: float) -> CounterEvent | None:
         s = self.settings
@@ -387,55 +458,16 @@ class RepCounter:
         self.partials.append(event)
         return event
 
-    def _base_goal(self) -> float:
-        """The typical or prescribed goal; for a relative signal, from the person's rest."""
-        s = self.settings
-        if s.relative and self.rest_value is not None:
-            if s.ratio:
-                return self.rest_value * s.goal / s.rest
-            return self.rest_value + (s.goal - s.rest)
-        return s.goal
-
-    def reach(self, value: float) -> float:
-        """How far `value` lies from her rest, as a share of the typical (or prescribed) range."""
-        rest = self._rest
-        return (value - rest) / (self._base_goal() - rest)
-
     def _learn_goal(self, event: Rep | Partial) -> list[CounterEvent]:
         """Her own range from her attempts (see the module docstring); the events to report:
         `event`, and the earlier attempts that count under a lowered goal, in time order."""
         if not self.settings.learn_goal or event.end - event.start < self.settings.min_rep_duration:
             return [event]    # a glitch says nothing about her range
-        self._reaches.append((event.start, event.end, self.reach(event.peak)))
-        recent = [share for *_, share in self._reaches[-LEARN_ATTEMPTS:]]
-        own = statistics.median(recent) / TYPICAL_REACH
-        if own > 1.0 and self.reps:
-            self._share = max(own, self._shown_floor())
-        elif len(recent) >= 2:
-            self._share = max(own, MIN_LEARNT_SHARE, self._shown_floor())
-        else:
-            return [event]
-        before = self.goal_value
-        self.goal_value = self._own_goal()
-        if self.progress(before) <= 1.0:
+        if not self.range.learn(event.start, event.end, event.peak, [r.peak for r in self.reps]):
             return [event]
         recounted = self._recount()
         kept = [event] if isinstance(event, Rep) or event in self.partials else []
         return sorted(recounted + kept, key=lambda e: e.end)
-
-    def _shown_floor(self) -> float:
-        """The least share of the typical range her goal may fall to once repetitions were
-        counted: one reaching SHOWN_REACH of what they reached still counts, one well short
-        of it (she hesitated, she tired) is a partial, and she is told "higher"."""
-        if not self.reps:
-            return 0.0
-        shown = statistics.median(self.reach(rep.peak) for rep in self.reps)
-        return SHOWN_REACH * shown / self.settings.count_at
-
-    def _own_goal(self) -> float:
-        """The goal at her learnt share of the typical range, from her rest."""
-        rest = self._rest
-        return rest + self._share * (self._base_goal() - rest)
 
     def _recount(self) -> list[Rep]:
         """Partial attempts that reach the lowered goal's threshold become repetitions."""

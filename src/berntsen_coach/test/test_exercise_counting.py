@@ -218,14 +218,14 @@ def test_the_goal_rises_to_the_persons_own_range():
     tracker, events = track(ARM, arm_frames([STRONG] * 4 + [STIFF] * 2))
     assert tracker.count == 4 and len(tracker.partials) == 2
     assert [type(e).__name__ for e in events] == ['Rep'] * 4 + ['Partial'] * 2
-    assert 150 < tracker.counters[''].goal_value < 175
+    assert 150 < tracker.counters[''].range.goal_value < 175
     assert all(0.4 <= p.progress < 0.7 for p in tracker.partials)
 
 
 def test_a_prescribed_goal_is_not_raised():
     tracker, _ = track(ARM, arm_frames([STRONG] * 3 + [STIFF] * 3), goal=90.0)
     assert tracker.count == 6 and not tracker.partials
-    assert tracker.counters[''].goal_value == 90.0
+    assert tracker.counters[''].range.goal_value == 90.0
 
 
 @pytest.mark.parametrize('variant,before', [
@@ -262,7 +262,7 @@ def test_heel_raises_with_a_still_camera(camera):
     assert tracker.count == 5, events
     assert not tracker.partials and not tracker.too_fast
     # the rise of the ears and shoulders in image heights
-    assert all(0.018 < r.peak - tracker.counters[''].rest_value < 0.035 for r in tracker.reps)
+    assert all(0.018 < r.peak - tracker.counters[''].range.rest_value < 0.035 for r in tracker.reps)
 
 
 def test_half_heel_raises_are_partial():

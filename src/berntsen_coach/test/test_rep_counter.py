@@ -79,14 +79,14 @@ def test_counts_noisy_repetitions_both_directions(base, rest, peak, seed):
         assert rep.start < rep.up_at < rep.end and 1.0 < rep.duration < 3.0
         assert rep.peak == pytest.approx(peak, abs=10.0)
         assert rep.progress > 0.7   # of the way to the goal when it was counted
-    assert c.rest_value == pytest.approx(rest, abs=8.0)
+    assert c.range.rest_value == pytest.approx(rest, abs=8.0)
 
 
 def test_progress_is_from_the_learnt_rest():
     c = counter()
     assert c.progress(65.0) == pytest.approx(0.5)   # the typical rest before learning
     feed(c, [(i / 15, 40.0) for i in range(15)])
-    assert c.phase is Phase.REST and c.rest_value == 40.0
+    assert c.phase is Phase.REST and c.range.rest_value == 40.0
     assert c.progress(40.0) == 0.0 and c.progress(110.0) == 1.0
 
 
@@ -135,16 +135,16 @@ def test_getting_into_position_is_not_a_repetition():
     samples = [(i / 15, 160.0 - 140.0 * min(1.0, i / 30)) for i in range(45)]
     assert feed(c, samples) == []
     assert c.count == 0 and c.phase is Phase.REST
-    assert c.rest_value == pytest.approx(20.0, abs=2.0)
+    assert c.range.rest_value == pytest.approx(20.0, abs=2.0)
     assert [type(e) for e in feed(c, motion(20.0, [150.0] * 2, start=3.1))] == [Rep, Rep]
 
 
 def test_ready_after_ready_duration_in_the_rest_zone():
     c = counter(ready_duration=0.5)
     feed(c, [(i / 10, 25.0) for i in range(5)])        # 0.4 s
-    assert c.phase is Phase.GETTING_READY and c.rest_value is None
+    assert c.phase is Phase.GETTING_READY and c.range.rest_value is None
     c.update(0.5, 25.0)
-    assert c.phase is Phase.REST and c.rest_value == 25.0
+    assert c.phase is Phase.REST and c.range.rest_value == 25.0
 
 
 def test_ready_by_holding_still_away_from_the_typical_rest():
@@ -153,7 +153,7 @@ def test_ready_by_holding_still_away_from_the_typical_rest():
     feed(c, [(i / 15, 155.0 + (0.5 if i % 2 else -0.5)) for i in range(int(15 * STILL_READY_S) - 2)])
     assert c.phase is Phase.GETTING_READY
     feed(c, [(1.0 + i / 15, 155.0) for i in range(3)])
-    assert c.phase is Phase.REST and c.rest_value == pytest.approx(155.0, abs=0.5)
+    assert c.phase is Phase.REST and c.range.rest_value == pytest.approx(155.0, abs=0.5)
     events = feed(c, motion(155.0, [128.0] * 3, start=1.3))
     assert c.count == 3 and all(isinstance(e, Rep) for e in events)
 
@@ -167,8 +167,8 @@ def test_moving_is_not_ready():
 def test_relative_signal_is_ready_by_stillness_and_keeps_its_range():
     c = counter(dict(rest=0.0, goal=0.025), relative=True, still_band=0.3, ready_duration=1.0)
     feed(c, [(i / 15, 0.6 + (0.001 if i % 2 else 0.0)) for i in range(16)])
-    assert c.phase is Phase.REST and c.rest_value == pytest.approx(0.6, abs=0.001)
-    assert c.goal_value == pytest.approx(c.rest_value + 0.025)
+    assert c.phase is Phase.REST and c.range.rest_value == pytest.approx(0.6, abs=0.001)
+    assert c.range.goal_value == pytest.approx(c.range.rest_value + 0.025)
     events = feed(c, motion(0.6, [0.625] * 3, start=1.1, lead=0.5))
     assert c.count == 3 and all(isinstance(e, Rep) for e in events)
 
@@ -189,13 +189,13 @@ def test_rest_follows_a_person_resting_further_from_the_goal():
     c = counter()
     feed(c, [(i / 15, 30.0) for i in range(15)])
     feed(c, [(1.0 + i / 15, 10.0) for i in range(30)])
-    assert c.rest_value == pytest.approx(10.0, abs=0.5)
+    assert c.range.rest_value == pytest.approx(10.0, abs=0.5)
 
 
 def test_symmetric_jitter_does_not_move_the_rest_level():
     c = counter()
     feed(c, [(i / 15, 20.0 + (3.0 if i % 2 else -3.0)) for i in range(150)])   # 20 +- 3
-    assert c.rest_value == pytest.approx(20.0, abs=1.0)   # actual: 17.0, the lower extreme
+    assert c.range.rest_value == pytest.approx(20.0, abs=1.0)   # actual: 17.0, the lower extreme
 
 
 # ---- goal --------------------------------------------------------------------------------
@@ -205,13 +205,13 @@ def test_goal_rises_to_her_median_reach():
     events = feed(c, motion(20.0, [150.0, 160.0, 140.0, 100.0]))
     assert [type(e).__name__ for e in events] == ['Rep'] * 3 + ['Partial']
     # her full range: the median of 150, 160, 140, 100 (145) over TYPICAL_REACH
-    assert c.goal_value == pytest.approx(20.0 + (145.0 - 20.0) / TYPICAL_REACH, abs=0.5)
+    assert c.range.goal_value == pytest.approx(20.0 + (145.0 - 20.0) / TYPICAL_REACH, abs=0.5)
 
 
 def test_one_low_attempt_does_not_lower_the_goal():
     c = counter()
     assert [type(e) for e in feed(c, motion(20.0, [75.0]))] == [Partial]
-    assert c.goal_value == 110.0 and c.count == 0
+    assert c.range.goal_value == 110.0 and c.count == 0
 
 
 def test_a_stiff_shoulder_is_counted_at_her_own_range():
@@ -222,14 +222,14 @@ def test_a_stiff_shoulder_is_counted_at_her_own_range():
     assert [type(e).__name__ for e in events] == ['Partial', 'Rep', 'Rep', 'Rep', 'Rep']
     assert c.count == 4 and [r.number for r in c.reps] == [1, 2, 3, 4]
     assert [r.end for r in c.reps] == sorted(r.end for r in c.reps) and not c.partials
-    assert c.goal_value == pytest.approx(20.0 + MIN_LEARNT_SHARE * 90.0, abs=0.5)
+    assert c.range.goal_value == pytest.approx(20.0 + MIN_LEARNT_SHARE * 90.0, abs=0.5)
 
 
 def test_her_range_is_never_taken_below_the_floor():
     c = counter()
     feed(c, motion(20.0, [60.0] * 4))     # 44 % of the typical range: noticed, not counted
     floor = 20.0 + MIN_LEARNT_SHARE * 90.0
-    assert c.count == 0 and c.goal_value == pytest.approx(floor, abs=0.5)
+    assert c.count == 0 and c.range.goal_value == pytest.approx(floor, abs=0.5)
 
 
 @pytest.mark.parametrize('after, counted', [
@@ -259,7 +259,7 @@ def test_a_half_repetition_among_full_ones_stays_partial():
 def test_prescribed_goal_is_kept():
     c = counter(dict(rest=20.0, goal=90.0), learn_goal=False)
     events = feed(c, motion(20.0, [150.0, 150.0, 100.0]))
-    assert c.count == 3 and c.goal_value == 90.0 and all(isinstance(e, Rep) for e in events)
+    assert c.count == 3 and c.range.goal_value == 90.0 and all(isinstance(e, Rep) for e in events)
 
 
 # ---- gaps and odd samples -------------------------------------------------------------------
@@ -318,8 +318,8 @@ def test_reset_starts_a_new_set():
     c = counter()
     feed(c, motion(20.0, [150.0] * 2))
     c.reset()
-    assert c.count == 0 and c.phase is Phase.GETTING_READY and c.rest_value is None
-    assert c.goal_value == 110.0 and not c.partials and not c.gaps
+    assert c.count == 0 and c.phase is Phase.GETTING_READY and c.range.rest_value is None
+    assert c.range.goal_value == 110.0 and not c.partials and not c.gaps
 
 
 def test_a_long_gap_before_being_ready_forgets_the_rest_seen_before_it():
@@ -336,7 +336,7 @@ def test_a_relative_signal_learns_a_new_rest_after_settling_far_from_it():
                                    ready_duration=0.5))
     standing, seated = 0.65, 0.45
     feed(c, [(i / 15, standing) for i in range(15)])
-    assert c.rest_value == pytest.approx(standing)
+    assert c.range.rest_value == pytest.approx(standing)
     feed(c, [(1 + i / 15, seated) for i in range(20)])
     feed(c, motion(seated, [standing] * 2, start=3.0, lead=1.0))
-    assert c.count == 2 and c.rest_value == pytest.approx(seated)
+    assert c.count == 2 and c.range.rest_value == pytest.approx(seated)
