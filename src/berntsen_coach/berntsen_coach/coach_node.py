@@ -5,7 +5,9 @@ Adapter only, between ROS and the routine (coach_routine.py, a behaviour tree): 
 comes from the REP 155 body topics (coached_body.py); phrases go to the `speak` action
 (speech_client.py); the session and its record are coach_session.py; `coach/state`,
 `coach/events`, `caregiver/alert`, `coach/tree` (what runs in the tree, and why) and
-`/diagnostics` go out through coach_topics.py; `start_session` / `stop_session` are served.
+`/diagnostics` go out through coach_topics.py; `start_session`, `stop_session`,
+`pause_session` and `request_help` are served (coach_services.py). part_watch.py decides when
+the pose node or the speech server has been gone too long.
 
 With `approach` true the session starts by driving up to the person: in the routine's
 approach step the coach sends a goal to the `approach` action (approach_client.py; served by
@@ -24,19 +26,19 @@ from dataclasses import replace
 from pathlib import Path
 
 import rclpy
-from berntsen_interfaces.srv import StartSession
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
-from std_srvs.srv import SetBool, Trigger
 
 from .approach_client import ApproachClient
 from .coach_params import declare_coach_parameters
 from .coach_routine import CoachRoutine, RoutineSettings
+from .coach_services import SessionServices
 from .coach_session import CoachSession
 from .coach_topics import CoachTopics
 from .coached_body import CoachedBody
 from .exercises import load_exercises
+from .part_watch import PartWatch
 from .paths import package_config, resolve_programme
 from .phrases import LANGUAGES
 from .programme import Programme, load_programme
@@ -45,9 +47,6 @@ from .session_log import SessionLog, SessionLogError, default_db_path
 from .speech_client import SpeechClient
 
 TICK_PERIOD = 0.1                 # s; re-prompt and rest timing resolution
-# s a session waits for the first /humans/bodies/tracked: BlazePose loads for seconds, longer
-# on a loaded machine, and "I cannot see you" before the greeting would be wrong
-PERCEPTION_STARTUP_GRACE = 30.0
 FINAL_STATE_GRACE = 0.5           # s between the last publish and shutdown (exit_when_done)
 DIAGNOSTICS_PERIOD = 1.0          # s
 
@@ -64,10 +63,8 @@ class CoachNode(Node):
         self.routine: CoachRoutine | None = None    # the session's
         self.log: SessionLog | None = None
         self._stopping = False
-        self._perception_heard_at = 0.0   # node clock: /humans/bodies/tracked, or session start
-        self._perception_ever_heard = False   # before, the pose node may still be loading
-        self._session_started_at = 0.0    # node clock
-        self._speech_alerted = False
+        self.watch = PartWatch(self.params['perception_timeout'],
+                               self.params['speech_alert_after'])
 
         self.topics = CoachTopics(self)
         self.speech = SpeechClient(self, self._speech_finished,
@@ -75,19 +72,16 @@ class CoachNode(Node):
         self.approach = ApproachClient(
             self, stop_distance=self.params['approach_distance'],
             server_wait=self.params['approach_server_wait'],
-            on_arrived=lambda distance: self._apply(self.routine.on_arrived(self._now())),
-            on_failed=lambda reason: self._apply(
-                self.routine.on_approach_failed(self._now(), reason)),
+            on_arrived=lambda distance: self.apply(self.routine.on_arrived(self.now())),
+            on_failed=lambda reason: self.apply(
+                self.routine.on_approach_failed(self.now(), reason)),
         ) if self.params['approach'] else None
         self.body = CoachedBody(
             self, self.params['skeleton_topic'], on_tracked=self._on_tracked,
             on_posture=self._on_posture,
-            on_frame=lambda t, frame: self._apply(self.routine.on_frame(t, frame)),
+            on_frame=lambda t, frame: self.apply(self.routine.on_frame(t, frame)),
             frames_wanted=lambda: self._running() and self.routine.current_exercise is not None)
-        self.create_service(StartSession, 'start_session', self._on_start_session)
-        self.create_service(Trigger, 'stop_session', self._on_stop_session)
-        self.create_service(SetBool, 'pause_session', self._on_pause_session)
-        self.create_service(Trigger, 'request_help', self._on_request_help)
+        SessionServices(self)
         self.create_timer(TICK_PERIOD, self._on_tick)
         self.create_timer(DIAGNOSTICS_PERIOD, self._publish_diagnostics)
         if self.params['autostart']:
@@ -127,7 +121,7 @@ class CoachNode(Node):
                 set_patience=self.params['set_patience'], approach=self.params['approach'],
                 blind_alert_after=self.params['perception_alert_after']),
             # the log keeps Unix times; on sim time (use_sim_time) this clock starts at 0
-            now=self._now(), clock_offset=time.time() - self._now(),
+            now=self.now(), clock_offset=time.time() - self.now(),
             simulated=self.get_parameter('use_sim_time').value)
         self.session, self.routine = session, session.routine
         if self.approach is not None:
@@ -135,8 +129,8 @@ class CoachNode(Node):
         items = ', '.join(getattr(i, 'exercise', None) or i.test for i in programme.items)
         self.get_logger().info(f'session for patient {programme.patient_id} in '
                                f'{programme.language}: {items}; log {self.db_path}')
-        self._perception_heard_at = self._session_started_at = self._now()
-        self._apply(self.routine.start(self._now()))
+        self.watch.session_started(self.now())
+        self.apply(self.routine.start(self.now()))
         return str(session.session_id)
 
     def _on_autostart(self):
@@ -149,47 +143,6 @@ class CoachNode(Node):
             if self.params['exit_when_done']:
                 raise SystemExit(1) from exc
 
-    def _on_start_session(self, request, response):
-        try:
-            response.session_id = self.start_session(
-                request.programme_file or self.params['programme_file'])
-            response.success = True
-        except (ValueError, SessionLogError, OSError) as exc:
-            response.success, response.message = False, str(exc)
-            self.get_logger().warning(f'start_session refused: {exc}')
-        return response
-
-    def _on_stop_session(self, request, response):
-        if self.routine is None or not self.routine.started or self.routine.finished:
-            response.success, response.message = False, 'no session is running'
-            return response
-        self._apply(self.routine.stop(self._now(), 'stopped by request'))
-        self.speech.cancel_all()   # stopped means silent, now
-        response.success, response.message = True, 'session stopped'
-        return response
-
-    def _on_pause_session(self, request, response):
-        """Pause (data true) or carry on (false), as the screen's Pause button asks."""
-        if not self._running() or self.routine.finished:
-            response.success, response.message = False, 'no session is running'
-            return response
-        self._apply(self.routine.pause(self._now(), request.data))
-        response.success = self.routine.paused == request.data
-        response.message = ('paused' if self.routine.paused else 'going on') \
-            if response.success else f'cannot pause in step {self.routine.step.value}'
-        return response
-
-    def _on_request_help(self, request, response):
-        """The Help button: an urgent caregiver alert, as for a fall."""
-        if not self._running():
-            response.success, response.message = False, 'no session is running'
-            return response
-        self._apply(self.routine.help(self._now()))
-        response.success = self.routine.step.value == 'help'
-        response.message = 'a caregiver is called' if response.success \
-            else f'no help in step {self.routine.step.value}'
-        return response
-
     # ---- routine plumbing ---------------------------------------------------------------
 
     def _said(self, say: Say) -> str:
@@ -197,26 +150,28 @@ class CoachNode(Node):
         log_utterances asks for it (what is said may name the patient)."""
         return f'"{say.text}"' if self.params['log_utterances'] else f'a {say.kind} phrase'
 
-    def _now(self) -> float:
+    def now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
 
     def _on_tick(self):
         self.speech.update()
-        self._watch_speech()
+        live = self._running() and not self.routine.finished
+        speech_lost_at = self.watch.speech_lost(self.now(), self.speech.unavailable_since, live)
+        if speech_lost_at is not None:   # a caregiver is told: the robot cannot talk to her
+            self.apply([Event('fault', {'node': 'speech', 'since': speech_lost_at}),
+                        AlertCaregiver('speech_unavailable')])
         if self._running():
-            silent_for = self._now() - self._perception_heard_at
-            allowed = self.params['perception_timeout'] if self._perception_ever_heard \
-                else max(self.params['perception_timeout'], PERCEPTION_STARTUP_GRACE)
-            if silent_for > allowed and not self.routine.blind and not self.routine.finished:
+            silent_for = self.watch.perception_silent_for(self.now())
+            if silent_for is not None and not self.routine.blind and not self.routine.finished:
                 self.get_logger().warning(
                     f'nothing on /humans/bodies/tracked for {silent_for:.0f} s: '
                     'the camera or the pose node is down; waiting')
-                self._apply(self.routine.on_perception_lost(self._now()))
-            self._apply(self.routine.tick(self._now()))
+                self.apply(self.routine.on_perception_lost(self.now()))
+            self.apply(self.routine.tick(self.now()))
             self.topics.heartbeat(self.routine.motion_allowed)
 
-    def _apply(self, actions):
-        now = self._now()
+    def apply(self, actions):
+        now = self.now()
         routine = self.routine
         for action in actions:
             if isinstance(action, Say):
@@ -265,8 +220,8 @@ class CoachNode(Node):
             # shut down while a part was down (a supervisor gave up on it): the record says so
             # (speech: gone long enough for an alert, not merely not yet discovered)
             fault = 'pose or camera' if self.routine.blind else \
-                'speech' if self._speech_alerted else ''
-            self._log_problem(self.session.shut_down(self._now(), fault))
+                'speech' if self.watch.speech_alerted else ''
+            self._log_problem(self.session.shut_down(self.now(), fault))
         if self.log is not None:
             self.log.close()
         if self.approach is not None and self.context.ok():
@@ -277,20 +232,7 @@ class CoachNode(Node):
 
     def _speech_finished(self, ticket: int):
         if self.routine is not None:
-            self._apply(self.routine.on_speech_finished(self._now()))
-
-    def _watch_speech(self):
-        """No speech server for speech_alert_after during a session: a caregiver is told (the
-        robot cannot talk to her)."""
-        since = self.speech.unavailable_since
-        if since is None or not self._running() or self.routine.finished:
-            self._speech_alerted = self._speech_alerted and since is not None
-            return
-        since = max(since, self._session_started_at)
-        if not self._speech_alerted and self._now() - since >= self.params['speech_alert_after']:
-            self._speech_alerted = True
-            self._apply([Event('fault', {'node': 'speech', 'since': since}),
-                         AlertCaregiver('speech_unavailable')])
+            self.apply(self.routine.on_speech_finished(self.now()))
 
     def _update_approach(self):
         """Drive to the person in the routine's approach step; cancel on leaving it."""
@@ -301,7 +243,7 @@ class CoachNode(Node):
                              f'(now {self.routine.step.value})')
 
     def _publish_diagnostics(self):
-        routine, now = self.routine, self._now()
+        routine, now = self.routine, self.now()
         seen_at = self.body.last_skeleton_at
         self.topics.diagnostics(
             routine if self._running() else None, skeleton_age=None if seen_at is None
@@ -311,13 +253,13 @@ class CoachNode(Node):
 
     def _on_posture(self, posture, on_floor: bool):
         if self._running():
-            self._apply(self.routine.on_posture(self._now(), posture, on_floor=on_floor))
+            self.apply(self.routine.on_posture(self.now(), posture, on_floor=on_floor))
 
     def _on_tracked(self):
-        self._perception_heard_at, self._perception_ever_heard = self._now(), True
+        self.watch.perception_heard(self.now())
         if self.routine is not None and self.routine.blind:
             self.get_logger().info('perception is back')
-            self._apply(self.routine.on_perception_restored(self._now()))
+            self.apply(self.routine.on_perception_restored(self.now()))
 
 
 def main(args=None):
