@@ -4,7 +4,7 @@ robot up to the tracked person and stops at the goal's distance.
 Adapter only: approach.py estimates the person's distance from each 2D skeleton and decides
 the command; this node feeds it `/humans/bodies/...` skeletons, `camera/camera_info` (no
 intrinsics, no motion), `odom` (travel limit) and `e_stop` (a press aborts the goal), and
-publishes:
+publishes (approach_topics.py adapts camera_info and person_distance):
   approach/cmd_vel   velocity commands while a goal runs, and one zero Twist when it ends
                      for any reason (the base guard in the motor node picks this source);
   person_distance    sensor_msgs/Range in base_link, stamped like the skeleton, for usable
@@ -34,33 +34,27 @@ from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from rclpy.task import Future
-from sensor_msgs.msg import CameraInfo, Range
 from std_msgs.msg import Bool
 
-from .approach import (ARRIVED, FAILED, ApproachController, ApproachSettings,
-                       CameraModel, NearestPerFrame, TravelMeter, check_stop_distance,
-                       estimate_person)
+from .approach import (ARRIVED, FAILED, ApproachController, ApproachSettings, TravelMeter,
+                       check_stop_distance, estimate_person)
+from .approach_topics import CameraInfoListener, PersonDistancePublisher
 from .node_params import declare_read_only, ranged
 from .tracked_bodies import TrackedBodies
 
-# camera_info and odometry come with every frame / control cycle: a lost sample is replaced
-# by the next; sensor-data QoS also matches a reliable publisher.
-CAMERA_INFO_QOS = qos_profile_sensor_data
+# odometry comes with every control cycle: a lost sample is replaced by the next;
+# sensor-data QoS also matches a reliable publisher.
 ODOM_QOS = qos_profile_sensor_data
 # An e-stop press must arrive. Volatile matches volatile and transient-local publishers alike.
 E_STOP_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
                         durability=DurabilityPolicy.VOLATILE)
 # Velocity commands: reliable, only the newest matters (the motor node subscribes the same).
 CMD_VEL_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
-# A driver-style measurement stream: system-default QoS (REP 2003).
-DISTANCE_QOS = 10
 
 TICK_PERIOD = 0.1                # s between commands while a goal runs
 DIAGNOSTICS_PERIOD = 1.0         # s
 STAMP_SKEW_WARN = 2.0            # s; skeleton stamps this far from the node's clock: warn
 ESTIMATE_STALE = 2.0             # s; a running goal without an estimate this fresh: WARN
-MAX_RANGE = 10.0                 # m; person_distance's max_range (BlazePose sees ~5 m)
-BASE_FRAME = 'base_link'
 
 
 def declare_approach_parameters(node: Node) -> dict:
@@ -100,23 +94,22 @@ class ApproachNode(Node):
     def __init__(self):
         super().__init__('approach')
         self.params = declare_approach_parameters(self)
-        self._camera: CameraModel | None = None
-        self._camera_problem = ''          # why the last camera_info was refused
+        self.camera = CameraInfoListener(
+            self, mount_height=self.params['camera_height'],
+            tilt_deg=self.params['camera_tilt_deg'],
+            forward_offset=self.params['camera_forward_offset'])
         self._standing_still_for = ''      # the no-camera reason last logged
         self._last_estimate_stamp: float | None = None
-        self._nearest = NearestPerFrame()
         self._goal: _Goal | None = None
         self._last_result = 'none yet'
         self._odom_at: float | None = None   # node clock of the latest odometry
 
         self.cmd_vel_pub = self.create_publisher(Twist, 'approach/cmd_vel', CMD_VEL_QOS)
-        self.distance_pub = self.create_publisher(Range, 'person_distance', DISTANCE_QOS)
+        self.distance = PersonDistancePublisher(self)
         self.diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         # every tracked body's distance is measured; the first one's drives the approach
         self.bodies = TrackedBodies(self, self.params['skeleton_topic'], role='approaching',
                                     on_skeleton=self._on_skeleton)
-        self.create_subscription(CameraInfo, 'camera/camera_info', self._on_camera_info,
-                                 CAMERA_INFO_QOS)
         self.create_subscription(Odometry, 'odom', self._on_odom, ODOM_QOS)
         self.create_subscription(Bool, 'e_stop', self._on_e_stop, E_STOP_QOS)
         self._server = ActionServer(self, Approach, 'approach', execute_callback=self._execute,
@@ -177,15 +170,15 @@ class ApproachNode(Node):
             return
         if command.status == FAILED:
             reason = command.reason
-            if self._camera is None:
-                reason += f'; {self._no_camera_text()}'
+            if self.camera.model is None:
+                reason += f'; {self.camera.missing_text()}'
             self._finish(goal, 'abort', reason, command.distance)
             return
         twist = Twist()
-        if self._camera is None:
+        if self.camera.model is None:
             # Guessed intrinsics could place the person farther than she is and the robot
             # closer than asked: no camera_info, no motion (the goal's timeout still runs).
-            why = self._no_camera_text()
+            why = self.camera.missing_text()
             if why != self._standing_still_for:   # once per reason; diagnostics keep saying it
                 self._standing_still_for = why
                 self.get_logger().warning(f'{why}: standing still')
@@ -214,29 +207,7 @@ class ApproachNode(Node):
                 arrived=arrived, reason=reason,
                 distance=math.nan if distance is None else distance)))
 
-    def _no_camera_text(self) -> str:
-        if self._camera_problem:
-            return f'no usable camera/camera_info ({self._camera_problem})'
-        return 'no camera/camera_info yet'
-
     # ---- inputs -------------------------------------------------------------------------
-
-    def _on_camera_info(self, msg: CameraInfo):
-        fx, fy, cx, cy = msg.k[0], msg.k[4], msg.k[2], msg.k[5]
-        try:
-            camera = CameraModel(float(fx), float(fy), float(cx), float(cy), int(msg.width),
-                                 int(msg.height), mount_height=self.params['camera_height'],
-                                 tilt=math.radians(self.params['camera_tilt_deg']),
-                                 forward_offset=self.params['camera_forward_offset'])
-        except ValueError as exc:
-            self._camera_problem = str(exc)
-            self.get_logger().warning(f'camera_info unusable ({exc}); not driving on it',
-                                      throttle_duration_sec=10.0)
-            return
-        if camera != self._camera:
-            self.get_logger().info(f'camera intrinsics: fx {fx:.1f} fy {fy:.1f} cx {cx:.1f} '
-                                   f'cy {cy:.1f} ({msg.width}x{msg.height})')
-        self._camera, self._camera_problem, self._standing_still_for = camera, '', ''
 
     def _on_odom(self, msg: Odometry):
         self._odom_at = self._now()
@@ -256,7 +227,7 @@ class ApproachNode(Node):
             self._step()
 
     def _on_skeleton(self, body_id: str, msg: Skeleton2D):
-        if self._camera is None:
+        if self.camera.model is None:
             return   # _step() and the diagnostics say why
         now = self._now()
         stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
@@ -268,30 +239,17 @@ class ApproachNode(Node):
                 'ones allow driving (use_sim_time alike on all nodes?)', throttle_duration_sec=10.0)
         try:
             estimate = estimate_person([(lm.x, lm.y, lm.visibility) for lm in msg.landmarks],
-                                       self._camera)
+                                       self.camera.model)
         except ValueError as exc:
             self.get_logger().warning(f'skeleton from body {body_id!r} unusable: {exc}',
                                       throttle_duration_sec=10.0)
             estimate = None
         if estimate is not None:
             self._last_estimate_stamp = stamp
-            if self._nearest.offer(stamp, estimate.distance):
-                self._publish_distance(msg, estimate.distance)
+            self.distance.offer(msg, stamp, estimate.distance, self.camera.model)
         if body_id == self.bodies.active and self._goal is not None:
             self._goal.controller.add_estimate(stamp, estimate)
             self._step()
-
-    def _publish_distance(self, skeleton: Skeleton2D, distance: float):
-        if not 0.0 <= distance <= MAX_RANGE:
-            return   # beyond what a pose estimate can tell; nobody near enough to matter
-        msg = Range(radiation_type=Range.INFRARED,   # Range has no kind for a camera estimate
-                    field_of_view=float(self._camera.horizontal_fov),
-                    min_range=0.0, max_range=MAX_RANGE, range=float(distance))
-        msg.header.stamp = skeleton.header.stamp
-        if msg.header.stamp.sec == 0 and msg.header.stamp.nanosec == 0:
-            msg.header.stamp = self.get_clock().now().to_msg()
-        msg.header.frame_id = BASE_FRAME
-        self.distance_pub.publish(msg)
 
     # ---- diagnostics --------------------------------------------------------------------
 
@@ -301,8 +259,8 @@ class ApproachNode(Node):
         age = None if self._last_estimate_stamp is None else now - self._last_estimate_stamp
         status = DiagnosticStatus(name=f'{self.get_name()}: approach action',
                                   hardware_id='camera')
-        if self._camera is None:
-            status.level, status.message = DiagnosticStatus.WARN, self._no_camera_text()
+        if self.camera.model is None:
+            status.level, status.message = DiagnosticStatus.WARN, self.camera.missing_text()
         elif goal is not None and (age is None or age > ESTIMATE_STALE):
             status.level = DiagnosticStatus.WARN
             status.message = f'goal running ({goal.status or "starting"}) but nobody seen'
@@ -315,8 +273,8 @@ class ApproachNode(Node):
                     f'{goal.controller.settings.stop_distance:.2f} m' if goal else 'none',
             'last_result': self._last_result,
             'last_estimate_age': 'never' if age is None else f'{age:.1f} s',
-            'camera_info_received': self._camera is not None,
-            'camera_info_problem': self._camera_problem,
+            'camera_info_received': self.camera.model is not None,
+            'camera_info_problem': self.camera.problem,
             'tracked_body': self.bodies.active,
             'travelled': f'{goal.travel.travelled:.2f} m' if goal else '',
         }
