@@ -36,18 +36,23 @@ def _check_time(t: float) -> float:
     return float(t)
 
 
+def check_exercises(programme: Programme, exercises: Mapping[str, Exercise]) -> None:
+    """The library has what the programme needs, in its language; else ValueError."""
+    for item in programme.items:
+        if isinstance(item, ExerciseItem):
+            if item.exercise not in exercises:
+                raise ValueError(f'programme exercise {item.exercise!r} is not defined')
+            if programme.language not in exercises[item.exercise].intro:
+                raise ValueError(f'exercise {item.exercise!r} has no '
+                                 f'{programme.language!r} intro')
+        elif 'sit_to_stand' not in exercises:
+            raise ValueError('clinical tests need the sit_to_stand exercise')
+
+
 class CoachRoutine:
     def __init__(self, programme: Programme, exercises: Mapping[str, Exercise],
                  settings: RoutineSettings = RoutineSettings()):
-        for item in programme.items:
-            if isinstance(item, ExerciseItem):
-                if item.exercise not in exercises:
-                    raise ValueError(f'programme exercise {item.exercise!r} is not defined')
-                if programme.language not in exercises[item.exercise].intro:
-                    raise ValueError(f'exercise {item.exercise!r} has no '
-                                     f'{programme.language!r} intro')
-            elif 'sit_to_stand' not in exercises:
-                raise ValueError('clinical tests need the sit_to_stand exercise')
+        check_exercises(programme, exercises)
         self.programme, self.exercises, self.settings = programme, exercises, settings
         self.morning = Morning(programme, exercises, settings)
         self.phrases = self.morning.phrases
@@ -66,25 +71,13 @@ class CoachRoutine:
         return self.morning.phase
 
     @property
-    def measures(self) -> dict:
-        return self.morning.measures
-
-    @property
     def started(self) -> bool:
         return self.step is not None
 
     @property
-    def speaking(self) -> bool:
-        return self.morning.speaking
-
-    @property
-    def _planner(self):
-        return self.morning.planner
-
-    @property
     def finished(self) -> bool:
         """In a final step with nothing left to say: the node may stop."""
-        return self.step in FINAL_STEPS and not self.speaking
+        return self.step in FINAL_STEPS and not self.morning.speaking
 
     @property
     def wants_approach(self) -> bool:

@@ -100,6 +100,42 @@ def _check_order(started: float, ended: float, what: str) -> None:
         raise SessionLogError(f'{what} cannot end ({ended}) before it started ({started})')
 
 
+def _check_number(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f'{name} must be a number, got {type(value).__name__}')
+    if not math.isfinite(value):
+        raise SessionLogError(f'{name} must be finite, got {value}')
+    return float(value)
+
+
+def _check_measure(test: str, value, unit: str | None) -> str:
+    """A clinical test's name, value and unit are sound; returns the unit."""
+    _check_text('test', test, _IDENTIFIER, 'chair_stand_30s')
+    if _check_number('value', value) < 0:
+        raise SessionLogError(f'{test} value must be finite and >= 0, got {value}')
+    expected = CLINICAL_TEST_UNITS.get(test)
+    if unit is None:
+        unit = expected
+    if not isinstance(unit, str) or not unit.strip():
+        raise SessionLogError(f'{test} needs a unit')
+    if expected is not None and unit != expected:
+        raise SessionLogError(f'{test} is measured in {expected!r}, not {unit!r}')
+    return unit
+
+
+def _programme_fingerprint(path: str | os.PathLike | None,
+                           names: re.Pattern | None) -> tuple[str | None, str | None]:
+    """(file name, SHA-256 of the content) of a programme file, the name redacted."""
+    if path is None:
+        return None, None
+    path = Path(path)
+    try:
+        sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise SessionLogError(f'cannot read programme {path}: {exc.strerror or exc}') from exc
+    return _redact(path.name, names), sha256
+
+
 def _name_pattern(names: Iterable[str]) -> re.Pattern | None:
     """A pattern matching each name and each of its words, as whole words, any case."""
     words = set()
@@ -188,15 +224,7 @@ class SessionLog(SessionHistory):
         if names is not None and names.search(patient_id):
             raise SessionLogError('patient_id must be pseudonymous, but it contains the '
                                   "patient's name")
-        programme_file = programme_sha256 = None
-        if programme_path is not None:
-            programme_path = Path(programme_path)
-            try:
-                programme_sha256 = hashlib.sha256(programme_path.read_bytes()).hexdigest()
-            except OSError as exc:
-                raise SessionLogError(f'cannot read programme {programme_path}: '
-                                      f'{exc.strerror or exc}') from exc
-            programme_file = _redact(programme_path.name, names)
+        programme_file, programme_sha256 = _programme_fingerprint(programme_path, names)
         with self._transaction() as conn:
             conn.execute('INSERT OR IGNORE INTO patients (id) VALUES (?)', (patient_id,))
             session_id = conn.execute(
@@ -283,10 +311,7 @@ class SessionLog(SessionHistory):
         ended = _check_time('ended', ended)
         _check_order(started, ended, f'repetition {number}')
         if peak_signal is not None:
-            if isinstance(peak_signal, bool) or not isinstance(peak_signal, (int, float)):
-                raise TypeError(f'peak_signal must be a number, got {type(peak_signal).__name__}')
-            if not math.isfinite(peak_signal):
-                raise SessionLogError(f'peak_signal must be finite, got {peak_signal}')
+            _check_number('peak_signal', peak_signal)
         if not isinstance(partial, bool):
             raise TypeError(f'partial must be a bool, got {type(partial).__name__}')
         with self._transaction() as conn:
@@ -339,18 +364,7 @@ class SessionLog(SessionHistory):
         For the tests in `CLINICAL_TEST_UNITS` the unit may be left out and must match.
         """
         time = _check_time('time', time)
-        _check_text('test', test, _IDENTIFIER, 'chair_stand_30s')
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f'value must be a number, got {type(value).__name__}')
-        if not math.isfinite(value) or value < 0:
-            raise SessionLogError(f'{test} value must be finite and >= 0, got {value}')
-        expected = CLINICAL_TEST_UNITS.get(test)
-        if unit is None:
-            unit = expected
-        if not isinstance(unit, str) or not unit.strip():
-            raise SessionLogError(f'{test} needs a unit')
-        if expected is not None and unit != expected:
-            raise SessionLogError(f'{test} is measured in {expected!r}, not {unit!r}')
+        unit = _check_measure(test, value, unit)
         with self._transaction() as conn:
             self._open_session(conn, session_id)
             return conn.execute(

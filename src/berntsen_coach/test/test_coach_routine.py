@@ -270,7 +270,7 @@ def test_counts_merge_when_speech_lags():
     for t, v in rep_signal(4, rep_time=1.5, rest=0.4, start=s.t):   # speech never finishes
         s.take(s.routine.on_frame(t, s.frame(v)))
     assert [x.text for x in s.unfinished] == ['én']      # one in flight
-    assert s.routine._planner.queued == 1                 # only the newest count waits
+    assert s.routine.morning.planner.queued == 1                 # only the newest count waits
     s.speak_all()
     assert [x.text for x in s.said if x.kind == 'count'] == ['én', 'fire']
 
@@ -334,7 +334,7 @@ def test_chair_stand_test_in_a_programme():
     assert measure.detail == {'test': 'chair_stand_30s', 'value': 9, 'unit': 'stands',
                               'completed': True}
     assert s.p.chair_stand_result(9) in [x.text for x in s.said]
-    assert s.routine.measures == {'chair_stand_30s': 9}
+    assert s.routine.morning.measures == {'chair_stand_30s': 9}
 
 
 def test_five_times_sit_to_stand_in_english():
@@ -348,7 +348,7 @@ def test_five_times_sit_to_stand_in_english():
     stands = rep_signal(5, low=SEATED, high=STOOD, rep_time=2.0, rest=0.5, rate=10)
     s.signal([(go + 3.0 - s.t + t, v) for t, v in stands])
     s.hold(Posture.SITTING, 5.0)
-    value = s.routine.measures['five_times_sit_to_stand']
+    value = s.routine.morning.measures['five_times_sit_to_stand']
     assert value == pytest.approx(15.15, abs=0.15)
     assert [x.text for x in s.said if x.kind == 'count'] == ['one', 'two', 'three', 'four',
                                                              'five']
