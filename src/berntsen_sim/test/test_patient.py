@@ -178,17 +178,19 @@ def test_she_follows_the_count_and_carries_on_when_asked():
     assert full_reps(patient, 50.0) == 2, 'two more, what the count lacked'
 
 
-def test_told_to_wait_she_stops_and_picks_up_what_the_count_lacks_when_told_to_go_on():
+@pytest.mark.parametrize('wait, go_on', [('cannot_see', 'can_see_again'),   # robot blind
+                                          ('paused', 'resumed')])              # Pause pressed
+def test_told_to_wait_she_stops_and_picks_up_what_the_count_lacks_when_told_to_go_on(wait, go_on):
     patient = VirtualPatient('cooperative', seed=4)
     t = say(patient, 0.0, intro('arm_raise', 5), 3.0)
     run(patient, t + 4.0, start=t)
     say(patient, t + 4.0, NB.number(1), 0.5)
-    # the robot went blind and says so: she finishes the repetition under way and waits
-    t = say(patient, t + 4.5, NB.text('cannot_see'), 2.5)
+    # the robot says it waits: she finishes the repetition under way and waits
+    t = say(patient, t + 4.5, NB.text(wait), 2.5)
     run(patient, t + 20.0, start=t)
     waited = full_reps(patient, t + 20.0)
     assert waited in (1, 2), 'she waited instead of finishing the set'
-    say(patient, t + 20.0, NB.text('can_see_again'), 2.5)
+    say(patient, t + 20.0, NB.text(go_on), 2.5)
     run(patient, t + 60.0, start=t + 22.5)
     # (finished_repetitions reports each repetition once: these are the new ones)
     assert full_reps(patient, t + 60.0) == 3, 'on again: three more, at most, as the count lacks'
