@@ -92,3 +92,35 @@ def rclpy_node():
     node.destroy_node()
     rclpy.shutdown(context=context)
     thread.join(timeout=2)
+
+
+CHROMIUM = '/usr/bin/chromium'
+CHROMEDRIVER = '/usr/bin/chromedriver'
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """Debian's headless Chromium driven by Selenium through Debian's chromium-driver
+    (nothing is downloaded); a robot-screen-sized window."""
+    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+        pytest.fail('Debian\'s chromium and chromium-driver are missing: run ./scripts/setup.sh')
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ('--headless=new', '--no-sandbox', '--disable-gpu', '--window-size=1280,800',
+                     '--disable-dev-shm-usage', f'--user-data-dir={tmp_path / "chromium"}'):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A TCP port nothing listens on just now (for a server the test starts)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]

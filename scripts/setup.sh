@@ -29,7 +29,9 @@ fi
 SUDO=""
 if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
 
-DEB_PACKAGES=(espeak-ng libespeak-ng1 libosmesa6 libegl1 cmake g++ make sox liburdfdom-tools)
+# chromium + chromium-driver: the patient's screen is tested in a real headless browser
+DEB_PACKAGES=(espeak-ng libespeak-ng1 libosmesa6 libegl1 cmake g++ make sox liburdfdom-tools
+              chromium chromium-driver)
 # A distribution's Python needs venv and headers as packages (named for 3.11 on Debian 12
 # and on Ubuntu, where python3-venv would be the default Python's); pyenv builds have both.
 if [[ "$PYTHON" == /usr/bin/* ]]; then DEB_PACKAGES+=(python3.11-venv python3.11-dev); fi
@@ -99,7 +101,7 @@ if ! stamp_ok interfaces "$iface_hash"; then
 fi
 
 # --- Python packages (a normal install, so ament finds their share/ data) ----------
-PY_PACKAGES=(berntsen_vision berntsen_coach berntsen_drivers berntsen_sim berntsen_bringup)
+PY_PACKAGES=(berntsen_vision berntsen_coach berntsen_drivers berntsen_screen berntsen_sim berntsen_bringup)
 src_hash="$(cd "$ROOT/src" && find "${PY_PACKAGES[@]}" -type f -not -path '*/__pycache__/*' -not -path '*.egg-info*' -not -path '*/build/*' -not -path '*/test/*' | sort | xargs cat | sha256sum | cut -c1-16)-$req_hash"
 if ! stamp_ok packages "$src_hash"; then
   say "installing the Berntsen Python packages"

@@ -22,6 +22,7 @@ ROS_PACKAGES = {
     'diagnostic_msgs', 'rosgraph_msgs', 'builtin_interfaces', 'lifecycle_msgs', 'action_msgs',
     'rcl_interfaces', 'ament_index_python', 'launch', 'launch_ros', 'berntsen_interfaces',
     'berntsen_vision', 'berntsen_coach', 'berntsen_drivers', 'berntsen_sim', 'berntsen_bringup',
+    'berntsen_screen',
     'py_trees',   # released into ROS 2 (ros-<distro>-py-trees); pip-pinned off ROS
 }
 SYSTEM_KEYS = {
@@ -40,6 +41,10 @@ PIP_ONLY = {
     'mujoco',      # the simulator's physics and rendering (mujoco==4.0.0)
     'mediapipe',   # BlazePose (mediapipe==0.10.14, installed --no-deps)
     'pyttsx3',     # speech over espeak-ng (itself an apt package without a rosdep key)
+    'starlette',   # the screen's web framework (starlette==1.10.0); Debian 12's is 0.26
+    'uvicorn',     # its server (uvicorn==0.54.0)
+    'selenium',    # tests drive Debian's chromium with it (selenium==4.38.0)
+    'websockets',  # tests talk to the screen's WebSocket with it (websockets==17.4)
 }
 WORKSPACE = {'berntsen_interfaces', *PACKAGES}
 
@@ -104,7 +109,7 @@ def code_files(package: str):
 
 def test_every_python_package_is_checked():
     assert PACKAGES == ['berntsen_bringup', 'berntsen_coach', 'berntsen_drivers',
-                        'berntsen_sim', 'berntsen_vision']
+                        'berntsen_screen', 'berntsen_sim', 'berntsen_vision']
 
 
 @pytest.mark.parametrize('package', PACKAGES)

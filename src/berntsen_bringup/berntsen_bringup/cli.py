@@ -76,6 +76,8 @@ def node_overrides(args, run_dir: Path) -> dict[str, dict[str, object]]:
         overrides['coach']['db_path'] = str(run_dir / 'sessions.sqlite3')
     if getattr(args, 'language', None):
         overrides['coach']['language'] = args.language
+    if getattr(args, 'screen_port', None):
+        overrides['screen'] = {'port': args.screen_port}
     if args.command == 'replay':
         overrides['camera'] = {'source': str(Path(args.video).resolve()), 'loop': False}
     if args.command == 'robot' and args.camera_source:
@@ -409,6 +411,8 @@ def build_parser() -> argparse.ArgumentParser:
                                          '(default: ~/.local/state/berntsen/runs/<time>)')
         p.add_argument('--timeout', type=float, default=0,
                        help='give up after this many seconds (default: never)')
+        p.add_argument('--screen-port', type=int, metavar='PORT',
+                       help='TCP port of the patient\'s screen (default: the profile\'s, 8080)')
 
     p = sub.add_parser('sim', help='run the simulated morning session with a virtual patient')
     session_options(p)
