@@ -245,8 +245,12 @@ def _judge_set(result: SetResult, counts: dict[str, int], figures: SessionFigure
     unseen = [r for r in full if r.end > start and r.start < end
               and any(r.end > a and r.start < b for a, b in blind)]
     result.unseen = len(unseen)
+    # paused, the robot counts nothing: what she finished meanwhile need not count
+    paused = [r for r in full if any(r.end > a and r.start < b
+                                     for a, b in _paused_windows(figures.events))]
     result.must_count = sum(1 for r in full if r.start >= start + READY_SLACK
-                            and r.end <= end + END_SLACK and r not in unseen)
+                            and r.end <= end + END_SLACK and r not in unseen
+                            and r not in paused)
     result.may_count = sum(1 for r in full
                            if r.end > start and r.start < end + TRUTH_LATE_BY_AT_MOST)
     result.partial = sum(1 for r in figures.truth_reps
@@ -284,6 +288,20 @@ def _blind_windows(events) -> list[tuple[float, float]]:
             lost = None
     if lost is not None:
         windows.append((lost - BLIND_BEFORE, float('inf')))
+    return windows
+
+
+def _paused_windows(events) -> list[tuple[float, float]]:
+    """(from, to) of each pause (the screen's Pause button), by the robot's own log."""
+    windows, paused = [], None
+    for t, kind, _ in events:
+        if kind == 'paused' and paused is None:
+            paused = t
+        elif kind == 'resumed' and paused is not None:
+            windows.append((paused, t))
+            paused = None
+    if paused is not None:
+        windows.append((paused, float('inf')))
     return windows
 
 

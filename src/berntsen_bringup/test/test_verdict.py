@@ -380,6 +380,33 @@ def test_a_coach_that_hides_its_blindness_fails(plan):
             'record that it may have missed some') in verdict(s, plan[:1])
 
 
+def test_repetitions_she_finishes_after_pause_is_pressed_need_not_be_counted(plan):
+    # two counted; Pause pressed; she finishes two more before she has heard it out; then
+    # three more counted after Continue
+    s = Session()
+    s.step('exercise')
+    p = plan[0]
+    s.begin(p)
+    for n in (1, 2):
+        s.patient_does()
+        s.log('repetition', exercise=p.exercise, set=p.number, number=n)
+        s.say(NB.number(n), 0.8)
+    s.log('paused', step='exercise', exercise=p.exercise, set=p.number)
+    s.say(NB.text('paused'))
+    s.patient_does()
+    s.patient_does()
+    s.now += 10.0
+    s.log('resumed', step='exercise', gap=14.0)
+    s.say(NB.text('resumed'))
+    for n in (3, 4, 5):
+        s.patient_does()
+        s.log('repetition', exercise=p.exercise, set=p.number, number=n)
+        s.say(NB.number(n), 0.8)
+    s.log('set_completed', exercise=p.exercise, set=p.number, count=5, target=5)
+    s.step('done')
+    assert verdict(s, plan[:1]) == []
+
+
 def test_a_truth_message_that_arrives_late_does_not_fail_an_honest_count(plan):
     # the set's last repetition is counted; its truth is resent a heartbeat (3 s) later
     s = Session()

@@ -29,6 +29,7 @@ MIN_VISIBILITY = 0.5
 BONES = ((11, 12), (11, 13), (13, 15), (12, 14), (14, 16), (11, 23), (12, 24), (23, 24),
          (23, 25), (25, 27), (24, 26), (26, 28), (0, 11), (0, 12))
 FINAL_STEPS = ('done', 'no_response', 'stopped')
+COUNTING_STEPS = ('exercise', 'test')
 
 
 @dataclass
@@ -47,6 +48,7 @@ class ScreenModel:
         self.show_skeleton = show_skeleton
         self.coach = CoachStateView()
         self.coach_heard_at: float | None = None
+        self.last_set: CoachStateView | None = None   # the set under way or just done
         self._new_session()
 
     def _new_session(self, language: str = DEFAULT_LANGUAGE) -> None:
@@ -64,6 +66,10 @@ class ScreenModel:
     def on_coach_state(self, now: float, view: CoachStateView) -> None:
         if view.step != 'rest':
             self.rest = None
+        if view.step in COUNTING_STEPS and view.exercise:
+            self.last_set = view
+        elif view.step != 'rest':
+            self.last_set = None
         self.coach, self.coach_heard_at = view, now
 
     def on_event(self, now: float, kind: str, detail: Mapping) -> None:
@@ -71,6 +77,11 @@ class ScreenModel:
             language = detail.get('language')
             self._new_session(language if isinstance(language, str) and language
                               else DEFAULT_LANGUAGE)
+        elif kind == 'repetition' and self.last_set is not None \
+                and isinstance(detail.get('number'), int):
+            # a count and the end of its set can reach the coach's state a tick apart: the
+            # event brings the count at once
+            self.last_set.count = max(self.last_set.count, detail['number'])
         elif kind == 'paused':
             self.paused = True
         elif kind == 'resumed':
@@ -130,8 +141,9 @@ class ScreenModel:
 
     def snapshot(self, now: float) -> dict:
         words, c = labels(self.language), self.coach
-        counting = c.step in ('exercise', 'test') and c.exercise != ''
+        counting = c.step in COUNTING_STEPS and c.exercise != ''
         exercise = self.exercises.get(c.exercise) if counting else None
+        shown = self.last_set if c.step in (*COUNTING_STEPS, 'rest') else None
         return {
             'type': 'state',
             'language': self.language,
@@ -142,12 +154,13 @@ class ScreenModel:
             'paused': self.paused and c.step not in FINAL_STEPS,
             'help_called': self.help_called,
             'session_live': bool(c.step) and c.step not in FINAL_STEPS,
-            'count': c.count if counting else None,
-            'target': c.target if counting else None,
-            'count_text': f"{c.count} {words['of']} {c.target}" if counting and c.target
-            else (str(c.count) if counting else ''),
-            'set_text': f"{words['set']} {c.set_number} {words['of']} {c.sets}"
-            if c.sets and c.set_number else '',
+            'counting': counting,
+            'count': shown.count if shown else None,
+            'target': shown.target if shown else None,
+            'count_text': '' if shown is None else f"{shown.count} {words['of']} {shown.target}"
+            if shown.target else str(shown.count),
+            'set_text': f"{words['set']} {shown.set_number} {words['of']} {shown.sets}"
+            if shown and shown.sets and shown.set_number else '',
             'rest_remaining': self.rest_remaining(now),
             'caption': self.caption,
             'speaking': self.speaking,

@@ -19,17 +19,19 @@ import time
 
 import rclpy
 import uvicorn
-from berntsen_coach.coach_topics import ALERT_QOS, EVENT_QOS, LATCHED
+from berntsen_coach.coach_topics import ALERT_QOS, EVENT_QOS
 from berntsen_coach.exercises import load_exercises
 from berntsen_coach.node_params import declare_read_only
 from berntsen_coach.paths import package_config
 from berntsen_coach.tracked_bodies import TrackedBodies
 from berntsen_interfaces.msg import (CaregiverAlert, CoachState, SessionEvent, Skeleton2D,
                                      SpeechStatus)
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import IntegerRange, ParameterDescriptor
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_srvs.srv import SetBool, Trigger
 
 from .screen_model import CoachStateView, ScreenModel, skeleton_points
@@ -37,6 +39,10 @@ from .web import ScreenHub, make_app
 
 REFRESH_PERIOD = 1.0          # s: the page learns within this that the coach went quiet
 SKELETON_PERIOD = 0.1         # s: at most 10 skeletons a second to the page
+# coach/state and speech/status are latched (a late joiner gets the last); a count and the end
+# of its set come a tick apart, so keep more than one: each is shown
+LATCHED_STREAM = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
+                            durability=DurabilityPolicy.TRANSIENT_LOCAL)
 SERVICE_TIMEOUT = 5.0         # s a button waits for the coach's answer
 SERVER_START_TIMEOUT = 10.0   # s
 SERVER_RETRY_PERIOD = 5.0     # s
@@ -65,16 +71,18 @@ class ScreenNode(Node):
         self.model = ScreenModel(exercises, show_skeleton=p['show_skeleton'])
         self.hub = ScreenHub(self._on_action)
         self._skeleton_sent_at = 0.0
-        self.create_subscription(CoachState, 'coach/state', self._on_coach_state, LATCHED)
+        self.create_subscription(CoachState, 'coach/state', self._on_coach_state,
+                                 LATCHED_STREAM)
         self.create_subscription(SessionEvent, 'coach/events', self._on_event, EVENT_QOS)
-        self.create_subscription(SpeechStatus, 'speech/status', self._on_speech, LATCHED)
+        self.create_subscription(SpeechStatus, 'speech/status', self._on_speech, LATCHED_STREAM)
         self.create_subscription(CaregiverAlert, 'caregiver/alert', self._on_alert, ALERT_QOS)
         if p['show_skeleton']:
             self.bodies = TrackedBodies(self, p['skeleton_topic'], role='shown on the screen',
                                         on_skeleton=self._on_skeleton)
         self._pause = self.create_client(SetBool, 'pause_session')
         self._help = self.create_client(Trigger, 'request_help')
-        self.create_timer(REFRESH_PERIOD, self._publish)
+        self._diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.create_timer(REFRESH_PERIOD, self._refresh)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._retry = self.create_timer(SERVER_RETRY_PERIOD, self._start_server)
@@ -108,6 +116,26 @@ class ScreenNode(Node):
 
     def _publish(self):
         self.hub.publish(self.model.snapshot(self._now()))
+
+    def _refresh(self):
+        """Once a second: the pages learn that the coach went quiet; /diagnostics."""
+        self._publish()
+        p, serving = self.params, self._server is not None and self._server.started
+        status = DiagnosticStatus(name=f'{self.get_name()}: patient screen', hardware_id='display')
+        if not serving:
+            status.level, status.message = DiagnosticStatus.ERROR, \
+                f"cannot serve the page on {p['host']}:{p['port']}"
+        elif not self.model.connected(self._now()):
+            status.level, status.message = DiagnosticStatus.WARN, 'no coach/state heard'
+        else:
+            status.level, status.message = DiagnosticStatus.OK, \
+                f'{self.hub.clients} page(s) connected'
+        values = {'url': f"http://{p['host']}:{p['port']}/", 'serving': serving,
+                  'pages_connected': self.hub.clients, 'step': self.model.coach.step}
+        status.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]
+        msg = DiagnosticArray(status=[status])
+        msg.header.stamp = self.get_clock().now().to_msg()
+        self._diagnostics.publish(msg)
 
     # ---- inputs -------------------------------------------------------------------------
 

@@ -39,14 +39,24 @@ def test_english_session_speaks_english_and_unknown_language_falls_back_to_norwe
     assert model.snapshot(2.0)['labels'] == LABELS['nb']
 
 
-def test_a_rest_counts_down_and_ends_with_the_next_set():
+def test_a_rest_counts_down_shows_the_set_just_done_and_ends_with_the_next_set():
     model = model_in_session()
+    model.on_coach_state(9.0, CoachStateView('exercise', 'seated_arm_raise', 4, 5, 1, 2))
+    # the last count and the end of the set reach the coach's state in one tick: the
+    # repetition event brings the count
+    model.on_event(10.0, 'repetition', {'exercise': 'seated_arm_raise', 'set': 1, 'number': 5})
+    assert model.snapshot(10.0)['count_text'] == '5 av 5'
     model.on_coach_state(10.0, CoachStateView('rest', '', 0, 0, 2, 2))
     model.on_event(10.0, 'rest_started', {'seconds': 30})
-    assert model.snapshot(14.0)['rest_remaining'] == pytest.approx(26.0)
+    shown = model.snapshot(14.0)
+    assert shown['rest_remaining'] == pytest.approx(26.0)
+    assert (shown['count_text'], shown['set_text']) == ('5 av 5', 'Sett 1 av 2')
+    assert not shown['counting'] and shown['demo'] is None
     assert model.snapshot(100.0)['rest_remaining'] == 0.0
     model.on_coach_state(40.0, CoachStateView('exercise', 'seated_arm_raise', 0, 5, 2, 2))
-    assert model.snapshot(41.0)['rest_remaining'] is None
+    shown = model.snapshot(41.0)
+    assert shown['rest_remaining'] is None
+    assert (shown['count_text'], shown['set_text']) == ('0 av 5', 'Sett 2 av 2')
 
 
 def test_captions_follow_what_is_said_and_stay_after_it():

@@ -141,6 +141,8 @@ def test_the_page_reconnects_to_a_restarted_screen_and_shows_the_state_at_once(
     coach.state('rest', '', 0, 0, 2, 2)
     open_page(browser, free_port)
     wait_for(lambda: page_text(browser, 'heading') == 'Hvil litt', 10, 'the rest')
+    assert not browser.find_element('id', 'demo-box').is_displayed(), 'no figure at rest'
+    assert not browser.find_element('id', 'skeleton-box').is_displayed()
 
     stop_all([screen])
     wait_for(lambda: 'Ikke kontakt med roboten' in page_text(browser, 'banner'), 5,

@@ -75,7 +75,7 @@ function render(next) {
   $('demo-caption').textContent = w.demonstration;
   $('skeleton-caption').textContent = w.you;
   setDemo(state.demo);
-  const exercising = state.show_skeleton && state.count !== null;
+  const exercising = state.show_skeleton && state.counting;
   $('skeleton-box').hidden = !exercising;
   if (!exercising) $('skeleton').replaceChildren();
 }
