@@ -45,6 +45,8 @@ PIP_ONLY = {
     'uvicorn',     # its server (uvicorn==0.54.0)
     'selenium',    # tests drive Debian's chromium with it (selenium==4.38.0)
     'websockets',  # tests talk to the screen's WebSocket with it (websockets==17.4)
+    'mcap',        # session recordings (mcap==1.6.0); no rosdep key
+    'mcap_ros2',   # their ros2 decoder, in tests (mcap-ros2-support==0.6.0)
 }
 WORKSPACE = {'berntsen_interfaces', *PACKAGES}
 

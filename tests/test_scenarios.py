@@ -72,6 +72,16 @@ def subscribe_everything(node, rec: Recording):
         SpeechStatus,
     )
 
+    speaking_now = ['']
+
+    def said(msg):
+        # the status is re-sent while an utterance is spoken (another one queued behind it):
+        # one utterance is one entry
+        text = msg.text if msg.speaking else ''
+        if text and text != speaking_now[0]:
+            rec.add('said', text)
+        speaking_now[0] = text
+
     latched = QoSProfile(depth=LATCHED_DEPTH, reliability=ReliabilityPolicy.RELIABLE,
                          durability=DurabilityPolicy.TRANSIENT_LOCAL)
     stream = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
@@ -91,8 +101,7 @@ def subscribe_everything(node, rec: Recording):
          lambda m: rec.add('events', m.kind, json.loads(m.detail or '{}'))),
         (CaregiverAlert, 'caregiver/alert', latched,
          lambda m: rec.add('alerts', m.reason, m.urgent)),
-        (SpeechStatus, 'speech/status', latched,
-         lambda m: m.speaking and m.text and rec.add('said', m.text)),
+        (SpeechStatus, 'speech/status', latched, said),
     ]
     return [node.create_subscription(t, name, cb, qos) for t, name, qos, cb in subs]
 
@@ -241,6 +250,44 @@ def check_cooperative_morning(run, scenario):
     named = [str(path) for path in run.run_dir.rglob('*') if 'kari' in path.name.lower()
              or (path.is_file() and b'kari' in path.read_bytes().lower())]
     assert not named, f"the patient's name is written in {named}"
+    check_recording(run)
+
+
+RECORDED_TOPICS = ('/humans/bodies/tracked', '/coach/state', '/coach/events', '/coach/tree',
+                   '/speech/status', '/caregiver/alert', '/odom', '/person_distance',
+                   '/camera/camera_info', '/diagnostics')
+
+
+def check_recording(run):
+    """The session's MCAP, read with the mcap package (not our reader): every topic, the
+    skeletons in 2D and 3D, what was said with the name redacted, no camera image; and
+    `berntsen replay` re-counts it to the same counts."""
+    from mcap.reader import make_reader
+    from mcap_ros2.decoder import DecoderFactory
+
+    path = run.run_dir / 'session.mcap'
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    with open(path, 'rb') as f:
+        reader = make_reader(f, decoder_factories=[DecoderFactory()])
+        topics = {c.topic for c in reader.get_summary().channels.values()}
+        said, skeleton = [], None
+        for _, channel, _, msg in reader.iter_decoded_messages(
+                topics=['/speech/status'] + sorted(t for t in topics if t.endswith('/skeleton2d'))):
+            if channel.topic == '/speech/status' and msg.speaking:
+                said.append(msg.text)
+            elif skeleton is None and channel.topic.endswith('/skeleton2d'):
+                skeleton = msg
+    assert set(RECORDED_TOPICS) <= topics, f'missing: {set(RECORDED_TOPICS) - topics}'
+    for kind in ('skeleton2d', 'skeleton2d_smoothed', 'posture'):
+        assert any(t.startswith('/humans/bodies/') and t.endswith(f'/{kind}') for t in topics)
+    assert '/camera/image_raw' not in topics, 'no camera image unless asked for'
+    assert any(lm.z != 0.0 for lm in skeleton.world_landmarks), 'the 3D landmarks are there'
+    assert said[0].startswith('God morgen, [name]!') and not any('Kari' in s for s in said)
+    replayed = subprocess.run([sys.executable, '-m', 'berntsen_bringup.cli', 'replay', str(path)],
+                              capture_output=True, text=True, timeout=300)
+    print(replayed.stdout)
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert replayed.stdout.count('[same]') == 3
 
 
 def check_slow_patient(run, scenario):

@@ -34,6 +34,7 @@ setup(
             'berntsen = berntsen_bringup.cli:main',
             # sim.launch.py's session judge: ends the launch with the session, and fails it
             'session_judge = berntsen_bringup.session_judge:main',
+            'recorder_node = berntsen_bringup.recorder_node:main',
         ],
     },
 )

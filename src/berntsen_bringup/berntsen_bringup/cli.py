@@ -76,6 +76,8 @@ def node_overrides(args, run_dir: Path) -> dict[str, dict[str, object]]:
         overrides['coach']['db_path'] = str(run_dir / 'sessions.sqlite3')
     if getattr(args, 'language', None):
         overrides['coach']['language'] = args.language
+    if args.command == 'robot':
+        overrides['recorder'] = {'path': str(run_dir / 'session.mcap')}
     if getattr(args, 'screen_port', None):
         overrides['screen'] = {'port': args.screen_port}
     if args.command == 'replay':
@@ -290,6 +292,14 @@ def run_session(args) -> int:
     return status
 
 
+def run_replay(args) -> int:
+    """`berntsen replay`: a session recording is re-counted offline; a video runs the graph."""
+    if args.video.endswith('.mcap'):
+        from berntsen_bringup.mcap_replay import replay
+        return replay(args.video, args.programme)
+    return run_session(args)
+
+
 def run_sim(args) -> int:
     if args.list_scenarios:
         from berntsen_sim.scenario import list_scenarios
@@ -361,10 +371,12 @@ def run_analyze(args) -> int:
                               result.width, result.height, prescribed=args.goal)
     print(analysis.format_timeline(result))
     print(format_count(count))
-    if args.csv:
-        analysis.write_csv(result, args.csv)
-    if args.json:
-        analysis.write_json(result, args.json, extra={'count': count.as_dict()})
+    try:
+        analysis.write_outputs(result, args.csv, args.json, sys.stdout,
+                               extra={'count': count.as_dict()})
+    except OSError as error:
+        print(f'berntsen analyze: {error}', file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -376,6 +388,42 @@ def print_graph(args) -> int:
         for node in profile.nodes:
             remap = ''.join(f' {a}→{b}' for a, b in node.remappings.items())
             print(f'  {node.name:<8} {node.module:<32} {node.description}{remap}')
+    return EXIT_OK
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as package_version
+    try:
+        return package_version('berntsen_bringup')
+    except PackageNotFoundError:
+        return 'unknown (not installed: run ./scripts/setup.sh)'
+
+
+def check_programme(args) -> int:
+    """`berntsen check`: what the coach would refuse, every problem at once; no name shown."""
+    from berntsen_coach.exercises import load_exercises
+    from berntsen_coach.paths import package_config, resolve_programme
+    from berntsen_coach.programme import ExerciseItem, ProgrammeError, load_programme
+
+    exercises = load_exercises(package_config() / 'exercises.yaml')
+    try:
+        programme = load_programme(resolve_programme(args.programme), exercises)
+    except ProgrammeError as exc:
+        problems = getattr(exc, 'problems', [str(exc)])
+        print('\n'.join(problems))
+        print(f'{len(problems)} problem{"s" if len(problems) != 1 else ""}: the robot would '
+              'not run this programme')
+        return EXIT_FAILED
+    print(f'OK: {programme.source}: patient {programme.patient_id}, language '
+          f'{programme.language}, {"gets up" if programme.gets_up else "stays in bed"}')
+    for n, item in enumerate(programme.items, 1):
+        if isinstance(item, ExerciseItem):
+            goal = '' if item.goal is None else f', goal {item.goal:g}'
+            print(f'  {n}. {item.exercise}: {item.sets} x {item.repetitions}{goal}, '
+                  f'rest {item.rest_seconds:g} s')
+        else:
+            print(f'  {n}. test {item.test}, rest {item.rest_seconds:g} s')
     return EXIT_OK
 
 
@@ -403,6 +451,7 @@ def print_routine(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='berntsen', description=__doc__.split('\n')[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--version', action='version', version=f'berntsen {version()}')
     sub = parser.add_subparsers(dest='command', required=True)
 
     def session_options(p):
@@ -436,10 +485,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--camera-source', help='V4L2 device path or index')
     p.set_defaults(func=run_session)
 
-    p = sub.add_parser('replay', help='run perception and coaching on a recorded video')
-    p.add_argument('video', help='video file or image folder')
+    p = sub.add_parser('replay', help='run perception and coaching on a recorded video, or '
+                                      're-count a session recording (.mcap) with today\'s counter')
+    p.add_argument('video', help='video file or image folder; or a session recording '
+                                 '(SESSION.mcap, written by the recorder node)')
+    p.add_argument('--programme', help='with a .mcap: the programme whose goals to count '
+                                       'against (default: the one the recording names)')
     session_options(p)
-    p.set_defaults(func=run_session)
+    p.set_defaults(func=run_replay)
 
     p = sub.add_parser('analyze', help='offline: pose and posture timeline of a video, no ROS graph')
     analysis.add_arguments(p)
@@ -465,6 +518,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--no-approach', dest='approach', action='store_false',
                    help='as the coach runs with approach:=false (greets from where it is)')
     p.set_defaults(func=print_routine)
+
+    p = sub.add_parser('check', help='check a programme file before the robot runs it: every '
+                                     'problem at once, with its line')
+    p.add_argument('programme', help='programme YAML: a path, or a name in '
+                                     'berntsen_coach/config/programmes (e.g. example)')
+    p.set_defaults(func=check_programme)
 
     p = sub.add_parser('graph', help='print the nodes of the profiles')
     p.add_argument('profile', nargs='?', choices=profile_names())

@@ -39,7 +39,9 @@ def node_parameters(scenario) -> dict[str, dict[str, object]]:
     coach['programme_file'] = scenario.programme
     approach = {APPROACH_NODE_KEYS[key]: value for key, value in values.items()
                 if key in APPROACH_NODE_KEYS}
-    return {'sim': {'scenario': str(scenario.path)}, 'coach': coach, 'approach': approach}
+    # the recorder redacts the programme's patient name from what was said
+    return {'sim': {'scenario': str(scenario.path)}, 'coach': coach, 'approach': approach,
+            'recorder': {'programme_file': scenario.programme}}
 
 
 def session_parameters(scenario, run_dir: str | os.PathLike,
@@ -54,6 +56,7 @@ def session_parameters(scenario, run_dir: str | os.PathLike,
                                db_path=str(Path(db).resolve() if db else run_dir / 'sessions.sqlite3'))
     parameters['motor'] = {'e_stop_latch_file': str(run_dir / 'e_stop_latched')}
     parameters['speech'] = {'wav_dir': str(run_dir / 'speech')}
+    parameters['recorder']['path'] = str(run_dir / 'session.mcap')
     return parameters
 
 

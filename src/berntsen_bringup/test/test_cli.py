@@ -121,3 +121,32 @@ def test_routine_of_a_broken_programme_is_a_clear_error(tmp_path, capsys):
     assert main(['routine', str(tmp_path / 'missing.yaml')]) == 1
     err = capsys.readouterr().err
     assert 'juggling' in err and 'cannot read' in err
+
+
+def test_check_lists_a_good_programme_without_the_patients_name(capsys):
+    assert main(['check', 'example']) == 0
+    out = capsys.readouterr().out
+    assert 'OK:' in out and 'patient p-7f3a91' in out and '3. seated_arm_raise: 2 x 10, goal 90' in out
+    assert 'Kari' not in out
+
+
+def test_check_reports_every_problem_with_its_line(tmp_path, capsys):
+    bad = tmp_path / 'bad.yaml'
+    bad.write_text('patient:\n  name: Kari Nordmann\nlanguage: nn\nitems:\n'
+                   '  - exercise: arm_raise\n    reps: 3\n')
+    assert main(['check', str(bad)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out == [f'{bad}:2: patient.id: missing',
+                   f"{bad}:3: language: 'nn' (Nynorsk) has no phrase book yet; use nb (Bokmål) "
+                   'or en',
+                   f'{bad}:5: item 1, sets: missing',
+                   f'{bad}:5: item 1, repetitions: missing',
+                   f'{bad}:6: item 1, reps: unknown field (known: exercise, goal, repetitions, '
+                   'rest_seconds, sets)',
+                   '5 problems: the robot would not run this programme']
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(['--version'])
+    assert exited.value.code == 0 and capsys.readouterr().out.startswith('berntsen ')

@@ -133,11 +133,12 @@ def _programme_fingerprint(path: str | os.PathLike | None,
         sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError as exc:
         raise SessionLogError(f'cannot read programme {path}: {exc.strerror or exc}') from exc
-    return _redact(path.name, names), sha256
+    return redact_names(path.name, names), sha256
 
 
-def _name_pattern(names: Iterable[str]) -> re.Pattern | None:
-    """A pattern matching each name and each of its words, as whole words, any case."""
+def name_pattern(names: Iterable[str]) -> re.Pattern | None:
+    """A pattern matching each name and each of its words, as whole words, any case
+    (the session log's and the recorder's redaction)."""
     words = set()
     for name in names:
         if not isinstance(name, str):
@@ -154,15 +155,16 @@ def _name_pattern(names: Iterable[str]) -> re.Pattern | None:
     return re.compile(rf'(?<![^\W_])(?:{alternatives})(?![^\W_])', re.IGNORECASE)
 
 
-def _redact(value, pattern: re.Pattern | None):
+def redact_names(value, pattern: re.Pattern | None):
+    """`value` (text, or mappings and lists of it) with each match replaced by "[name]"."""
     if pattern is None:
         return value
     if isinstance(value, str):
         return pattern.sub(NAME_PLACEHOLDER, value)
     if isinstance(value, Mapping):
-        return {_redact(k, pattern): _redact(v, pattern) for k, v in value.items()}
+        return {redact_names(k, pattern): redact_names(v, pattern) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_redact(v, pattern) for v in value]
+        return [redact_names(v, pattern) for v in value]
     return value
 
 
@@ -220,7 +222,7 @@ class SessionLog(SessionHistory):
         _check_text('routine', routine, _IDENTIFIER, 'morning')
         _check_text('language', language, _LANGUAGE, 'nb')
         started = _check_time('started', started)
-        names = _name_pattern(private_names)
+        names = name_pattern(private_names)
         if names is not None and names.search(patient_id):
             raise SessionLogError('patient_id must be pseudonymous, but it contains the '
                                   "patient's name")
@@ -349,13 +351,13 @@ class SessionLog(SessionHistory):
             self._open_session(conn, session_id)
             names = self._redactor(session_id)
             try:
-                detail_json = json.dumps(_redact(detail, names), allow_nan=False,
+                detail_json = json.dumps(redact_names(detail, names), allow_nan=False,
                                          ensure_ascii=False, sort_keys=True)
             except (TypeError, ValueError) as exc:
                 raise SessionLogError(f'event detail cannot be stored as JSON: {exc}') from exc
             return conn.execute(
                 'INSERT INTO events (session_id, time, kind, detail) VALUES (?, ?, ?, ?)',
-                (session_id, time, _redact(kind, names), detail_json)).lastrowid
+                (session_id, time, redact_names(kind, names), detail_json)).lastrowid
 
     def add_clinical_measure(self, session_id: int, time: float, test: str, value: float,
                              unit: str | None = None) -> int:
