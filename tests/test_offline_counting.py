@@ -49,7 +49,10 @@ def test_counts_the_arm_raises_in_a_recording(tmp_path, capsys):
     truth = render_arm_raises(video, 3)
     out = tmp_path / 'analysis.json'
     assert main(['analyze', str(video), '--exercise', 'arm_raise', '--json', str(out)]) == 0
-    assert f'arm_raise: {truth} repetitions' in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert f'arm_raise: {truth} repetitions' in printed.out
+    assert f'wrote the timeline and landmarks (JSON) to {out}' in printed.out
+    assert 'analysed ' in printed.err and ' frames in ' in printed.err   # not a terminal
     count = json.loads(out.read_text())['count']
     assert count['count'] == truth == 3
     assert [r['number'] for r in count['repetitions']] == [1, 2, 3]
@@ -58,3 +61,14 @@ def test_counts_the_arm_raises_in_a_recording(tmp_path, capsys):
 def test_unknown_exercise_is_refused(tmp_path, capsys):
     assert main(['analyze', str(tmp_path / 'x.avi'), '--exercise', 'cartwheel']) == 1
     assert "unknown exercise 'cartwheel'" in capsys.readouterr().err
+
+
+def test_a_still_image_is_called_one_and_its_files_are_named(tmp_path, capsys):
+    from berntsen_vision.sample_images import grace_hopper_frame
+    picture = tmp_path / 'portrait.png'
+    cv2.imwrite(str(picture), cv2.cvtColor(grace_hopper_frame(), cv2.COLOR_RGB2BGR))
+    csv = tmp_path / 'portrait.csv'
+    assert main(['analyze', str(picture), '--csv', str(csv)]) == 0
+    out = capsys.readouterr().out
+    assert f'{picture}: still image, 640x480' in out
+    assert f'wrote per-frame landmarks (CSV) to {csv}' in out and csv.exists()

@@ -14,6 +14,7 @@ import csv
 import json
 import math
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -28,6 +29,8 @@ from .sources import SourceError, VideoFileSource
 NO_PERSON = 'no_person'
 ON_FLOOR = 'lying_on_floor'
 PROGRESS_WIDTH = 30
+# not on a terminal (a log, CI): one progress line this often (s)
+PROGRESS_LINE_EVERY = 5.0
 
 
 class AnalysisError(Exception):
@@ -91,7 +94,8 @@ def analyze(video: str | Path, thresholds: PostureThresholds = PostureThresholds
     person missed for up to `grace_s` keeps their debounced posture (the frame itself reads
     no_person).
 
-    `progress`: a stream to draw a progress bar on (only drawn when it is a terminal).
+    `progress`: a stream to report progress on: a bar on a terminal, else a line every
+    PROGRESS_LINE_EVERY seconds (a log shows the analysis is alive).
     """
     path = Path(video)
     if not path.is_file():
@@ -103,7 +107,7 @@ def analyze(video: str | Path, thresholds: PostureThresholds = PostureThresholds
     total = source.frame_count
     debouncer = PostureDebouncer(confirm_s, confirm_frames)
     tracker = BodyTracker(grace_s, new_id=lambda: 'body')
-    draw = progress is not None and progress.isatty()
+    report = _Progress(progress, total) if progress is not None else None
     result: Analysis | None = None
     with source, PoseEstimator(upright=True) as estimator:   # people lying down too
         index = 0
@@ -122,10 +126,10 @@ def analyze(video: str | Path, thresholds: PostureThresholds = PostureThresholds
                     index, time_s, pose.image, posture_label(debouncer.update(estimate, time_s)),
                     world=pose.world, frame_posture=posture_label(estimate)))
             index += 1
-            if draw:
-                _draw_progress(progress, index, total)
-    if draw:
-        progress.write('\n')
+            if report is not None:
+                report.frame(index)
+    if report is not None:
+        report.done(index)
     if result is None:
         raise AnalysisError(f'{path}: no frame could be decoded')
     if len(result.frames) == 1:   # a picture
@@ -135,19 +139,45 @@ def analyze(video: str | Path, thresholds: PostureThresholds = PostureThresholds
     return result
 
 
-def _draw_progress(stream: TextIO, done: int, total: int) -> None:
-    if total > 0:
-        share = min(1.0, done / total)
-        filled = int(round(share * PROGRESS_WIDTH))
-        stream.write(f'\r[{"#" * filled}{"." * (PROGRESS_WIDTH - filled)}] {share:4.0%} frame {done}/{total}')
-    else:
-        stream.write(f'\rframe {done}')
-    stream.flush()
+class _Progress:
+    """A bar redrawn in place on a terminal; elsewhere a line now and then."""
+
+    def __init__(self, stream: TextIO, total: int):
+        self.stream, self.total = stream, total
+        self.terminal = stream.isatty()
+        self.started = self.last_line = time.monotonic()
+
+    def _text(self, done: int) -> str:
+        if self.total > 0:
+            return f'frame {done}/{self.total} ({min(1.0, done / self.total):.0%})'
+        return f'frame {done}'
+
+    def frame(self, done: int) -> None:
+        if self.terminal:
+            share = min(1.0, done / self.total) if self.total > 0 else 0.0
+            filled = int(round(share * PROGRESS_WIDTH))
+            self.stream.write(f'\r[{"#" * filled}{"." * (PROGRESS_WIDTH - filled)}] '
+                              + self._text(done))
+        elif time.monotonic() - self.last_line >= PROGRESS_LINE_EVERY:
+            self.last_line = time.monotonic()
+            self.stream.write(f'analysing: {self._text(done)}\n')
+        else:
+            return
+        self.stream.flush()
+
+    def done(self, frames: int) -> None:
+        end = '\n' if self.terminal else ''
+        self.stream.write(f'{end}analysed {frames} frame{"s" if frames != 1 else ""} in '
+                          f'{time.monotonic() - self.started:.1f} s\n')
+        self.stream.flush()
 
 
 def format_timeline(analysis: Analysis) -> str:
-    lines = [f'{analysis.video}: {len(analysis.frames)} frames, {analysis.width}x{analysis.height} '
-             f'at {analysis.fps:.1f} fps']
+    if len(analysis.frames) == 1:
+        lines = [f'{analysis.video}: still image, {analysis.width}x{analysis.height}']
+    else:
+        lines = [f'{analysis.video}: {len(analysis.frames)} frames, '
+                 f'{analysis.width}x{analysis.height} at {analysis.fps:.1f} fps']
     for segment in analysis.timeline:
         lines.append(f'{segment.start_s:8.2f} - {segment.end_s:8.2f} s  {segment.posture}')
     return '\n'.join(lines)
@@ -192,6 +222,17 @@ def write_json(analysis: Analysis, path: str | Path, extra: dict | None = None) 
         json.dump(doc, stream, indent=1)
 
 
+def write_outputs(analysis: Analysis, csv_path: str | None, json_path: str | None,
+                  out: TextIO, extra: dict | None = None) -> None:
+    """Write the files asked for and say where (OSError if one cannot be written)."""
+    if csv_path:
+        write_csv(analysis, csv_path)
+        print(f'wrote per-frame landmarks (CSV) to {Path(csv_path).resolve()}', file=out)
+    if json_path:
+        write_json(analysis, json_path, extra)
+        print(f'wrote the timeline and landmarks (JSON) to {Path(json_path).resolve()}', file=out)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The `berntsen analyze` options."""
     parser.add_argument('video', help='video file to analyse (anything OpenCV can decode)')
@@ -211,14 +252,11 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         return 1
     try:
         analysis = analyze(args.video, PostureThresholds(floor_line=args.floor_line), progress=err)
-        if args.csv:
-            write_csv(analysis, args.csv)
-        if args.json:
-            write_json(analysis, args.json)
+        print(format_timeline(analysis), file=out)
+        write_outputs(analysis, args.csv, args.json, out)
     except (AnalysisError, OSError) as error:
         print(f'berntsen analyze: {error}', file=err)
         return 1
-    print(format_timeline(analysis), file=out)
     return 0
 
 

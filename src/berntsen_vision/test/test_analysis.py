@@ -38,11 +38,19 @@ class _Terminal(io.StringIO):
         return True
 
 
-def test_progress_bar_only_on_a_terminal():
-    from berntsen_vision.analysis import _draw_progress
+def test_progress_is_a_bar_on_a_terminal_and_lines_now_and_then_elsewhere(monkeypatch):
+    from berntsen_vision import analysis
     terminal = _Terminal()
-    _draw_progress(terminal, 15, 60)
-    assert terminal.getvalue() == '\r[########......................]  25% frame 15/60'
-    unknown_length = _Terminal()
-    _draw_progress(unknown_length, 7, 0)
-    assert unknown_length.getvalue() == '\rframe 7'
+    bar = analysis._Progress(terminal, 60)
+    bar.frame(15)
+    assert terminal.getvalue() == '\r[########......................] frame 15/60 (25%)'
+    clock = [100.0]
+    monkeypatch.setattr(analysis.time, 'monotonic', lambda: clock[0])
+    log = io.StringIO()
+    lines = analysis._Progress(log, 0)
+    lines.frame(1)                      # too soon for a line
+    clock[0] += analysis.PROGRESS_LINE_EVERY
+    lines.frame(40)
+    clock[0] += 1.5
+    lines.done(41)
+    assert log.getvalue() == 'analysing: frame 40\nanalysed 41 frames in 6.5 s\n'
