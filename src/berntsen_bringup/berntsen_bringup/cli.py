@@ -5,10 +5,13 @@
                                  --all-scenarios: every scenario, one line each)
     berntsen robot               the stack on robot hardware
     berntsen replay VIDEO        perception and coaching on a recorded video
+    berntsen replay SESSION.mcap re-count a session recording with today's counter
+    berntsen check PROGRAMME     every problem of a programme file, with its line
     berntsen analyze VIDEO       offline pose and posture timeline of a video (no ROS graph);
                                  --exercise NAME also counts that exercise's repetitions
     berntsen sessions            the recorded coaching sessions
     berntsen report PATIENT      a patient's progress over sessions (--html FILE: with plots)
+    berntsen routine PROGRAMME   the behaviour tree a programme's morning runs
     berntsen graph [PROFILE]     print the nodes of a profile
 
 One process per node, each with its output in a log file of the run folder, so that

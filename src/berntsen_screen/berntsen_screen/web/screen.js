@@ -72,6 +72,7 @@ function render(next) {
   $('pause').textContent = state.paused ? w.resume_button : w.pause_button;
   $('help').textContent = w.help_button;
   setButtons(state.connected && state.session_live && !state.help_called);
+  if (state.step === 'summary' || state.step === 'goodbye') $('pause').disabled = true;
   $('demo-caption').textContent = w.demonstration;
   $('skeleton-caption').textContent = w.you;
   setDemo(state.demo);
