@@ -162,9 +162,14 @@ def _new_figure(title: str, ylabel: str):
     return figure, axes
 
 
-def _date_axis(axes, figure, tz: tzinfo | None) -> None:
+def _date_axis(axes, figure, tz: tzinfo | None, times: Sequence[float]) -> None:
     import matplotlib.dates as mdates
     local = tz or datetime.now().astimezone().tzinfo
+    if times and max(times) - min(times) < 86400:
+        # one session (or one day): a day either side, not matplotlib's default five years
+        middle = (max(times) + min(times)) / 2
+        axes.set_xlim(datetime.fromtimestamp(middle - 86400, timezone.utc),
+                      datetime.fromtimestamp(middle + 86400, timezone.utc))
     locator = mdates.AutoDateLocator(tz=local, minticks=3, maxticks=8)
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=local))
@@ -181,7 +186,7 @@ def _repetitions_plot(series, tz: tzinfo | None) -> str:
     axes.margins(y=0.25)  # room above the target line for the legend
     axes.set_ylim(bottom=0)
     axes.legend(fontsize='small', loc='best')
-    _date_axis(axes, figure, tz)
+    _date_axis(axes, figure, tz, [t for points in series.values() for t, _, _ in points])
     return _png_data_uri(figure)
 
 
@@ -194,7 +199,7 @@ def _measure_plot(test: str, points, tz: tzinfo | None) -> str:
     if better is not None:
         axes.annotate('better' + (' ↑' if better else ' ↓'), xy=(0.99, 0.95),
                       xycoords='axes fraction', ha='right', va='top', fontsize='small')
-    _date_axis(axes, figure, tz)
+    _date_axis(axes, figure, tz, [t for t, _, _ in points])
     return _png_data_uri(figure)
 
 
@@ -289,7 +294,9 @@ def add_sessions_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `berntsen report`: PATIENT [--html FILE] [--db PATH]."""
-    parser.add_argument('patient', metavar='PATIENT', help='pseudonymous patient id, e.g. p-7f3a')
+    parser.add_argument('patient', metavar='PATIENT',
+                        help='pseudonymous patient id, e.g. p-7f3a, or a session id from '
+                             '`berntsen sessions` (the report of that session\'s patient)')
     parser.add_argument('--html', metavar='FILE', type=Path,
                         help='also write a page with plots for the physiotherapist')
     _add_db_argument(parser)
@@ -309,12 +316,23 @@ def run_sessions(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _patient_of(log: SessionLog, patient_or_session: str) -> str:
+    """A patient id as given, or the patient of a session id (`berntsen sessions` lists
+    those first)."""
+    if patient_or_session.isdigit() and patient_or_session not in log.patients():
+        session = next((s for s in log.list_sessions() if s.id == int(patient_or_session)), None)
+        if session is not None:
+            return session.patient_id
+    return patient_or_session
+
+
 def run_report(args: argparse.Namespace) -> int:
     try:
         with SessionLog(args.db or default_db_path(), create=False) as log:
-            print(progress_text(log, args.patient))
+            patient = _patient_of(log, args.patient)
+            print(progress_text(log, patient))
             if args.html:
-                print(f'wrote {write_html_report(log, args.patient, args.html)}')
+                print(f'wrote {write_html_report(log, patient, args.html)}')
     except SessionLogError as exc:
         return _fail(str(exc))
     return EXIT_OK

@@ -55,6 +55,9 @@ class SessionRecorder:
         if self.closed_interrupted:
             self.log.add_event(self.session_id, t + self.clock_offset, 'closed_interrupted',
                                {'sessions': self.closed_interrupted})
+        # what the programme asked for: a report can tell what was not reached
+        self.log.add_event(self.session_id, t + self.clock_offset, 'planned',
+                           {'items': [_planned(item) for item in self.programme.items]})
         return self.session_id
 
     def record(self, t: float, event: Event, item=None) -> None:
@@ -113,3 +116,9 @@ class SessionRecorder:
             outcome = OUTCOME_OF_STEP.get(final_step, 'aborted')
         self.log.end_session(self.session_id, ended=t, outcome=outcome)
         self.ended = True
+
+
+def _planned(item) -> dict:
+    if isinstance(item, ExerciseItem):
+        return {'exercise': item.exercise, 'sets': item.sets, 'repetitions': item.repetitions}
+    return {'test': item.test}

@@ -197,3 +197,21 @@ def test_cli_html_to_unwritable_place(db_path, tmp_path, capsys):
                                                str(tmp_path / 'a_file' / 'r.html')])
     assert report.run_report(args) == 1
     assert 'cannot write report' in capsys.readouterr().err
+
+
+def test_one_session_is_plotted_over_days_not_years():
+    from datetime import datetime
+
+    from matplotlib.figure import Figure
+
+    axes = Figure().add_subplot()
+    axes.plot([datetime.fromtimestamp(T0, UTC)], [3], marker='o')
+    report._date_axis(axes, None, UTC, [T0])
+    low, high = axes.get_xlim()
+    assert 1.9 < high - low < 2.1   # days either side of the one point
+
+
+def test_report_takes_a_session_id_from_the_sessions_list(db_path, capsys):
+    args = parse(report.add_report_arguments, ['4', '--db', str(db_path)])   # p-0001's
+    assert report.run_report(args) == 0
+    assert capsys.readouterr().out.startswith('Patient p-0001: 1 session(s)')

@@ -39,7 +39,7 @@ def test_a_completed_set_with_a_partial_attempt(tmp_path):
     [arm] = progress.exercises
     assert (arm.counted_reps, arm.target_reps, arm.partial_reps) == (3, 3, 1)
     kinds = [kind for _, kind, _ in log.events(session.id)]
-    assert kinds == ['set_started', 'repetition', 'partial_repetition', 'repetition',
+    assert kinds == ['planned', 'set_started', 'repetition', 'partial_repetition', 'repetition',
                      'repetition', 'set_completed']
 
 
@@ -98,7 +98,7 @@ def test_a_new_session_closes_the_one_a_crash_left_open_and_says_so(tmp_path):
     old, new = log.list_sessions('p-0042')
     assert (old.outcome, old.ended, old.simulated) == ('interrupted', 113.0, False)
     assert new.outcome is None and new.simulated
-    assert log.events(new.id) == [(300.0, 'closed_interrupted', {'sessions': [old.id]})]
+    assert log.events(new.id)[0] == (300.0, 'closed_interrupted', {'sessions': [old.id]})
     assert log.patient_progress('p-0042')[0].exercises[0].counted_reps == 1
 
 
@@ -119,3 +119,10 @@ def test_a_session_stopped_while_a_part_was_down_is_an_error_naming_the_part(tmp
     [(_, _, detail)] = [e for e in log.events(session.id) if e[1] == 'session_stopped']
     assert detail['fault'] == 'pose or camera'
     assert log.patient_progress('p-0042')[0].exercises[0].counted_reps == 1
+
+
+def test_the_plan_is_recorded_at_the_start(tmp_path):
+    log = record(tmp_path, [], 'done')
+    session = log.list_sessions()[0].id
+    assert log.events(session)[0][1:] == (
+        'planned', {'items': [{'exercise': 'arm_raise', 'sets': 1, 'repetitions': 3}]})
