@@ -13,7 +13,6 @@ A regression test for counting changes on recordings of real sessions that hold 
 """
 from __future__ import annotations
 
-import importlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,8 @@ from berntsen_coach.exercises import BodyFrame, Exercise
 from mcap.exceptions import McapError
 from mcap.reader import make_reader
 from rclpy.serialization import deserialize_message
+
+from .recording import message_class
 
 SET_ENDS = ('set_completed', 'set_incomplete', 'set_interrupted')
 INTERRUPTIONS = ('paused', 'perception_lost', 'signal_gap', 'left_ready_position')
@@ -45,11 +46,6 @@ class RecordedSet:
     recounted: int | None = None
 
 
-def _message_class(type_name: str):
-    package, _, name = type_name.partition('/msg/')
-    return getattr(importlib.import_module(f'{package}.msg'), name)
-
-
 def read_messages(path: str | Path):
     """(topic, message, log time s) of a recording, in log-time order."""
     classes: dict[str, object] = {}
@@ -60,7 +56,7 @@ def read_messages(path: str | Path):
                     continue
                 cls = classes.get(schema.name)
                 if cls is None:
-                    cls = classes[schema.name] = _message_class(schema.name)
+                    cls = classes[schema.name] = message_class(schema.name)
                 yield channel.topic, deserialize_message(message.data, cls), message.log_time * 1e-9
     except OSError as exc:
         raise ReplayError(f'cannot read {path}: {exc.strerror or exc}') from exc

@@ -16,7 +16,6 @@ recorded. The file is the owner's only (0600).
 """
 from __future__ import annotations
 
-import importlib
 import re
 import signal
 import sys
@@ -25,22 +24,22 @@ from pathlib import Path
 
 import rclpy
 from berntsen_coach.exercises import load_exercises
-from berntsen_coach.node_params import declare_read_only
+from berntsen_coach.node_params import declare_read_only, described
 from berntsen_coach.paths import package_config, resolve_programme
 from berntsen_coach.programme import load_programme
 from berntsen_coach.session_log import name_pattern, redact_names
 from berntsen_interfaces.msg import SpeechStatus
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.serialization import serialize_message
 
-from .recording import McapRecording, RecordingError
+from .recording import McapRecording, RecordingError, message_class
 
-RECORDED = (r'/humans/bodies/tracked', r'/humans/bodies/[^/]+/(skeleton2d|skeleton2d_smoothed|posture)',
+RECORDED = (r'/humans/bodies/tracked',
+            r'/humans/bodies/[^/]+/(skeleton2d|skeleton2d_smoothed|posture)',
             r'/coach/(state|events|tree)', r'/speech/status', r'/caregiver/alert', r'/odom',
             r'/person_distance', r'/camera/camera_info', r'/diagnostics')
 IMAGES = (r'/camera/image_raw',)
@@ -49,24 +48,17 @@ DISCOVERY_PERIOD = 1.0        # s
 DIAGNOSTICS_PERIOD = 1.0      # s
 
 
-def _message_class(type_name: str):
-    package, _, name = type_name.partition('/msg/')
-    return getattr(importlib.import_module(f'{package}.msg'), name)
-
-
 class RecorderNode(Node):
     def __init__(self):
         super().__init__('recorder')
-        text = lambda default, description: (default, ParameterDescriptor(description=description))  # noqa: E731
         self.params = p = declare_read_only(self, {
-            'path': text('~/.local/state/berntsen/recordings/',
-                         'MCAP file to write, or a folder (ending in /) for one file per '
-                         'start named by the time; created 0700, never overwritten'),
-            'record_images': (False, ParameterDescriptor(
-                description='Also record camera/image_raw (pictures of the person: off unless '
-                            'a developer needs them)')),
-            'programme_file': text('', 'The coach\'s programme: its patient name is redacted '
-                                       'from what was said'),
+            'path': described('~/.local/state/berntsen/recordings/',
+                              'MCAP file to write, or a folder (ending in /) for one file '
+                              'per start named by the time; created 0700, never overwritten'),
+            'record_images': described(False, 'Also record camera/image_raw (pictures of the '
+                                              'person: off unless a developer needs them)'),
+            'programme_file': described('', 'The coach\'s programme: its patient name is '
+                                            'redacted from what was said'),
         })
         if not p['path']:
             raise ValueError('parameter path is empty: say where to write the recording')
@@ -114,7 +106,7 @@ class RecorderNode(Node):
                 continue
             type_name = types[0]
             try:
-                msg_class = _message_class(type_name)
+                msg_class = message_class(type_name)
             except (ImportError, AttributeError):
                 self.get_logger().warning(f'{topic}: unknown type {type_name}; not recorded')
                 self._recorded[topic] = None

@@ -11,6 +11,7 @@ before serializing), and no camera image is written unless asked for.
 """
 from __future__ import annotations
 
+import importlib
 import os
 import re
 from pathlib import Path
@@ -82,6 +83,12 @@ def message_definition(type_name: str, share_dirs: Iterable[Path] | None = None)
         parts.append(f'{SEPARATOR}\nMSG: {pkg}/{dep}\n{dep_text.rstrip(chr(10))}')
         pending += _field_types(dep_text, pkg)
     return '\n'.join(parts) + '\n'
+
+
+def message_class(type_name: str):
+    """The Python class of e.g. 'std_msgs/msg/String' (ImportError, AttributeError if none)."""
+    package, _, name = type_name.partition('/msg/')
+    return getattr(importlib.import_module(f'{package}.msg'), name)
 
 
 class McapRecording:

@@ -186,6 +186,12 @@ class Exercise:
     def unit(self) -> str:
         return UNITS[self.signal_kind]
 
+    def display_name(self, language: str) -> str:
+        """What the robot calls the exercise to the patient, capitalised ("Armløft"), for
+        the screen and the care team's report; the code name without a spoken one."""
+        spoken = self.spoken.get(language)
+        return spoken[:1].upper() + spoken[1:] if spoken else self.name.replace('_', ' ')
+
     @property
     def relative(self) -> bool:
         """Only the change from the person's rest level means something (image heights)."""

@@ -15,6 +15,11 @@ def ranged(unit: str):
     return spec
 
 
+def described(default, description: str):
+    """A spec for a parameter of any type with a description: (default, descriptor)."""
+    return default, ParameterDescriptor(description=description)
+
+
 def declare_read_only(node: Node, specs: dict) -> dict:
     """Declare {name: (default, descriptor)} read-only (read once at start: a later change
     would do nothing) and return their values."""

@@ -114,8 +114,7 @@ class ReportLanguage:
 
     def exercise(self, name: str) -> str:
         exercise = self.exercises.get(name)
-        spoken = exercise.spoken.get(self.code) if exercise is not None else None
-        return spoken[:1].upper() + spoken[1:] if spoken else name
+        return exercise.display_name(self.code) if exercise is not None else name
 
     def test(self, name: str) -> str:
         return TESTS[self.code].get(name, name)

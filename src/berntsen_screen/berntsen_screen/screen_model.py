@@ -114,9 +114,8 @@ class ScreenModel:
 
     def _exercise_name(self, name: str) -> str:
         exercise = self.exercises.get(name)
-        spoken = exercise.spoken.get(self.language) if exercise is not None else None
-        text = spoken or name.replace('_', ' ')
-        return text[:1].upper() + text[1:]
+        return exercise.display_name(self.language) if exercise is not None \
+            else name.replace('_', ' ')
 
     def heading(self) -> str:
         words, step = labels(self.language), self.coach.step

@@ -21,7 +21,7 @@ import rclpy
 import uvicorn
 from berntsen_coach.coach_topics import ALERT_QOS, EVENT_QOS
 from berntsen_coach.exercises import load_exercises
-from berntsen_coach.node_params import declare_read_only
+from berntsen_coach.node_params import declare_read_only, described
 from berntsen_coach.paths import package_config
 from berntsen_coach.tracked_bodies import TrackedBodies
 from berntsen_interfaces.msg import (CaregiverAlert, CoachState, SessionEvent, Skeleton2D,
@@ -49,17 +49,17 @@ SERVER_RETRY_PERIOD = 5.0     # s
 
 
 def declare_screen_parameters(node: Node) -> dict:
-    text = lambda default, description: (default, ParameterDescriptor(description=description))  # noqa: E731
     return declare_read_only(node, {
-        'host': text('127.0.0.1', 'Address the page is served on: 127.0.0.1 for the robot\'s '
-                                  'own display only, 0.0.0.0 to let a laptop on its network in'),
+        'host': described('127.0.0.1', 'Address the page is served on: 127.0.0.1 for the '
+                                       'robot\'s own display only, 0.0.0.0 to let a laptop on '
+                                       'its network in'),
         'port': (8080, ParameterDescriptor(description='TCP port of the page',
                                            integer_range=[IntegerRange(from_value=1024,
                                                                        to_value=65535, step=1)])),
-        'show_skeleton': (True, ParameterDescriptor(
-            description='Show the person her own skeleton (mirrored) while she exercises')),
-        'skeleton_topic': text('skeleton2d_smoothed', 'skeleton2d_smoothed or skeleton2d'),
-        'exercises_file': text('', 'Exercise library (default: berntsen_coach\'s)'),
+        'show_skeleton': described(True, 'Show the person her own skeleton (mirrored) while '
+                                         'she exercises'),
+        'skeleton_topic': described('skeleton2d_smoothed', 'skeleton2d_smoothed or skeleton2d'),
+        'exercises_file': described('', 'Exercise library (default: berntsen_coach\'s)'),
     })
 
 
