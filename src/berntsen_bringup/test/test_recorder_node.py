@@ -20,8 +20,7 @@ LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
 
 def record(ros_nodes, rclpy_node, path, **params):
     """Publish events, a phrase naming the patient (Kari, as in the example programme) and
-    camera images; return what the
-    recorder wrote: {topic: [decoded messages]}."""
+    camera images; return what the recorder wrote: {topic: [decoded messages]}."""
     events = rclpy_node.create_publisher(SessionEvent, 'coach/events', RELIABLE)
     speech = rclpy_node.create_publisher(SpeechStatus, 'speech/status', LATCHED)
     images = rclpy_node.create_publisher(Image, 'camera/image_raw', RELIABLE)
