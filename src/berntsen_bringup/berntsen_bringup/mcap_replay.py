@@ -5,8 +5,9 @@ graph, faster than real time. Each set runs from the coach's `set_started` event
 event that ended it (`set_completed`, `set_incomplete`, `set_interrupted`); its frames are the
 attended person's `skeleton2d_smoothed` (the first id of `/humans/bodies/tracked`, as the
 coach takes it) received in that span, fed to a new ExerciseTracker with the programme's
-goal for the exercise. The recording's count is the last repetition the coach logged in
-the set. Sets the coach paused or lost sight in are marked: the coach waited there, the
+goal for the exercise, counting up to the set's target (from `coach/state`) as the coach
+does: a set ends at its target. The recording's count is the last repetition the coach
+logged in the set. Sets the coach paused or lost sight in are marked: the coach waited there, the
 re-count cannot.
 
 A regression test for counting changes on recordings of real sessions that hold no images.
@@ -41,6 +42,7 @@ class RecordedSet:
     started: float                      # s, the recording's log time
     ended: float | None = None
     recorded: int = 0                   # the coach's count in the recording
+    target: int = 0                     # repetitions asked for (0: not known)
     interrupted: bool = False
     frames: list = field(default_factory=list)   # (stamp s, BodyFrame | None)
     recounted: int | None = None
@@ -82,6 +84,8 @@ def recorded_sets(path: str | Path) -> tuple[list[RecordedSet], str | None]:
     for topic, msg, t in read_messages(path):
         if topic == '/humans/bodies/tracked':
             attended = msg.ids[0] if msg.ids else ''
+        elif topic == '/coach/state' and current is not None and msg.exercise == current.exercise:
+            current.target = msg.target
         elif topic == f'/humans/bodies/{attended}/{SKELETON}' and current is not None:
             stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
             current.frames.append((stamp if stamp > 0 else t, _frame(msg)))
@@ -117,7 +121,7 @@ def recount(sets: list[RecordedSet], exercises: dict[str, Exercise],
         tracker = ExerciseTracker(exercise, goals.get(s.exercise))
         for stamp, frame in s.frames:
             tracker.update(stamp, frame)
-        s.recounted = tracker.count
+        s.recounted = min(tracker.count, s.target) if s.target else tracker.count
 
 
 def format_sets(sets: list[RecordedSet]) -> tuple[str, bool]:
