@@ -4,9 +4,7 @@ Each pytest run gets a private ROS_DOMAIN_ID and localhost-only discovery, so pa
 runs on one machine do not hear each other. Node processes started by tests import the
 sources (PYTHONPATH), like the tests themselves.
 """
-import fcntl
 import os
-import random
 import sys
 from pathlib import Path
 
@@ -16,28 +14,10 @@ ROOT = Path(__file__).resolve().parent
 SRC_PATHS = [str(p) for p in sorted((ROOT / 'src').glob('berntsen_*')) if (p / 'setup.py').exists()]
 
 
+sys.path[:0] = SRC_PATHS
+from berntsen_bringup.processes import claim_domain_id  # noqa: E402
 
-def _claim_domain_id():
-    """A domain id no other test run on this machine holds (a lock file per id).
-
-    Ids 1..100 stay clear of the ports other ROS 2 users on Linux typically take. The lock
-    is held until this process exits.
-    """
-    ids = list(range(1, 101))
-    random.shuffle(ids)
-    for domain_id in ids:
-        handle = open(f'/tmp/berntsen-test-domain-{domain_id}.lock', 'w')
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            continue
-        _claim_domain_id.handle = handle  # keep the lock alive
-        return str(domain_id)
-    raise RuntimeError('all ROS domain ids 1..100 are taken by other test runs')
-
-
-os.environ['ROS_DOMAIN_ID'] = os.environ.get('BERNTSEN_TEST_DOMAIN_ID') or _claim_domain_id()
+os.environ['ROS_DOMAIN_ID'] = os.environ.get('BERNTSEN_TEST_DOMAIN_ID') or claim_domain_id()
 os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
 os.environ.setdefault('MUJOCO_GL', 'osmesa')
 os.environ.setdefault('PYOPENGL_PLATFORM', os.environ['MUJOCO_GL'])

@@ -6,7 +6,6 @@ headless. bench/ is the running script's folder, so `import benchenv` finds this
 """
 import math
 import os
-import random
 import sys
 from pathlib import Path
 
@@ -16,7 +15,10 @@ SRC = [str(p) for p in sorted((ROOT / 'src').glob('berntsen_*')) if (p / 'setup.
 sys.path[:0] = SRC
 os.environ['PYTHONPATH'] = os.pathsep.join(
     SRC + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p])
-os.environ.setdefault('ROS_DOMAIN_ID', str(random.randint(1, 100)))
+from berntsen_bringup.processes import claim_domain_id  # noqa: E402  (needs the sources)
+
+# a domain no test or other benchmark run on this machine holds: they never hear each other
+os.environ.setdefault('ROS_DOMAIN_ID', claim_domain_id())
 os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 os.environ.setdefault('AMENT_PREFIX_PATH', sys.prefix)
 os.environ.setdefault('MUJOCO_GL', 'osmesa')

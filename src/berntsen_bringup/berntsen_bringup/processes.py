@@ -11,7 +11,9 @@ run (a pre-exec function may deadlock there).
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -118,6 +120,29 @@ def stop_all(processes: Sequence[NodeProcess], timeout: float = 3.0) -> dict[str
     for proc in processes:
         proc.signal(signal.SIGKILL)  # whatever a node started in its group goes too
     return {proc.name: proc.popen.returncode for proc in processes}
+
+
+def claim_domain_id() -> str:
+    """A ROS_DOMAIN_ID no other test or benchmark run on this machine holds (a lock file per
+    id, held until this process exits), so that runs side by side never hear each other.
+
+    Ids 1..100 stay clear of the ports other ROS 2 users on Linux typically take.
+    """
+    ids = list(range(1, 101))
+    random.shuffle(ids)
+    for domain_id in ids:
+        handle = open(f'/tmp/berntsen-test-domain-{domain_id}.lock', 'w')
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        _CLAIMED.append(handle)   # keep the lock alive
+        return str(domain_id)
+    raise RuntimeError('all ROS domain ids 1..100 are taken by other test or benchmark runs')
+
+
+_CLAIMED: list = []   # the lock files of claimed domain ids, open for the process's life
 
 
 if __name__ == '__main__':

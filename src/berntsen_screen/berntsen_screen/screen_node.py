@@ -180,11 +180,13 @@ class ScreenNode(Node):
             client, request = self._pause, SetBool.Request(data=bool(data.get('paused', True)))
         else:
             client, request = self._help, Trigger.Request()
+        deadline = time.monotonic() + SERVICE_TIMEOUT
+        while not client.service_is_ready() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)   # a coach (or this node) just started: discovery
         if not client.service_is_ready():
             self.get_logger().error(f'{action} pressed, but the coach does not answer')
             return False, 'the coach does not answer'
         future = client.call_async(request)
-        deadline = time.monotonic() + SERVICE_TIMEOUT
         while not future.done() and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
         if not future.done():
