@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_scenarios import ScenarioRun
+from test_scenarios import run_scenario  # noqa: F401  (the scenario fixture, reused)
 
 pytestmark = [pytest.mark.slow, pytest.mark.ros]
 
@@ -67,22 +67,8 @@ def page_seen(browser, offset):
             browser.execute_script('return window.__seen')]
 
 
-@pytest.fixture
-def scenario_run(rclpy_node, tmp_path):
-    runs = []
-
-    def start(name, *args):
-        run = ScenarioRun(name, rclpy_node, tmp_path / name, args)
-        runs.append(run)
-        return run
-
-    yield start
-    for run in runs:
-        run.stop()
-
-
 def test_the_screen_follows_the_morning_and_pause_really_pauses(
-        scenario_run, rclpy_node, browser, free_port):
+        run_scenario, rclpy_node, browser, free_port):
     from berntsen_coach.phrases import Phrases
     from berntsen_interfaces.msg import SpeechStatus
     from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
@@ -95,7 +81,7 @@ def test_the_screen_follows_the_morning_and_pause_really_pauses(
         lambda m: speech.append((time.monotonic(), m.speaking, m.text)),
         QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
                    durability=DurabilityPolicy.TRANSIENT_LOCAL))
-    run = scenario_run('cooperative_morning', '--screen-port', str(free_port))
+    run = run_scenario('cooperative_morning', '--screen-port', str(free_port))
     open_screen(browser, free_port, run)
     wait_until(lambda: text(browser, 'heading') == 'God morgen!', 180, 'the greeting', run)
     screenshot(browser, 'greeting')
@@ -148,8 +134,8 @@ def test_the_screen_follows_the_morning_and_pause_really_pauses(
         assert shown, f'"{nb.number(n)}" was said but {n} was not on the page within 0.5 s'
 
 
-def test_help_on_the_screen_calls_a_caregiver_at_once(scenario_run, browser, free_port):
-    run = scenario_run('cooperative_morning', '--screen-port', str(free_port))
+def test_help_on_the_screen_calls_a_caregiver_at_once(run_scenario, browser, free_port):
+    run = run_scenario('cooperative_morning', '--screen-port', str(free_port))
     open_screen(browser, free_port, run)
     wait_until(lambda: text(browser, 'heading') == 'God morgen!', 180, 'the greeting', run)
     pressed = time.monotonic()

@@ -48,6 +48,7 @@ class ScreenModel:
         self.show_skeleton = show_skeleton
         self.coach = CoachStateView()
         self.coach_heard_at: float | None = None
+        self._demos: dict[str, dict | None] = {}   # solved once per exercise, not per message
         self.last_set: CoachStateView | None = None   # the set under way or just done
         self._new_session()
 
@@ -117,6 +118,11 @@ class ScreenModel:
         return exercise.display_name(self.language) if exercise is not None \
             else name.replace('_', ' ')
 
+    def _demo(self, exercise: Exercise) -> dict | None:
+        if exercise.name not in self._demos:
+            self._demos[exercise.name] = demonstration(exercise)
+        return self._demos[exercise.name]
+
     def heading(self) -> str:
         words, step = labels(self.language), self.coach.step
         if self.help_called:
@@ -165,7 +171,7 @@ class ScreenModel:
             'speaking': self.speaking,
             'captions': list(self.captions),
             'summary': self.summary() if c.step in ('summary', 'goodbye', 'done') else None,
-            'demo': demonstration(exercise) if exercise is not None else None,
+            'demo': self._demo(exercise) if exercise is not None else None,
             'show_skeleton': self.show_skeleton,
         }
 
