@@ -35,6 +35,10 @@ class GuardSettings:
     state_timeout: float = 3.0         # s; coach/state heartbeats come every second
     min_person_distance: float = 1.0   # m, horizontal, base to person; 0 turns the rule off
     person_timeout: float = 1.0        # s; an older distance estimate does not count
+    # s from start-up with no motion unless the e-stop's state was heard first: a press made
+    # before start-up arrives only once discovery has matched the button, which on a loaded
+    # computer can come after the first velocity command.
+    e_stop_wait: float = 0.0
 
     def __post_init__(self):
         if not self.sources:
@@ -45,8 +49,9 @@ class GuardSettings:
         for name in ('cmd_timeout', 'state_timeout', 'person_timeout'):
             if not getattr(self, name) > 0.0:
                 raise ValueError(f'{name} must be > 0, got {getattr(self, name)}')
-        if not self.min_person_distance >= 0.0:
-            raise ValueError(f'min_person_distance must be >= 0, got {self.min_person_distance}')
+        for name in ('min_person_distance', 'e_stop_wait'):
+            if not getattr(self, name) >= 0.0:
+                raise ValueError(f'{name} must be >= 0, got {getattr(self, name)}')
 
 
 @dataclass(frozen=True)
@@ -68,12 +73,13 @@ class EStopLatch:
     def __init__(self, file: str | os.PathLike | None = None):
         self._file = Path(file).expanduser() if file else None
         self.asserted = False
+        self.heard = False   # a state (pressed or not) has arrived since this process started
         self.latched = self._file is not None and self._file.exists()
         self.restored = self.latched   # latched before this process started
 
     def set(self, asserted: bool) -> bool:
         """The button's state; returns True when this press latched it."""
-        self.asserted = bool(asserted)
+        self.asserted, self.heard = bool(asserted), True
         if asserted and not self.latched:
             self.latched = True
             self._persist()
@@ -108,9 +114,10 @@ def _finite(value: float, what: str) -> float:
 
 
 class BaseGuard:
-    def __init__(self, settings: GuardSettings, e_stop: EStopLatch | None = None):
+    def __init__(self, settings: GuardSettings, e_stop: EStopLatch | None = None, started: float = 0.0):
         self.settings = settings
         self.e_stop = e_stop or EStopLatch()
+        self._started = started   # steady clock at start-up, for e_stop_wait
         self._priority = {s.topic: s.priority for s in settings.sources}
         self._commands: dict[str, tuple[float, float, float]] = {}   # topic -> (lin, ang, t)
         self._state: tuple[bool, str, float] | None = None          # allowed, step, stamp
@@ -146,7 +153,7 @@ class BaseGuard:
     def decide(self, now: float, ros_now: float) -> Decision:
         chosen = self._freshest_command(now)
         topic = chosen[0] if chosen else ''
-        refusal = self._refusal(ros_now)
+        refusal = self._refusal(now, ros_now)
         if refusal:
             return Decision(None, topic, refusal)
         if chosen is None:
@@ -165,9 +172,13 @@ class BaseGuard:
             return None
         return max(fresh)[1:]
 
-    def _refusal(self, ros_now: float) -> str:
+    def _refusal(self, now: float, ros_now: float) -> str:
         if self.e_stop.latched:
             return 'e-stop latched (reset_e_stop after release)'
+        waited = now - self._started
+        if not self.e_stop.heard and waited < self.settings.e_stop_wait:
+            return (f'no e-stop state heard yet ({waited:.1f} s of {self.settings.e_stop_wait:.1f} s '
+                    'waited for a press made before start-up)')
         if not self.settings.require_coach_state:
             return ''
         if self._state is None:

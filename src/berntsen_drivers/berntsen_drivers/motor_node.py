@@ -13,7 +13,9 @@ Gazebo's DiffDrive, which publishes odometry itself).
 
 The e-stop topic is subscribed twice, transient-local (a button node's press published
 before this node started still arrives) and volatile (a `ros2 topic pub` arrives too); with
-`e_stop_latch_file` the latch survives a restart of this node.
+`e_stop_latch_file` the latch survives a restart of this node. Until an e-stop state has been
+heard, or `e_stop_wait` has passed since start-up, the base does not move: on a loaded start
+discovery can match a velocity source before the button whose press is waiting.
 
 A managed (lifecycle) node: configure opens the backend (the serial port), activate
 enables motion and odometry, deactivate stops the wheels (zero set-points, which keep
@@ -206,6 +208,9 @@ class MotorNode(LifecycleNode):
             'let through; 0: off', 0.0, 5.0))
         self.declare_parameter('person_timeout', 1.0, _float_param(
             'A person_distance older than this (s) no longer counts', 0.1, 10.0))
+        self.declare_parameter('e_stop_wait', 5.0, _float_param(
+            'After start-up, no motion for this long (s) unless an e_stop state (pressed or not) '
+            'arrives first: a press made before this node started can arrive late', 0.0, 60.0))
         self.declare_parameter('e_stop_latch_file', '', ParameterDescriptor(
             description='File that keeps the e-stop latch across restarts of this node '
                         '(e.g. ~/.local/state/berntsen/e_stop_latched); empty: kept in memory',
@@ -232,7 +237,8 @@ class MotorNode(LifecycleNode):
             cmd_timeout=self._cmd_timeout, require_coach_state=param('require_coach_state'),
             state_timeout=param('coach_state_timeout'),
             min_person_distance=param('min_person_distance'),
-            person_timeout=param('person_timeout')), EStopLatch(param('e_stop_latch_file') or None))
+            person_timeout=param('person_timeout'), e_stop_wait=param('e_stop_wait')),
+            EStopLatch(param('e_stop_latch_file') or None), started=time.monotonic())
         if self._guard.e_stop.restored:
             self.get_logger().warning('e-stop was latched before this node started: wheels stopped '
                                       'until reset_e_stop is called')

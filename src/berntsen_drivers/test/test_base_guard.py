@@ -145,3 +145,22 @@ def test_status_says_why():
     assert status['motion_refused'].startswith('e-stop latched')
     assert status['coach_state'] == 'allows motion, step approach, 1.0 s old'
     assert status['person_distance'] == '2.00 m, 1.0 s old'
+
+
+def test_after_start_up_no_motion_until_the_e_stop_state_is_heard_or_the_wait_is_over():
+    g = BaseGuard(GuardSettings(sources=SOURCES, require_coach_state=False, e_stop_wait=5.0), started=100.0)
+    g.offer('cmd_vel', 0.2, 0.0, now=103.0)
+    decision = g.decide(103.0, 0.0)
+    assert decision.command is None and 'no e-stop state heard yet (3.0 s of 5.0 s' in decision.refusal
+    g.offer('cmd_vel', 0.2, 0.0, now=105.0)
+    assert g.decide(105.0, 0.0).command == (0.2, 0.0), 'no button on this robot: moves after the wait'
+
+    heard = BaseGuard(GuardSettings(sources=SOURCES, require_coach_state=False, e_stop_wait=5.0), started=100.0)
+    heard.e_stop.set(False)
+    heard.offer('cmd_vel', 0.2, 0.0, now=100.5)
+    assert heard.decide(100.5, 0.0).command == (0.2, 0.0)
+
+
+def test_a_negative_e_stop_wait_is_refused():
+    with pytest.raises(ValueError, match='e_stop_wait must be >= 0'):
+        GuardSettings(sources=SOURCES, e_stop_wait=-1.0)

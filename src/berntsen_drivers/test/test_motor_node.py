@@ -99,9 +99,9 @@ MOTOR = 'berntsen_drivers.motor_node'
 
 
 def motor(ros_nodes, backend='mock', **params):
-    # These tests are about the driver: unless a test says otherwise, no coach is needed
-    # (the guard's coach rule has tests of its own below).
-    params = {'backend': backend, 'require_coach_state': False, **params}
+    # These tests are about the driver: unless a test says otherwise, no coach is needed and
+    # no wait for an e-stop state (the guard's rules have tests of their own below).
+    params = {'backend': backend, 'require_coach_state': False, 'e_stop_wait': 0.0, **params}
     return ros_nodes(NodeProcessSpec(module=MOTOR, name='motor', params=params))
 
 
@@ -412,6 +412,17 @@ def test_an_e_stop_pressed_before_the_motor_node_starts_holds(ros_nodes, rclpy_n
     probe.drive(0.2, 0.0, 0.3)
     assert probe.twist() == (0.0, 0.0), 'released, still latched'
     assert probe.reset().success
+    probe.drive(0.2, 0.0, 1.0)
+    assert probe.twist()[0] == pytest.approx(0.2, abs=0.01)
+
+
+def test_no_motion_after_start_up_until_the_e_stop_state_is_heard(ros_nodes, rclpy_node):
+    motor(ros_nodes, e_stop_wait=30.0)
+    probe = Probe(rclpy_node)
+    probe.drive(0.2, 0.0, 1.0)
+    assert probe.twist() == (0.0, 0.0)
+    assert 'no e-stop state heard yet' in probe.diag_values('base guard')[1]['motion_refused']
+    probe.e_stop_pub.publish(probe.Bool(data=False))   # the button says: not pressed
     probe.drive(0.2, 0.0, 1.0)
     assert probe.twist()[0] == pytest.approx(0.2, abs=0.01)
 
