@@ -85,15 +85,28 @@ def load_programme(path: str | Path, exercises: Mapping[str, Exercise]) -> Progr
         raise ProgrammeError(f'{path}: cannot read: {exc.strerror or exc}') from exc
     except UnicodeDecodeError as exc:
         raise ProgrammeError(f'{path}: not a UTF-8 text file ({exc.reason})') from exc
+    return programme_from_text(text, exercises, source=str(path))
+
+
+def programme_from_text(text: str, exercises: Mapping[str, Exercise], source: str = '<programme>',
+                        patient: Mapping | None = None) -> Programme:
+    """The programme in YAML `text`. With `patient`, the text must not name the patient: the
+    care service's editor holds no name, the robot adds its own programme's patient block."""
     try:
         data = yaml.safe_load(text)
         lines = _lines(yaml.compose(text))
     except yaml.YAMLError as exc:
         mark = getattr(exc, 'problem_mark', None)
-        where = f'{path}:{mark.line + 1}' if mark is not None else str(path)
+        where = f'{source}:{mark.line + 1}' if mark is not None else source
         raise ProgrammeError(f'{where}: not valid YAML: {getattr(exc, "problem", None) or exc}') \
             from exc
-    return parse_programme(data, exercises, source=str(path), lines=lines)
+    if patient is not None and isinstance(data, Mapping):
+        if 'patient' in data:
+            where = f'{source}:{lines[("patient",)]}' if ('patient',) in lines else source
+            raise ProgrammeError(f'{where}: patient: leave it out; the patient is chosen apart '
+                                 'from the programme, and the robot adds the name')
+        data = {'patient': dict(patient), **data}
+    return parse_programme(data, exercises, source=source, lines=lines)
 
 
 def _lines(node, path: tuple = ()) -> dict[tuple, int]:
