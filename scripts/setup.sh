@@ -29,9 +29,10 @@ fi
 SUDO=""
 if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
 
-# chromium + chromium-driver: the patient's screen is tested in a real headless browser
+# chromium + chromium-driver: the patient's screen and the care team's web app are tested in
+# a real headless browser; postgresql: the care service's store (a cluster in a project folder)
 DEB_PACKAGES=(espeak-ng libespeak-ng1 libosmesa6 libegl1 cmake g++ make sox liburdfdom-tools
-              chromium chromium-driver)
+              chromium chromium-driver postgresql)
 # A distribution's Python needs venv and headers as packages (named for 3.11 on Debian 12
 # and on Ubuntu, where python3-venv would be the default Python's); pyenv builds have both.
 if [[ "$PYTHON" == /usr/bin/* ]]; then DEB_PACKAGES+=(python3.11-venv python3.11-dev); fi
@@ -101,7 +102,8 @@ if ! stamp_ok interfaces "$iface_hash"; then
 fi
 
 # --- Python packages (a normal install, so ament finds their share/ data) ----------
-PY_PACKAGES=(berntsen_vision berntsen_coach berntsen_drivers berntsen_screen berntsen_sim berntsen_bringup)
+PY_PACKAGES=(berntsen_vision berntsen_coach berntsen_drivers berntsen_screen berntsen_sim berntsen_bringup
+             berntsen_care)
 src_hash="$(cd "$ROOT/src" && find "${PY_PACKAGES[@]}" -type f -not -path '*/__pycache__/*' -not -path '*.egg-info*' -not -path '*/build/*' -not -path '*/test/*' | sort | xargs cat | sha256sum | cut -c1-16)-$req_hash"
 if ! stamp_ok packages "$src_hash"; then
   say "installing the Berntsen Python packages"

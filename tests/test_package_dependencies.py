@@ -22,7 +22,7 @@ ROS_PACKAGES = {
     'diagnostic_msgs', 'rosgraph_msgs', 'builtin_interfaces', 'lifecycle_msgs', 'action_msgs',
     'rcl_interfaces', 'ament_index_python', 'launch', 'launch_ros', 'berntsen_interfaces',
     'berntsen_vision', 'berntsen_coach', 'berntsen_drivers', 'berntsen_sim', 'berntsen_bringup',
-    'berntsen_screen',
+    'berntsen_screen', 'berntsen_care',
     'py_trees',   # released into ROS 2 (ros-<distro>-py-trees); pip-pinned off ROS
 }
 SYSTEM_KEYS = {
@@ -47,6 +47,9 @@ PIP_ONLY = {
     'websockets',  # tests talk to the screen's WebSocket with it (websockets==17.4)
     'mcap',        # session recordings (mcap==1.6.0); no rosdep key
     'mcap_ros2',   # their ros2 decoder, in tests (mcap-ros2-support==0.6.0)
+    'httpx',       # robots talk to the care service with it (httpx==0.28.1)
+    # the care service (requirements/python.txt); Debian 12's are older, psycopg 3.1 has no pool
+    'psycopg', 'psycopg_pool', 'alembic', 'sqlalchemy', 'argon2', 'jinja2', 'limits',
 }
 WORKSPACE = {'berntsen_interfaces', *PACKAGES}
 
@@ -110,7 +113,7 @@ def code_files(package: str):
 
 
 def test_every_python_package_is_checked():
-    assert PACKAGES == ['berntsen_bringup', 'berntsen_coach', 'berntsen_drivers',
+    assert PACKAGES == ['berntsen_bringup', 'berntsen_care', 'berntsen_coach', 'berntsen_drivers',
                         'berntsen_screen', 'berntsen_sim', 'berntsen_vision']
 
 
