@@ -35,6 +35,7 @@ setup(
             # sim.launch.py's session judge: ends the launch with the session, and fails it
             'session_judge = berntsen_bringup.session_judge:main',
             'recorder_node = berntsen_bringup.recorder_node:main',
+            'care_link_node = berntsen_bringup.care_link_node:main',
         ],
     },
 )
