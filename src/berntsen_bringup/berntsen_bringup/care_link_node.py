@@ -95,8 +95,9 @@ class CareLinkNode(Node):
                                f"{p['sync_period']:g} s; alerts kept in {self.outbox.path}")
 
     def _on_alert(self, msg: CaregiverAlert):
-        stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
-        alert = {'patient_id': msg.patient_id, 'time': stamp or time.time(),
+        # The wall clock, not the stamp: in simulation the stamp is sim time (seconds since
+        # the sim started), and the care team reads the time of day of an alert.
+        alert = {'patient_id': msg.patient_id, 'time': time.time(),
                  'reason': msg.reason, 'urgent': msg.urgent, 'detail': msg.detail}
         try:
             self.outbox.add(alert)

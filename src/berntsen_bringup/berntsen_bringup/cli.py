@@ -36,6 +36,7 @@ from berntsen_bringup.session_outcome import (EXIT_FAILED, EXIT_INTERRUPTED, EXI
                                               SessionEnd, conclude)
 from berntsen_bringup.supervision import (Fault, FaultPlan, FaultSpecError, LivenessWatch,
                                           RespawnPolicy)
+from berntsen_care.cli import add_care_arguments, run_care
 from berntsen_coach import report as session_report
 from berntsen_vision import analysis
 
@@ -83,6 +84,11 @@ def node_overrides(args, run_dir: Path) -> dict[str, dict[str, object]]:
         overrides['recorder'] = {'path': str(run_dir / 'session.mcap')}
     if getattr(args, 'screen_port', None):
         overrides['screen'] = {'port': args.screen_port}
+    if getattr(args, 'care_url', None):
+        overrides['care_link'] = {'care_url': args.care_url,
+                                  'token_file': str(Path(args.care_token_file or '').resolve())}
+        if args.command == 'sim':   # the session's own log; never the packaged programme
+            overrides['care_link']['sessions_db'] = overrides['coach']['db_path']
     if args.command == 'replay':
         overrides['camera'] = {'source': str(Path(args.video).resolve()), 'loop': False}
     if args.command == 'robot' and args.camera_source:
@@ -194,7 +200,8 @@ def load_scenario(args) -> None:
 def run_session(args) -> int:
     """Run the graph until the session ends; for a scenario, judge it. Returns the exit status
     and sets `args.verdict` to a one-line reason."""
-    profile = load_profile(args.command)
+    care = ('care_link',) if getattr(args, 'care_url', None) else ()
+    profile = load_profile(args.command, extra_nodes=care)
     judging = None
     if args.command == 'sim':
         load_scenario(args)
@@ -465,6 +472,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help='give up after this many seconds (default: never)')
         p.add_argument('--screen-port', type=int, metavar='PORT',
                        help='TCP port of the patient\'s screen (default: the profile\'s, 8080)')
+        p.add_argument('--care-url', metavar='URL',
+                       help='send alerts and sessions to this care service (berntsen care serve)')
+        p.add_argument('--care-token-file', metavar='FILE',
+                       help="with --care-url: the robot's credential (berntsen care add-robot)")
 
     p = sub.add_parser('sim', help='run the simulated morning session with a virtual patient')
     session_options(p)
@@ -527,6 +538,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('programme', help='programme YAML: a path, or a name in '
                                      'berntsen_coach/config/programmes (e.g. example)')
     p.set_defaults(func=check_programme)
+
+    p = sub.add_parser('care', help="the care team's service: its database, administration, "
+                                    'and serving it')
+    add_care_arguments(p)
+    p.set_defaults(func=run_care)
 
     p = sub.add_parser('graph', help='print the nodes of the profiles')
     p.add_argument('profile', nargs='?', choices=profile_names())

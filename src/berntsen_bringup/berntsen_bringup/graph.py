@@ -95,16 +95,22 @@ def profile_names(graph: dict | None = None) -> list[str]:
     return list((graph or load_graph())['profiles'])
 
 
-def load_profile(name: str, graph_path: str | os.PathLike | None = None) -> Profile:
-    """The nodes of one profile, with their remappings and the profile's parameter file."""
+def load_profile(name: str, graph_path: str | os.PathLike | None = None,
+                 extra_nodes: tuple[str, ...] = ()) -> Profile:
+    """The nodes of one profile (and `extra_nodes` of the graph it does not list, before its
+    last node), with their remappings and the profile's parameter file."""
     path = Path(graph_path) if graph_path else config_dir() / 'graph.yaml'
     graph = load_graph(path)
     profiles = graph['profiles']
     if name not in profiles:
         raise ValueError(f'{path}: unknown profile "{name}"; choose one of {", ".join(profiles)}')
     spec = profiles[name]
+    names = list(spec.get('nodes', []))
+    for extra in extra_nodes:
+        if extra not in names:
+            names.insert(max(len(names) - 1, 0), extra)
     nodes = []
-    for node_name in spec.get('nodes', []):
+    for node_name in names:
         entry = graph['nodes'].get(node_name)
         if not isinstance(entry, dict):
             raise ValueError(f'{path}: profile "{name}" names node "{node_name}", '

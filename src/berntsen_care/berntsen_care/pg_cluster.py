@@ -196,6 +196,10 @@ class PostgresCluster:
                 sql.Identifier(_check_name(template, 'template')))
         self._execute(query, f'cannot create database {name!r}')
 
+    def has_database(self, name: str) -> bool:
+        with psycopg.connect(self.url()) as conn:
+            return conn.execute('SELECT 1 FROM pg_database WHERE datname = %s', (name,)).fetchone() is not None
+
     def drop_database(self, name: str) -> None:
         # FORCE ends other sessions on it (PostgreSQL >= 13); IF EXISTS makes a repeat harmless.
         query = sql.SQL('DROP DATABASE IF EXISTS {} WITH (FORCE)').format(

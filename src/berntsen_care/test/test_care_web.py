@@ -202,3 +202,14 @@ def test_the_progress_report_is_the_robots_report_from_synced_sessions(service):
     assert report.status_code == 200 and 'data:image/png;base64,' in report.text
     assert 'Kari' not in report.text, 'the report names the pseudonym, as on the robot'
     assert ('nurse-a', 'read_report', 'p-a1') in audit(service.database_url)
+
+
+def test_pages_speak_the_users_language_and_switch_on_request(service):
+    physio = logged_in(service, 'physio-a')   # Norwegian by default
+    page = physio.get('/patients')
+    assert '<html lang="nb">' in page.text and 'Pasienter' in page.text
+    physio.post('/language', data={'csrf': csrf_of(page), 'language': 'en', 'back': '//evil.example/'})
+    page = physio.get('/patients')
+    assert '<html lang="en">' in page.text and 'Patients' in page.text
+    moved = physio.post('/language', data={'csrf': csrf_of(page), 'language': 'nb', 'back': '//evil.example/'})
+    assert moved.headers['location'] == '/', 'never sent off to another site'
