@@ -58,6 +58,9 @@ class CareLinkNode(Node):
             'sync_period': ranged('s')('Time between two syncs', 30.0, 5.0, 3600.0),
         })
         self._worker: threading.Thread | None = None
+        # also when idle: the runner restarts a node that stays silent on /diagnostics
+        self._diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.create_timer(DIAGNOSTICS_PERIOD, self._publish_diagnostics)
         if not p['care_url']:
             self.get_logger().info('no care_url: not syncing with a care service')
             return
@@ -89,8 +92,6 @@ class CareLinkNode(Node):
         self._jobs.put(SYNC)
         self.create_subscription(CaregiverAlert, 'caregiver/alert', self._on_alert, ALERT_QOS)
         self.create_timer(p['sync_period'], lambda: self._jobs.put(SYNC))
-        self._diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
-        self.create_timer(DIAGNOSTICS_PERIOD, self._publish_diagnostics)
         self.get_logger().info(f"syncing with {self.client.base_url} every "
                                f"{p['sync_period']:g} s; alerts kept in {self.outbox.path}")
 
@@ -189,6 +190,11 @@ class CareLinkNode(Node):
     # ---- the executor ------------------------------------------------------------------
 
     def _publish_diagnostics(self):
+        if self._worker is None:
+            status = DiagnosticStatus(level=DiagnosticStatus.OK, message='no care_url: not syncing',
+                                      name=f'{self.get_name()}: care service link')
+            self._diagnostics.publish(DiagnosticArray(status=[status]))
+            return
         with self._lock:
             (level, message), contact_at = self._status, self._contact_at
         status = DiagnosticStatus(level=level, name=f'{self.get_name()}: care service link',
