@@ -4,7 +4,8 @@ Each `caregiver/alert` goes into an outbox on disk at once and is sent at once; 
 `sync_period` the node sends what is still pending and the closed sessions the service
 lacks, and (with `programme_file`) replaces the coach's programme with the newest valid one
 the physiotherapist saved. All network work runs on one worker thread, one job at a time,
-so the executor never waits for the network. `/diagnostics` says whether the last contact
+so the executor never waits for the network. On shutdown it syncs once more (twice, half a
+second apart: the coach may close its session as the graph stops), within the runner's grace. `/diagnostics` says whether the last contact
 worked: WARN while the service cannot be reached, ERROR when a person must act (revoked
 token, patient not assigned, a record too large to send).
 
@@ -38,7 +39,10 @@ from .care_sync import (AlertOutbox, CareClient, CareLinkError, flush_alerts, pu
 
 DIAGNOSTICS_PERIOD = 1.0      # s
 REQUEST_TIMEOUT = 10.0        # s for one request to the service
-SEND_ALERTS, SYNC, STOP = 'send alerts', 'sync', 'stop'
+SEND_ALERTS, SYNC, FINAL_SYNC = 'send alerts', 'sync', 'final sync'
+# On shutdown one last sync, within the runner's grace after SIGINT (3 s): a simulated
+# morning's session closes just before the graph stops, and its run folder is not synced again.
+FINAL_SYNC_TIME = 2.0   # s
 
 
 class CareLinkNode(Node):
@@ -58,6 +62,7 @@ class CareLinkNode(Node):
             'sync_period': ranged('s')('Time between two syncs', 30.0, 5.0, 3600.0),
         })
         self._worker: threading.Thread | None = None
+        self._final_pass_done = False
         # also when idle: the runner restarts a node that stays silent on /diagnostics
         self._diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.create_timer(DIAGNOSTICS_PERIOD, self._publish_diagnostics)
@@ -116,11 +121,9 @@ class CareLinkNode(Node):
             jobs = {self._jobs.get()}
             while not self._jobs.empty():   # a burst of alerts and ticks is one pass
                 jobs.add(self._jobs.get_nowait())
-            if STOP in jobs:
-                return
             try:
                 self._send_unsaved()
-                if SYNC in jobs:
+                if jobs & {SYNC, FINAL_SYNC}:
                     self._sync()
                 else:
                     flush_alerts(self.client, self.outbox)
@@ -129,6 +132,13 @@ class CareLinkNode(Node):
                 self._failed(str(exc), getattr(exc, 'permanent', False))
             except Exception as exc:   # the worker must outlive any fault: alerts depend on it
                 self._failed(f'care link fault: {type(exc).__name__}: {exc}', permanent=False)
+            if FINAL_SYNC in jobs:
+                if not self._final_pass_done:   # the coach may close its session as it stops too
+                    self._final_pass_done = True
+                    time.sleep(FINAL_SYNC_TIME / 4)
+                    self._jobs.put(FINAL_SYNC)
+                    continue
+                return
 
     def _send_unsaved(self):
         with self._lock:
@@ -213,10 +223,11 @@ class CareLinkNode(Node):
 
     def destroy_node(self):
         if self._worker is not None:
-            self._jobs.put(STOP)
-            self._worker.join(timeout=2 * REQUEST_TIMEOUT)
-            self.client.close()
-            self.outbox.close()
+            self._jobs.put(FINAL_SYNC)
+            self._worker.join(timeout=FINAL_SYNC_TIME)
+            if not self._worker.is_alive():   # else it is cut short with the process
+                self.client.close()
+                self.outbox.close()
         super().destroy_node()
 
 

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from conftest import PASSWORD
@@ -98,5 +99,10 @@ def test_an_alert_of_a_simulated_morning_reaches_the_nurse_within_two_seconds(
     assert ('nurse-a', 'alert_shown', PATIENT) in log
     assert ('nurse-a', 'acknowledge_alert', PATIENT) in log
     assert log.count(('nurse-b', 'read_patient_refused', PATIENT)) == 2
-    run.stop()
+
+    # Help ends the morning; the session, closed as the graph stops, follows the alert
+    run.wait(120)
+    with psycopg.connect(service.database_url) as conn:
+        sessions = conn.execute('SELECT outcome, simulated FROM sessions').fetchall()
+    assert sessions == [('help_alert', True)]
 

@@ -2,6 +2,7 @@
 SQLite session log and alert outbox reach PostgreSQL once, without the patient's name, and
 a programme saved by the physiotherapist reaches the robot's programme file."""
 import stat
+import time
 
 import psycopg
 import pytest
@@ -86,3 +87,22 @@ def test_a_saved_programme_reaches_the_robots_file_under_its_own_patient_block(s
     text = programme.read_text()
     assert f'name: {NAME}' in text and 'sit_to_stand' in text and 'arm_raise' not in text
     assert stat.S_IMODE(programme.stat().st_mode) == 0o600
+
+
+@pytest.mark.ros
+def test_a_session_closed_just_before_shutdown_still_reaches_the_service(service, ros_nodes, tmp_path):
+    from berntsen_bringup.processes import NodeProcessSpec, stop_all
+
+    token = tmp_path / 'robot.token'
+    token.write_text(service.tokens['a'])
+    token.chmod(0o600)
+    link = ros_nodes(NodeProcessSpec(module='berntsen_bringup.care_link_node', name='care_link', params={
+        'care_url': service.base, 'token_file': str(token), 'sessions_db': str(tmp_path / 'sessions.sqlite3'),
+        'sync_period': 3600.0}))
+    log = tmp_path / 'care_link.log'
+    deadline = time.monotonic() + 20
+    while 'no session log' not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)   # its first sync is over: the next would be in an hour
+    robot_log(tmp_path / 'sessions.sqlite3', sessions=1, open_one=False)
+    stop_all([link])   # SIGINT, as the runner stops the graph
+    assert count(service.database_url, 'sessions') == 1
