@@ -168,6 +168,27 @@ class CareStore:
         await self.audit(staff, 'acknowledge_alert', row['patient_id'], f'alert {alert_id}')
         return row
 
+    # ---- administration ---------------------------------------------------------------------
+
+    async def robots_of(self, staff: Staff) -> list[dict]:
+        async with self._pool.connection() as conn:
+            return await (await conn.execute(
+                'SELECT r.id, r.name, r.created, r.revoked, '
+                '  (SELECT max(received) FROM sessions s WHERE s.robot_id = r.id) AS last_sync, '
+                '  (SELECT count(*) FROM robot_patients rp WHERE rp.robot_id = r.id) AS patients '
+                'FROM robots r WHERE r.team_id = %s ORDER BY r.name', (staff.team_id,))).fetchall()
+
+    async def revoke_robot(self, staff: Staff, robot_id: int) -> None:
+        if staff.role != 'administrator':
+            raise Forbidden('only an administrator revokes a robot')
+        async with self._pool.connection() as conn:
+            row = await (await conn.execute(
+                'UPDATE robots SET revoked = coalesce(revoked, now()) WHERE id = %s AND team_id = %s '
+                'RETURNING name', (robot_id, staff.team_id))).fetchone()
+        if row is None:
+            raise Forbidden('no robot of your team has this number')
+        await self.audit(staff, 'revoke_robot', None, row['name'])
+
     # ---- programmes -------------------------------------------------------------------------
 
     async def latest_programme(self, patient: dict) -> dict | None:

@@ -87,6 +87,8 @@ class CareApp:
             Route('/patients/{pseudonym}/report', self.report_page),
             Route('/patients/{pseudonym}/programme', self.programme_page, methods=['GET', 'POST']),
             Route('/alerts/{alert_id:int}/acknowledge', self.acknowledge, methods=['POST']),
+            Route('/admin', self.admin_page),
+            Route('/admin/robots/{robot_id:int}/revoke', self.revoke_robot, methods=['POST']),
             Route('/api/v1/alerts', self.api_alerts),
             Route('/api/v1/patients', self.api_patients),
             Route('/api/v1/patients/{pseudonym}', self.api_patient),
@@ -290,6 +292,26 @@ class CareApp:
             raise HTTPException(403, words(self._language(request, staff))['forbidden']) from None
         except NotFound:
             raise HTTPException(404, words(self._language(request, staff))['not_found']) from None
+
+    async def _administrator(self, request) -> Staff:
+        staff = await self._require(request)
+        if staff.role != 'administrator':
+            await self.store.audit(staff, 'admin_refused')
+            raise HTTPException(403, words(self._language(request, staff))['forbidden'])
+        return staff
+
+    async def admin_page(self, request: Request) -> Response:
+        staff = await self._administrator(request)
+        return self._page(request, 'admin.html', {'robots': await self.store.robots_of(staff)}, staff)
+
+    async def revoke_robot(self, request: Request) -> Response:
+        staff = await self._administrator(request)
+        await self._form(request)
+        try:
+            await self.store.revoke_robot(staff, request.path_params['robot_id'])
+        except Forbidden:
+            raise HTTPException(403, words(self._language(request, staff))['forbidden']) from None
+        return RedirectResponse('/admin', 303)
 
     # ---- the staff JSON API -----------------------------------------------------------------
 

@@ -26,6 +26,8 @@ WORDS = {
         'forbidden': 'Du har ikke tilgang til dette.', 'not_found': 'Finnes ikke.',
         'reason': 'Årsak', 'time': 'Tid', 'language': 'Språk', 'too_large': 'For stort.',
         'bad_request': 'Skjemaet var utløpt eller ugyldig. Prøv igjen.',
+        'robots': 'Roboter', 'revoke': 'Trekk tilbake tilgangen', 'revoked': 'Tilgang trukket tilbake',
+        'created': 'Lagt til', 'last_sync': 'Siste synkronisering',
     },
     'en': {
         'service': 'Berntsen care service', 'login': 'Log in', 'logout': 'Log out',
@@ -50,6 +52,8 @@ WORDS = {
         'forbidden': 'You do not have access to this.', 'not_found': 'Not found.',
         'reason': 'Reason', 'time': 'Time', 'language': 'Language', 'too_large': 'Too large.',
         'bad_request': 'The form had expired or was not valid. Please try again.',
+        'robots': 'Robots', 'revoke': 'Revoke its credential', 'revoked': 'Credential revoked',
+        'created': 'Added', 'last_sync': 'Last sync',
     },
 }
 

@@ -42,6 +42,7 @@ def database(pg):
         admin.add_team(url, team)
         admin.add_staff(url, f'nurse-{suffix}', PASSWORD, 'nurse', team, language='en')
         admin.add_staff(url, f'physio-{suffix}', PASSWORD, 'physiotherapist', team)
+        admin.add_staff(url, f'admin-{suffix}', PASSWORD, 'administrator', team)
         admin.add_patient(url, f'p-{suffix}1', f'Kari Nordmann {suffix.upper()}', team)
         tokens[suffix] = admin.add_robot(url, f'robot-{suffix}', team)
         admin.assign(url, f'robot-{suffix}', f'p-{suffix}1')

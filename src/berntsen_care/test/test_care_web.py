@@ -180,7 +180,7 @@ def test_injection_in_login_and_programme_fields_changes_nothing(service):
     assert '&lt;script&gt;' in answer.text
     assert physio.get("/patients/p-a1'; DROP TABLE patients; --").status_code == 404
     with psycopg.connect(service.database_url) as conn:
-        assert conn.execute('SELECT count(*) FROM staff').fetchone()[0] == 4
+        assert conn.execute('SELECT count(*) FROM staff').fetchone()[0] == 6
         assert conn.execute('SELECT count(*) FROM patients').fetchone()[0] == 2
         assert conn.execute('SELECT count(*) FROM programmes').fetchone()[0] == 0
 
@@ -213,3 +213,21 @@ def test_pages_speak_the_users_language_and_switch_on_request(service):
     assert '<html lang="en">' in page.text and 'Patients' in page.text
     moved = physio.post('/language', data={'csrf': csrf_of(page), 'language': 'nb', 'back': '//evil.example/'})
     assert moved.headers['location'] == '/', 'never sent off to another site'
+
+
+def test_an_administrator_revokes_a_robot_of_her_team_only(service):
+    nurse = logged_in(service, 'nurse-a')
+    assert nurse.get('/admin').status_code == 403
+    admin_b = logged_in(service, 'admin-b')
+    page = admin_b.get('/admin')
+    assert 'robot-b' in page.text and 'robot-a' not in page.text
+    with psycopg.connect(service.database_url) as conn:
+        robot_a = conn.execute("SELECT id FROM robots WHERE name = 'robot-a'").fetchone()[0]
+    assert admin_b.post(f'/admin/robots/{robot_a}/revoke', data={'csrf': csrf_of(page)}).status_code == 403
+    admin_a = logged_in(service, 'admin-a')
+    page = admin_a.get('/admin')
+    assert admin_a.post(f'/admin/robots/{robot_a}/revoke', data={'csrf': csrf_of(page)}).status_code == 303
+    assert 'Tilgang trukket tilbake' in admin_a.get('/admin').text
+    with robot_client(service) as robot:
+        assert robot.get('/api/robot/v1/sync-state').status_code == 401
+    assert ('admin-a', 'revoke_robot', None) in audit(service.database_url)
