@@ -349,7 +349,7 @@ def flush_alerts(client: CareClient, outbox: AlertOutbox,
 def sync_once(client: CareClient, db_path: str | os.PathLike, outbox: AlertOutbox,
               max_bytes: int = MAX_BODY_BYTES) -> SyncSummary:
     """Pending alerts, then the closed sessions the service lacks, in ascending batches of
-    at most `max_bytes` a request.
+    at most `max_bytes` a request (alerts raised meanwhile go before each batch).
 
     Raises CareLinkError or SessionLogError; what was accepted before stays accepted, and
     the next call goes on from where the service then stands.
@@ -359,6 +359,8 @@ def sync_once(client: CareClient, db_path: str | os.PathLike, outbox: AlertOutbo
     stored = duplicates = 0
     while sessions := closed_sessions_after(db_path, last, SESSION_PAGE):
         for batch in batches(sessions, max_bytes):
+            # an alert raised during a long sync goes out before the next batch, not after
+            alerts_sent += flush_alerts(client, outbox, max_bytes)
             answer = client.send_sessions(batch)
             stored += int(answer.get('stored', 0))
             duplicates += int(answer.get('duplicates', 0))

@@ -6,6 +6,7 @@ refuses another team's patient and writes the read (or the refusal) to the audit
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -60,10 +61,16 @@ def programme_digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+# Connections kept free of robots' session uploads, for alerts and staff: measured with 200
+# robots syncing at once (bench/care_sync.py), uploads holding all ten delayed alerts by 7 s.
+RESERVED_CONNECTIONS = 4
+
+
 class CareStore:
-    def __init__(self, url: str, min_size: int = 2, max_size: int = 10):
+    def __init__(self, url: str, min_size: int = 2, max_size: int = 12):
         self._pool = AsyncConnectionPool(url, min_size=min_size, max_size=max_size, open=False,
                                          kwargs={'row_factory': dict_row})
+        self.upload_slots = asyncio.Semaphore(max(1, max_size - RESERVED_CONNECTIONS))
 
     async def open(self) -> None:
         await self._pool.open(wait=True, timeout=15)

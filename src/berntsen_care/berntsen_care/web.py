@@ -341,6 +341,7 @@ class CareApp:
         language = self._language(websocket, staff)
         queue = self.hub.subscribe(staff.team_id)
         receiving = asyncio.ensure_future(websocket.receive())
+        audits: set[asyncio.Future] = set()
         try:
             while True:
                 getting = asyncio.ensure_future(queue.get())
@@ -352,28 +353,39 @@ class CareApp:
                     receiving = asyncio.ensure_future(websocket.receive())
                     continue
                 alert = getting.result()
-                if 'id' in alert:
-                    await self.store.audit(staff, 'alert_shown', alert['patient_db_id'],
-                                           f'alert {alert["id"]}')
-                    alert = {k: v for k, v in alert.items() if k != 'patient_db_id'}
-                    alert['reason_text'] = reason_text(language, alert['reason'])
-                await websocket.send_json(json_ready(alert))
+                if 'id' not in alert:   # a reload request
+                    await websocket.send_json(alert)
+                    continue
+                shown = {k: v for k, v in alert.items() if k != 'patient_db_id'}
+                shown['reason_text'] = reason_text(language, alert['reason'])
+                # shown first, written down beside: the next alert does not wait for the audit
+                await websocket.send_json(json_ready(shown))
+                audits.add(asyncio.ensure_future(self.store.audit(
+                    staff, 'alert_shown', alert['patient_db_id'], f'alert {alert["id"]}')))
+                audits = {task for task in audits if not task.done()}
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
             receiving.cancel()
             self.hub.unsubscribe(staff.team_id, queue)
+            await asyncio.gather(*audits)   # every alert shown is in the audit log
 
     # ---- robots -----------------------------------------------------------------------------
 
-    async def _robot(self, request):
+    def _bearer(self, request) -> str:
         scheme, _, token = request.headers.get('authorization', '').partition(' ')
-        if scheme.lower() != 'bearer' or not token:
+        if scheme.lower() != 'bearer' or not token.strip():
             raise HTTPException(401, 'no robot credential (Authorization: Bearer <token>)')
+        return token.strip()
+
+    async def _authenticate(self, token: str):
         try:
-            return await self.store.robot_for_token(token.strip())
+            return await self.store.robot_for_token(token)
         except Unauthorised as exc:
             raise HTTPException(401, str(exc)) from None
+
+    async def _robot(self, request):
+        return await self._authenticate(self._bearer(request))
 
     async def _robot_json(self, request):
         import json
@@ -388,22 +400,28 @@ class CareApp:
         except ValueError as exc:
             raise HTTPException(400, f'not JSON: {exc}') from None
 
-    async def _robot_write(self, request, write):
-        robot = await self._robot(request)
+    async def _robot_write(self, request, write, slot=None):
+        """Read the body with no database connection held, then (inside `slot`, if given)
+        check the credential and write."""
+        token = self._bearer(request)
         body = await self._robot_json(request)
-        try:
-            return robot, await write(robot, body)
-        except Invalid as exc:
-            raise HTTPException(422, str(exc)) from None
-        except Forbidden as exc:
-            raise HTTPException(403, str(exc)) from None
+        async with slot or contextlib.nullcontext():
+            robot = await self._authenticate(token)
+            try:
+                return robot, await write(robot, body)
+            except Invalid as exc:
+                raise HTTPException(422, str(exc)) from None
+            except Forbidden as exc:
+                raise HTTPException(403, str(exc)) from None
 
     async def robot_sync_state(self, request: Request) -> Response:
         robot = await self._robot(request)
         return JSONResponse(await self.store.sync_state(robot))
 
     async def robot_sessions(self, request: Request) -> Response:
-        _, summary = await self._robot_write(request, self.store.store_sessions)
+        # uploads take turns for part of the pool: alerts and staff never wait behind them
+        _, summary = await self._robot_write(request, self.store.store_sessions,
+                                             self.store.upload_slots)
         return JSONResponse(summary)
 
     async def robot_alerts(self, request: Request) -> Response:
