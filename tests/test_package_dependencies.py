@@ -66,10 +66,12 @@ def rosdep_key(module: str) -> str | None:
 
 def imported_modules(paths) -> dict[str, set[str]]:
     """Top-level module → files importing it (absolute imports; not the modules beside a
-    file, which tests import as helpers)."""
+    file or in tests/, which tests import as helpers)."""
     found: dict[str, set[str]] = {}
+    # the whole-graph test fixtures of tests/, which a package's end-to-end test may reuse
+    repository_tests = {p.stem for p in Path(__file__).resolve().parent.glob('*.py')}
     for path in paths:
-        siblings = {p.stem for p in path.parent.glob('*.py')}
+        siblings = {p.stem for p in path.parent.glob('*.py')} | repository_tests
         for node in ast.walk(ast.parse(path.read_text(encoding='utf-8'), str(path))):
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
