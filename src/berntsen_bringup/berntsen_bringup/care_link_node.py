@@ -105,8 +105,10 @@ class CareLinkNode(Node):
         # the sim started), and the care team reads the time of day of an alert.
         alert = {'patient_id': msg.patient_id, 'time': time.time(),
                  'reason': msg.reason, 'urgent': msg.urgent, 'detail': msg.detail}
+        message = f'{msg.header.stamp.sec}.{msg.header.stamp.nanosec:09d} {msg.patient_id} {msg.reason}'
         try:
-            self.outbox.add(alert)
+            if self.outbox.add(alert, message) is None:
+                return   # the latched history a restarted care_link hears again
         except sqlite3.Error as exc:
             # Not on disk (disk full?): still send it from memory rather than drop it.
             self.get_logger().error(f'cannot keep alert {msg.reason} in the outbox: {exc}')

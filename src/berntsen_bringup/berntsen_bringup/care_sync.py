@@ -182,16 +182,33 @@ class AlertOutbox:
             self._conn.execute('CREATE TABLE IF NOT EXISTS alerts ('
                                'seq INTEGER PRIMARY KEY AUTOINCREMENT, '
                                'id TEXT NOT NULL UNIQUE, alert TEXT NOT NULL)')
+            # the alert messages already taken: the coach's alerts are latched (transient
+            # local), so a restarted care_link hears its last ones again
+            self._conn.execute('CREATE TABLE IF NOT EXISTS heard (message TEXT PRIMARY KEY)')
         except sqlite3.DatabaseError as exc:
             self._conn.close()
             raise ValueError(f'{self.path} is not an alert outbox: {exc}') from exc
 
-    def add(self, alert: Mapping) -> str:
-        """Keep `alert` (patient_id, time, reason, urgent, detail) under a new uuid4 id."""
+    def add(self, alert: Mapping, message: str | None = None) -> str | None:
+        """Keep `alert` (patient_id, time, reason, urgent, detail) under a new uuid4 id.
+
+        `message` names the message it came in (e.g. its stamp and reason): one heard
+        before is not kept again, and None is returned.
+        """
         alert_id = str(uuid.uuid4())
         with self._lock:
-            self._conn.execute('INSERT INTO alerts (id, alert) VALUES (?, ?)',
-                               (alert_id, _encode({**alert, 'id': alert_id}).decode()))
+            self._conn.execute('BEGIN IMMEDIATE')
+            try:
+                if message is not None and self._conn.execute(
+                        'INSERT OR IGNORE INTO heard VALUES (?)', (message,)).rowcount == 0:
+                    self._conn.execute('ROLLBACK')
+                    return None
+                self._conn.execute('INSERT INTO alerts (id, alert) VALUES (?, ?)',
+                                   (alert_id, _encode({**alert, 'id': alert_id}).decode()))
+                self._conn.execute('COMMIT')
+            except BaseException:
+                self._conn.execute('ROLLBACK')
+                raise
         return alert_id
 
     def pending(self) -> list[dict]:

@@ -55,3 +55,35 @@ def test_an_alert_waits_in_the_outbox_while_the_service_is_away(ros_nodes, rclpy
     assert status.level == status.WARN and 'cannot reach' in status.message
     pending = AlertOutbox(tmp_path / 'care_outbox.sqlite3').pending()
     assert [(a['patient_id'], a['reason'], a['urgent']) for a in pending] == [('p-7f3a91', 'on_floor', True)]
+
+
+def test_a_restarted_link_does_not_take_the_coachs_latched_alert_twice(ros_nodes, rclpy_node, tmp_path):
+    from berntsen_bringup.processes import stop_all
+    from berntsen_coach.coach_topics import ALERT_QOS
+    from berntsen_interfaces.msg import CaregiverAlert
+
+    token = tmp_path / 'robot.token'
+    token.write_text('robot-a.secret\n')
+    token.chmod(0o600)
+    alerts = rclpy_node.create_publisher(CaregiverAlert, 'caregiver/alert', ALERT_QOS)
+    alert = CaregiverAlert(patient_id='p-7f3a91', reason='on_floor', urgent=True, detail='x')
+    alert.header.stamp.sec = 12
+    alerts.publish(alert)   # latched, as the coach's are
+    spec = NodeProcessSpec(module='berntsen_bringup.care_link_node', name='care_link', params={
+        'care_url': 'http://127.0.0.1:9', 'token_file': str(token),
+        'sessions_db': str(tmp_path / 'sessions.sqlite3')})
+    outbox = tmp_path / 'care_outbox.sqlite3'
+
+    def pending_after_start():
+        link = ros_nodes(spec)
+        deadline = time.monotonic() + 20
+        while alerts.get_subscription_count() == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(2.0)   # the latched alert has arrived and been kept (or not)
+        stop_all([link])
+        while alerts.get_subscription_count() > 0 and time.monotonic() < deadline + 10:
+            time.sleep(0.05)
+        return AlertOutbox(outbox).pending()
+
+    assert len(pending_after_start()) == 1
+    assert len(pending_after_start()) == 1, 'heard again after the restart, kept once'

@@ -165,6 +165,19 @@ def test_the_outbox_keeps_alerts_in_order_across_restarts(tmp_path):
     assert [a['id'] for a in AlertOutbox(path).pending()] == [second]
 
 
+def test_an_alert_message_heard_again_after_a_restart_is_not_kept_twice(tmp_path):
+    path = tmp_path / 'care_outbox.sqlite3'
+    alert = {'patient_id': 'p-7f3a91', 'time': T0, 'reason': 'on_floor', 'urgent': True, 'detail': 'x'}
+    outbox = AlertOutbox(path)
+    first = outbox.add(alert, message='12.000000500 p-7f3a91 on_floor')
+    outbox.remove([first])   # sent
+    outbox.close()
+    outbox = AlertOutbox(path)   # restarted: the coach's latched alerts arrive again
+    assert outbox.add(alert, message='12.000000500 p-7f3a91 on_floor') is None
+    assert outbox.pending() == []
+    assert outbox.add(alert, message='15.000000000 p-7f3a91 on_floor') is not None
+
+
 # ---- syncing, against a service in memory ------------------------------------------------
 
 class FakeService:
