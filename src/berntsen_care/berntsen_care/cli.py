@@ -27,7 +27,14 @@ def care_home() -> Path:
 def _cluster():
     from .pg_cluster import PostgresCluster
 
-    return PostgresCluster(care_home() / 'postgres')
+    home = care_home().absolute()
+    # Folders made here are traversable, not listable: the server (as `postgres` under root)
+    # must reach its folder inside; the secrets beside it are 0600.
+    for folder in reversed([home, *home.parents]):
+        if not folder.exists():
+            folder.mkdir()
+            folder.chmod(0o711)
+    return PostgresCluster(home / 'postgres')
 
 
 def database_url(args) -> str:

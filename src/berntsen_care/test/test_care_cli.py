@@ -75,3 +75,21 @@ def test_the_service_will_not_start_on_a_default_secret(empty_database, monkeypa
     monkeypatch.delenv('BERNTSEN_CARE_SECRET')
     assert care('serve', '--database', empty_database) == 1
     assert 'the service secret is empty' in capsys.readouterr().err
+
+
+def test_the_local_cluster_starts_in_a_folder_it_makes(monkeypatch, capsys):
+    import secrets
+    import shutil
+    from pathlib import Path
+
+    base = Path('/tmp') / f'care-cli-{secrets.token_hex(4)}'   # made by the command, as a user's would be
+    monkeypatch.setenv('BERNTSEN_CARE_HOME', str(base / 'state' / 'care'))
+    try:
+        assert care('db', 'start') == 0
+        assert 'database berntsen_care' in capsys.readouterr().out
+        assert care('db', 'start') == 0, 'safe to run twice'
+        capsys.readouterr()
+        assert care('db', 'status') == 0 and capsys.readouterr().out.startswith('running')
+    finally:
+        care('db', 'stop')
+        shutil.rmtree(base, ignore_errors=True)
