@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import psycopg
 
-from berntsen_coach.session_history import ClinicalMeasure, ExerciseProgress, SessionProgress
+from berntsen_coach.session_history import SessionProgress, patient_progress
 
 
 class CareHistory:
@@ -17,30 +17,10 @@ class CareHistory:
         self._patient = patient_db_id
 
     def patient_progress(self, patient_id: str) -> list[SessionProgress]:
-        """Per session of the patient, oldest first (`patient_id` is the pseudonym, unused:
-        the patient was chosen, and checked against the reader's team, before)."""
-        sessions = self._conn.execute(
-            'SELECT id, started, ended, outcome FROM sessions WHERE patient_id = %s '
-            'ORDER BY started, id', (self._patient,)).fetchall()
-        exercises: dict[int, list[ExerciseProgress]] = {}
-        for session_id, *fields in self._conn.execute(
-                'SELECT s.session_id, s.exercise, count(*), sum(coalesce(s.counted_reps, 0)), '
-                '  sum(s.target_reps), '
-                '  sum((SELECT count(*) FROM repetitions r WHERE r.set_id = s.id AND r.partial)) '
-                'FROM sets s JOIN sessions ON sessions.id = s.session_id '
-                'WHERE sessions.patient_id = %s '
-                'GROUP BY s.session_id, s.exercise ORDER BY s.session_id, min(s.started)',
-                (self._patient,)):
-            exercises.setdefault(session_id, []).append(ExerciseProgress(*fields))
-        measures: dict[int, list[ClinicalMeasure]] = {}
-        for session_id, *fields in self._conn.execute(
-                'SELECT m.session_id, m.test, m.value, m.unit, m.time FROM clinical_measures m '
-                'JOIN sessions ON sessions.id = m.session_id WHERE sessions.patient_id = %s '
-                'ORDER BY m.time, m.id', (self._patient,)):
-            measures.setdefault(session_id, []).append(ClinicalMeasure(*fields))
-        return [SessionProgress(sid, started, ended, outcome,
-                                tuple(exercises.get(sid, ())), tuple(measures.get(sid, ())))
-                for sid, started, ended, outcome in sessions]
+        """The robot's own query on this store (`patient_id` is the pseudonym, unused: the
+        patient was chosen, and checked against the reader's team, before)."""
+        return patient_progress(lambda sql, params: self._conn.execute(sql, params).fetchall(),
+                                '%s', self._patient)
 
     def events(self, session_id: int) -> list[tuple[float, str, dict]]:
         return [tuple(row) for row in self._conn.execute(

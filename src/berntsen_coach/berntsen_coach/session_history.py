@@ -6,6 +6,7 @@ writes.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .session_store import SessionLogError, SessionStore
@@ -67,6 +68,36 @@ class SessionProgress:
     measures: tuple[ClinicalMeasure, ...]
 
 
+def patient_progress(read: Callable[[str, tuple], Sequence[tuple]], placeholder: str,
+                     patient) -> list[SessionProgress]:
+    """Per session of `patient`, oldest first, from any store with this log's tables:
+    `read(sql, params)` returns rows; `placeholder` is its parameter marker ('?' for SQLite,
+    '%s' for the care service's PostgreSQL)."""
+    def rows(sql: str) -> Sequence[tuple]:
+        return read(sql.replace('?', placeholder), (patient,))
+
+    exercises: dict[int, list[ExerciseProgress]] = {}
+    for session_id, *fields in rows(
+            'SELECT s.session_id, s.exercise, COUNT(*), SUM(COALESCE(s.counted_reps, 0)), '
+            'SUM(s.target_reps), '
+            '  SUM((SELECT COUNT(*) FROM repetitions r WHERE r.set_id = s.id AND r.partial)) '
+            'FROM sets s JOIN sessions ON sessions.id = s.session_id '
+            'WHERE sessions.patient_id = ? '
+            'GROUP BY s.session_id, s.exercise ORDER BY s.session_id, MIN(s.started)'):
+        exercises.setdefault(session_id, []).append(ExerciseProgress(*fields))
+    measures: dict[int, list[ClinicalMeasure]] = {}
+    for session_id, *fields in rows(
+            'SELECT m.session_id, m.test, m.value, m.unit, m.time FROM clinical_measures m '
+            'JOIN sessions ON sessions.id = m.session_id WHERE sessions.patient_id = ? '
+            'ORDER BY m.time, m.id'):
+        measures.setdefault(session_id, []).append(ClinicalMeasure(*fields))
+    return [SessionProgress(sid, started, ended, outcome,
+                            tuple(exercises.get(sid, ())), tuple(measures.get(sid, ())))
+            for sid, started, ended, outcome in rows(
+                'SELECT id, started, ended, outcome FROM sessions WHERE patient_id = ? '
+                'ORDER BY started, id')]
+
+
 class SessionHistory(SessionStore):
     """A session log opened for reading (a `SessionStore` with queries)."""
 
@@ -98,28 +129,7 @@ class SessionHistory(SessionStore):
     def patient_progress(self, patient_id: str) -> list[SessionProgress]:
         """Per session of the patient, oldest first: reps per exercise and clinical measures."""
         self._check_patient(patient_id)
-        sessions = self._read(
-            'SELECT id, started, ended, outcome FROM sessions WHERE patient_id = ? '
-            'ORDER BY started, id', (patient_id,))
-        exercises: dict[int, list[ExerciseProgress]] = {}
-        for session_id, *fields in self._read(
-                'SELECT s.session_id, s.exercise, COUNT(*), SUM(COALESCE(s.counted_reps, 0)), '
-                'SUM(s.target_reps), '
-                '  SUM((SELECT COUNT(*) FROM repetitions r WHERE r.set_id = s.id AND r.partial)) '
-                'FROM sets s JOIN sessions ON sessions.id = s.session_id '
-                'WHERE sessions.patient_id = ? '
-                'GROUP BY s.session_id, s.exercise ORDER BY s.session_id, MIN(s.started)',
-                (patient_id,)):
-            exercises.setdefault(session_id, []).append(ExerciseProgress(*fields))
-        measures: dict[int, list[ClinicalMeasure]] = {}
-        for session_id, *fields in self._read(
-                'SELECT m.session_id, m.test, m.value, m.unit, m.time FROM clinical_measures m '
-                'JOIN sessions ON sessions.id = m.session_id WHERE sessions.patient_id = ? '
-                'ORDER BY m.time, m.id', (patient_id,)):
-            measures.setdefault(session_id, []).append(ClinicalMeasure(*fields))
-        return [SessionProgress(sid, started, ended, outcome,
-                                tuple(exercises.get(sid, ())), tuple(measures.get(sid, ())))
-                for sid, started, ended, outcome in sessions]
+        return patient_progress(self._read, '?', patient_id)
 
     def repetitions(self, set_id: int) -> list[tuple[int, float, float, float | None, bool]]:
         """(number, started, ended, peak_signal, partial) of a set's repetitions, in order."""
