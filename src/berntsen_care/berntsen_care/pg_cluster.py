@@ -164,8 +164,11 @@ class PostgresCluster:
         if len(os.fsencode(sock)) > MAX_SOCKET_PATH:
             raise PostgresError(f'socket path {sock} is longer than {MAX_SOCKET_PATH} bytes: '
                                 'use a shorter folder')
-        # pg_ctl hands -o to /bin/sh, hence the shell quoting of the socket folder.
-        options = f"-c listen_addresses='' -k {shlex.quote(str(self.socket_dir))} -p {port}"
+        # pg_ctl hands -o to /bin/sh, hence the shell quoting of the socket folder. Terse
+        # errors and no failing statements in the log: a refused row's DETAIL would copy its
+        # values (a patient's name) into postgres.log.
+        options = (f"-c listen_addresses='' -k {shlex.quote(str(self.socket_dir))} -p {port} "
+                   '-c log_error_verbosity=terse -c log_min_error_statement=panic')
         wait = max(1, round(timeout))
         out = self._run(['pg_ctl', 'start', '-w', '-t', str(wait), '-D', str(self.data),
                          '-l', str(self.log_file), '-o', options], timeout=wait + 30)

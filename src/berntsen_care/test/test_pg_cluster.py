@@ -124,3 +124,17 @@ def test_start_before_init_is_a_clear_error(tmp_path):
     with pytest.raises(PostgresError, match='call init'):
         PostgresCluster(tmp_path / 'pg').start()
     assert not PostgresCluster(tmp_path / 'pg').running()
+
+
+def test_a_refused_rows_values_stay_out_of_the_servers_log(cluster):
+    cluster.create_database('care_log')
+    try:
+        with psycopg.connect(cluster.url('care_log')) as conn:
+            conn.execute('CREATE TABLE patients (name text CHECK (length(name) < 5))')
+            conn.commit()
+            with pytest.raises(psycopg.errors.CheckViolation):
+                conn.execute('INSERT INTO patients VALUES (%s)', ('Kari Nordmann',))
+    finally:
+        cluster.drop_database('care_log')
+    log = (cluster.folder / 'postgres.log').read_text(errors='replace')
+    assert 'violates check constraint' in log and 'Kari Nordmann' not in log
