@@ -16,7 +16,10 @@ raise). So one rule serves every exercise, every viewpoint and every body:
   that sees a straight knee as bent) becomes ready by holding still (within `still_band`
   of the range) for STILL_READY_S anywhere short of the counting threshold. A `relative`
   signal (one whose level depends on where the person stands, not how) is ready only that
-  way, after `ready_duration`.
+  way, after `ready_duration`. People start as soon as they are told, often before the
+  counter knows where they rest: once it does, what she did while it was getting ready
+  is judged too, if it began at that rest level. A round trip from her rest to the goal
+  and back is a repetition; getting into position is not (it does not start at rest).
 - **The goal** is the programme's prescribed range where a physiotherapist set one (kept
   as it is: reaching it is the point). Else it is the exercise's typical goal until she
   shows her own range: the median reach of her last LEARN_ATTEMPTS attempts (excursions
@@ -105,6 +108,9 @@ REST_SAMPLE_PROGRESS = 0.15
 REST_LOST_PROGRESS = 0.5
 # Held this still for this long (s) short of the counting threshold, a person is ready.
 STILL_READY_S = 1.0
+# Samples kept while getting ready (s), judged once her rest is known: she may have begun
+# her first repetition before the counter knew where she rests.
+LOOK_BACK_S = 10.0
 # Her own range: the median reach (share of the typical range) of this many recent
 # attempts; it is never taken below this share of the typical range (counting at 0.7 of
 # it is just over half the typical range: half a movement never counts).
@@ -322,6 +328,7 @@ class RepCounter:
     def _restart_ready(self) -> None:
         self.phase = Phase.GETTING_READY
         self._ready = ReadyPosition(self.settings)
+        self._before_ready: list[tuple[float, float]] = []   # samples while getting ready
         self._rest_samples: list[tuple[float, float]] = []  # recent samples at rest
         self._last_rest_time: float | None = None
         self._peak: float | None = None
@@ -377,18 +384,34 @@ class RepCounter:
         previous, self._last_time = self._last_time, t
         value = self._smooth(previous, t, float(value))
         if self.phase is Phase.GETTING_READY:
+            self._before_ready.append((t, value))
+            while t - self._before_ready[0][0] > LOOK_BACK_S:
+                self._before_ready.pop(0)
             rest = self._ready.update(t, value)
             if rest is not None:
                 self.range.settle(rest)
-                self.phase = Phase.REST
-                self._last_rest_time = t
+                events += self._look_back()
             return events
+        return events + self._judged(t, value)
+
+    def _judged(self, t: float, value: float) -> list[CounterEvent]:
+        """Judge one sample once ready: the events it ends, with any it makes count after all."""
         event = self._judge(t, value)
         if isinstance(event, (Rep, Partial)):
-            events += self._learn_goal(event)
-        elif event is not None:
-            events.append(event)
-        return events
+            return self._learn_goal(event)
+        return [] if event is None else [event]
+
+    def _look_back(self) -> list[CounterEvent]:
+        """Now that her rest is known, judge the samples seen while she got ready, from the
+        first one on, if she was at rest then (see the module docstring)."""
+        samples, self._before_ready = self._before_ready, []
+        self.phase = Phase.REST
+        self._last_rest_time = samples[-1][0]
+        progress = [self.progress(value) for _, value in samples]
+        if progress[0] > self.settings.return_at or min(progress) < -REST_LOST_PROGRESS:
+            return []     # she was getting into position, or settled elsewhere first
+        self._last_rest_time = samples[0][0]
+        return [event for t, value in samples for event in self._judged(t, value)]
 
     # ---- helpers ------------------------------------------------------------------------
 

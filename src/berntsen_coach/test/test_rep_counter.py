@@ -173,6 +173,30 @@ def test_relative_signal_is_ready_by_stillness_and_keeps_its_range():
     assert c.count == 3 and all(isinstance(e, Rep) for e in events)
 
 
+def test_a_repetition_begun_before_the_rest_was_known_counts_once_it_is():
+    # a relative signal is ready only after holding still for a second; she starts at once
+    c = counter(dict(rest=0.0, goal=0.025), relative=True, still_band=0.3, ready_duration=1.0)
+    events = feed(c, motion(0.6, [0.625] * 3, lead=0.3, pause=1.3))
+    assert c.count == 3 and [type(e) for e in events] == [Rep, Rep, Rep]
+    assert 0.3 <= c.reps[0].start < 0.8 and c.reps[0].end < 2.3   # her first, seen back
+
+
+def test_getting_into_position_while_not_ready_is_still_not_a_repetition():
+    # sat down before chair stands (a relative signal: standing reads far above seated)
+    c = RepCounter(CounterSettings(rest=1.0, goal=1.35, relative=True, ratio=True,
+                                   ready_duration=0.5))
+    standing, seated = 0.65, 0.45
+    sitting_down = [(i / 15, standing - (standing - seated) * min(1.0, i / 20)) for i in range(40)]
+    assert feed(c, sitting_down) == [] and c.count == 0
+    assert c.range.rest_value == pytest.approx(seated)
+
+
+def test_an_excursion_while_getting_ready_that_did_not_start_at_rest_is_not_counted():
+    c = counter(dict(rest=172.0, goal=140.0))    # rest read as 155: ready by stillness
+    arm_down = [(i / 15, 130.0 + 25.0 * min(1.0, i / 10)) for i in range(40)]
+    assert feed(c, arm_down) == [] and c.count == 0 and c.phase is Phase.REST
+
+
 def test_up_since_while_out():
     c = counter()
     feed(c, [(i / 15, 20.0) for i in range(15)])
