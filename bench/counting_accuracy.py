@@ -22,7 +22,8 @@ mean absolute count error per set, repetitions missed / counted extra (matched b
 partial repetitions the counter noticed / partial ones in the truth, repetitions within
 +-0.05 of the threshold (a fair counter may go either way on those), and how far the
 counted repetition's end lies from the true end (median, p95; the counter's Rep.end, not
-its report latency). --seed 0 is the tuning seed; run other
+its report latency). Last, the share of repetitions counted by their true range: where
+the counter's threshold lies and how wide its uncertain band is. --seed 0 is the tuning seed; run other
 seeds for held-out figures (the header says which kind a run is). --json writes one record
 per set: truth, viewpoint, counts and the per-frame signal trace. --landmarks DIR keeps
 each set's BlazePose landmarks there (one .npz per set) and reuses them on the next run, so
@@ -217,6 +218,25 @@ def match(truth_ends: list[float], count_ends: list[float]):
     return latencies, len(unmatched), extra
 
 
+def threshold_curve(results: list[dict], width: float = 0.05) -> str:
+    """Share of repetitions counted, by their true range (bands of `width`): where and how
+    sharply the counter tells a full repetition from a partial one. A repetition is counted
+    when a count ends between its start and a second after its end."""
+    bands: dict[int, list[int]] = {}
+    for r in results:
+        ends = [c['end'] for c in r['counts']]
+        for rep in r['truth']['reps']:
+            hit = next((t for t in ends if rep['start'] - 0.2 <= t <= rep['end'] + 1.0), None)
+            if hit is not None:
+                ends.remove(hit)
+            band = bands.setdefault(min(int(rep['amplitude'] / width), round(1 / width) - 1),
+                                    [0, 0])
+            band[0] += hit is not None
+            band[1] += 1
+    return '\n'.join(f'  {k * width:.2f}-{(k + 1) * width:.2f}: {counted:>4}/{n:<4} '
+                     f'{100 * counted / n:4.0f}%' for k, (counted, n) in sorted(bands.items()))
+
+
 def fair(record: dict, width: float = 0.05) -> bool:
     """Whether the count is right up to repetitions within `width` of the threshold: it
     counts every one clearly above it, and none clearly below."""
@@ -353,6 +373,10 @@ def main():
                           and r['framing'] == framing]
                 if subset:
                     print(summarize(f'{name} {view}/{framing}', subset))
+    thresholds = sorted({P.EXERCISES[r['truth']['motion']].counted_fraction for r in results})
+    print('\nshare counted by the repetition\'s true range (the truth counts from '
+          f'{" / ".join(f"{c:g}" for c in thresholds)})')
+    print(threshold_curve(results))
     print(f'\n({kind} {args.seed}; partial: noticed by the counter / in the truth)')
     if args.json:
         with open(args.json, 'w', encoding='utf-8') as f:
