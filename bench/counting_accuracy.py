@@ -23,11 +23,12 @@ partial repetitions the counter noticed / partial ones in the truth, repetitions
 +-0.05 of the threshold (a fair counter may go either way on those), and how far the
 counted repetition's end lies from the true end (median, p95; the counter's Rep.end, not
 its report latency). Last, the share of repetitions counted by their true range: where
-the counter's threshold lies and how wide its uncertain band is. --seed 0 is the tuning seed; run other
-seeds for held-out figures (the header says which kind a run is). --json writes one record
-per set: truth, viewpoint, counts and the per-frame signal trace. --landmarks DIR keeps
-each set's BlazePose landmarks there (one .npz per set) and reuses them on the next run, so
-a change to the counter or the exercise file is re-measured in seconds, not an hour.
+the counter's threshold lies and how wide its uncertain band is. --seed 0 is the tuning
+seed; run other seeds for held-out figures (the header says which kind a run is).
+--json writes one record per set: truth, viewpoint, counts and the per-frame signal
+trace. --landmarks DIR keeps each set's BlazePose landmarks there (one .npz per set) and
+reuses them on the next run, so a change to the counter or the exercise file is
+re-measured in seconds, not an hour.
 """
 from __future__ import annotations
 
