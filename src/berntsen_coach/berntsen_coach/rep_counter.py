@@ -406,10 +406,10 @@ class RepCounter:
         first one on, if she was at rest then (see the module docstring)."""
         samples, self._before_ready = self._before_ready, []
         self.phase = Phase.REST
-        self._last_rest_time = samples[-1][0]
         progress = [self.progress(value) for _, value in samples]
         if progress[0] > self.settings.return_at or min(progress) < -REST_LOST_PROGRESS:
-            return []     # she was getting into position, or settled elsewhere first
+            self._last_rest_time = samples[-1][0]   # getting into position, or settled
+            return []                               # elsewhere first: judged from now on
         self._last_rest_time = samples[0][0]
         return [event for t, value in samples for event in self._judged(t, value)]
 
